@@ -1,0 +1,53 @@
+"""``katatui cleanup``: remove containers and scratch directories a katatui left behind."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from typing import Any
+
+from katatui.core import scratch
+from katatui.core.engine import make_transport
+from katatui.core.errors import KatatuiError
+from katatui.core.launchers.docker import remove_leftovers
+from katatui.core.profile import TargetConfig, check_scratch_base, parse_address
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("cleanup", help="remove katatui's leftover containers and scratch directories")
+    p.add_argument("--target", default="local", metavar="ADDRESS", help="local (default) or ssh://user@host:port")
+    p.add_argument("--docker-socket", help="the Docker socket on that host (default: DOCKER_HOST or the usual one)")
+    p.add_argument("--scratch-base", default="/var/tmp/katatui", help="where scratch directories are made")
+    p.add_argument("--all", action="store_true", help="also remove what a katatui that is still running holds")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    return asyncio.run(_run(args))
+
+
+async def _run(args: argparse.Namespace) -> int:
+    from katatui.core.errors import UserError
+
+    try:
+        parse_address(args.target)
+        base = check_scratch_base(args.scratch_base)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    cfg = TargetConfig(host=args.target, docker_socket=args.docker_socket, scratch_base=base)
+    transport = make_transport("cleanup", cfg, print)
+    status = 0
+    try:
+        await transport.connect()
+        try:
+            client = await transport.docker_client(args.docker_socket)
+            removed = await remove_leftovers(client, everything=args.all)
+            print(f"containers removed: {len(removed)}" + (f" ({', '.join(removed)})" if removed else ""))
+            client.close()
+        except KatatuiError as exc:
+            print(f"containers: skipped: {exc}")
+        dirs = await scratch.remove_stale(transport, base, everything=args.all)
+        print(f"scratch directories removed: {len(dirs)}" + (f" ({', '.join(dirs)})" if dirs else ""))
+    finally:
+        await transport.close()
+    return status

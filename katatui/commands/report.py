@@ -1,0 +1,81 @@
+"""``katatui report SESSION --format table|csv|json|md``."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from katatui.core.report import CSV_HEADER, format_value, summarize, tidy_rows
+from katatui.core.session import SCHEMA_VERSION, SessionReader
+from katatui.headless import summary_table
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("report", help="print a session's results")
+    p.add_argument("session", type=Path, help="a session file (.katatui)")
+    p.add_argument("--format", choices=("table", "csv", "json", "md"), default="table")
+    p.add_argument("--partial", action="store_true", help="include figures of failed or interrupted runs")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    reader = SessionReader(args.session)
+    try:
+        results = reader.results()
+        if args.format == "csv":
+            writer = csv.DictWriter(sys.stdout, fieldnames=list(CSV_HEADER), lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(tidy_rows(results, include_partial=args.partial))
+        elif args.format == "json":
+            doc = {
+                "schema_version": SCHEMA_VERSION,
+                "session_id": reader.meta.get("session_id"),
+                "profile": reader.meta.get("profile_name"),
+                "status": reader.status,
+                "hosts": reader.hosts(),
+                "results": tidy_rows(results, include_partial=args.partial),
+                "failed_runs": [
+                    {"run_id": r.spec.run_id, "scenario": r.spec.scenario, "cell": r.spec.cell, "reason": r.reason}
+                    for r in reader.runs()
+                    if r.status == "failed"
+                ],
+            }
+            json.dump(doc, sys.stdout, indent=2)
+            sys.stdout.write("\n")
+        elif args.format == "md":
+            sys.stdout.write(markdown(reader))
+        else:
+            console = Console(highlight=False)
+            summary = summarize(reader)
+            title = f"{reader.meta.get('profile_name', '?')} ({reader.status}): medians, ratio to {summary.reference}"
+            console.print(summary_table(summary, title))
+            for scenario, cell, reason in summary.failed:
+                console.print(f"[red]failed[/] {scenario} {cell}: {reason}")
+    finally:
+        reader.close()
+    return 0
+
+
+def markdown(reader: SessionReader) -> str:
+    summary = summarize(reader)
+    ref = summary.reference
+    head = ["cell", "metric", *[s if s == ref else f"{s} (×{ref})" for s in summary.scenarios]]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for row in summary.rows:
+        cells = [row.cell, row.metric]
+        for s in summary.scenarios:
+            stat = row.by_scenario.get(s)
+            if stat is None:
+                cells.append("-")
+                continue
+            text = format_value(stat.median, row.unit)
+            ratio = row.ratio(s, ref) if ref and s != ref else None
+            cells.append(text + (f" (×{ratio:.2f})" if ratio is not None else ""))
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(lines) + "\n"

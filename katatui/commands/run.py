@@ -1,0 +1,96 @@
+"""``katatui run PROFILE --headless``: run an experiment and save it as a session."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from katatui.commands.common import default_session_path, new_session_id
+from katatui.core.engine import Engine, Outcome
+from katatui.core.profile import load_profile, override_targets
+from katatui.core.report import summarize
+from katatui.core.session import SessionReader, SessionWriter
+from katatui.headless import HeadlessPrinter, summary_table
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("run", help="run a profile's experiment and save the session")
+    p.add_argument("profile", help="a profile TOML file, e.g. profiles/quick.toml")
+    p.add_argument("--headless", action="store_true", help="print progress and a table instead of the dashboard")
+    p.add_argument(
+        "--target",
+        action="append",
+        default=[],
+        metavar="NAME=ADDRESS",
+        help="reach the profile's target NAME at ADDRESS: local, or ssh://user@host:port[?docker_socket=/path]",
+    )
+    p.add_argument("--out", type=Path, help="session file to write (default: in the data directory)")
+    p.add_argument("--repeat", type=int, help="repeats per cell (overrides the profile)")
+    p.add_argument("-v", "--verbose", action="store_true", help="print each run's command line")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from katatui.core.errors import UserError
+
+    if args.repeat is not None and args.repeat < 1:
+        raise UserError(f"--repeat {args.repeat}: expected a whole number of at least 1")
+    profile = override_targets(load_profile(args.profile), args.target)
+    profile_text = Path(args.profile).read_text(encoding="utf-8")
+    session_id = new_session_id()
+    out = args.out or default_session_path(session_id, profile.name)
+    console = Console(stderr=False, highlight=False)
+    if not args.headless:
+        console.print("[dim]the dashboard is not part of this version; running headless[/]")
+    writer = SessionWriter(out, session_id=session_id, profile_text=profile_text,
+                           profile_json=profile.model_dump_json())  # fmt: skip
+    printer = HeadlessPrinter(console, verbose=args.verbose)
+    engine = Engine(profile, session_id=session_id, listeners=[writer, printer], repeats=args.repeat)
+    try:
+        outcome = asyncio.run(_run(engine, console))
+    finally:
+        writer.close()
+    reader = SessionReader(out)
+    summary = summarize(reader)
+    reader.close()
+    if summary.rows:
+        console.print(summary_table(summary, f"{profile.name}: medians, ratio to {summary.reference}"))
+    console.print(f"session saved: {out}")
+    console.print(f"[dim]report: katatui report {out} --format table|csv|json|md[/]")
+    if outcome.status == "interrupted":
+        console.print("[yellow]interrupted: containers and scratch directories were removed; "
+                      "what was measured is in the session[/]")  # fmt: skip
+        return 130
+    if outcome.failed:
+        console.print(f"[red]{outcome.failed} run(s) failed[/], {outcome.finished} finished")
+        return 1
+    return 0
+
+
+async def _run(engine: Engine, console: Console) -> Outcome:
+    loop = asyncio.get_running_loop()
+    stopping = False
+
+    def interrupt() -> None:
+        nonlocal stopping
+        if stopping:
+            print("katatui: still cleaning up (containers, scratch directories); please wait", file=sys.stderr)
+            return
+        stopping = True
+        print("\nkatatui: interrupted; stopping runs and cleaning up", file=sys.stderr)
+        inner.cancel()
+
+    inner = asyncio.ensure_future(engine.run())
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, interrupt)
+    try:
+        return await inner
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)

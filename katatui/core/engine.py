@@ -1,0 +1,345 @@
+"""The engine: a profile becomes a plan, the plan becomes runs, runs become events.
+
+One way through: targets are connected and probed, leftovers of a crashed katatui are removed,
+the plan is expanded and announced, then each batch of runs executes. Every outcome is an event
+sent to every listener (the session store, the headless printer, the TUI). A run that fails
+says why and the others carry on; an interrupted session cleans up before it returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from katatui.core import hostfacts, scratch
+from katatui.core.errors import KatatuiError, TargetError
+from katatui.core.events import (
+    Event,
+    HostFacts,
+    Listener,
+    LogMessage,
+    Metric,
+    RawOutput,
+    RunFailed,
+    RunFinished,
+    RunSpec,
+    RunStarted,
+    Sample,
+    SessionFinished,
+    SessionStarted,
+)
+from katatui.core.launchers.bare import BareLauncher
+from katatui.core.launchers.base import Launcher, Mount
+from katatui.core.launchers.docker import DockerLauncher, docker_facts, remove_leftovers, remove_session
+from katatui.core.plan import ResolvedScenario, batches, expand, resolve_scenarios
+from katatui.core.profile import Profile, TargetConfig, parse_address
+from katatui.core.transport.base import Process, Transport
+from katatui.core.transport.local import LocalTransport
+from katatui.core.workloads.base import ClientParser, WorkloadDriver
+from katatui.core.workloads.registry import driver_for
+
+if TYPE_CHECKING:
+    import docker
+
+Status = Literal["completed", "failed", "interrupted"]
+
+
+def make_transport(name: str, cfg: TargetConfig, log: Callable[[str], None]) -> Transport:
+    if parse_address(cfg.host).kind == "local":
+        return LocalTransport(name)
+    from katatui.core.transport.ssh import SSHTransport
+
+    return SSHTransport(name, cfg.host, trust_new_host_key=cfg.trust_new_host_key, log=log)
+
+
+@dataclass
+class TargetState:
+    name: str
+    config: TargetConfig
+    transport: Transport
+    error: str | None = None
+    facts: dict[str, Any] = field(default_factory=dict)
+    docker: docker.DockerClient | None = None
+    docker_error: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: Status
+    finished: int
+    failed: int
+
+
+class Engine:
+    def __init__(
+        self,
+        profile: Profile,
+        *,
+        session_id: str,
+        listeners: Sequence[Listener],
+        repeats: int | None = None,
+        local_docker: docker.DockerClient | None = None,
+    ) -> None:
+        self.profile = profile
+        self.session_id = session_id
+        self.listeners = list(listeners)
+        self.repeats = repeats
+        self._local_docker = local_docker
+        self.targets: dict[str, TargetState] = {}
+        self._launchers: dict[tuple[str, str], Launcher] = {}
+        self._blocked: dict[tuple[str, str], str] = {}
+        self._drivers: dict[str, WorkloadDriver] = {w.name: driver_for(w) for w in profile.workloads}
+        self._finished = 0
+        self._failed = 0
+
+    # -- events ---------------------------------------------------------------------------------
+    def emit(self, event: Event) -> None:
+        for listener in self.listeners:
+            listener(event)
+
+    def log(self, level: Literal["info", "warning", "error"], text: str, run_id: str | None = None) -> None:
+        self.emit(LogMessage(level, text, run_id))
+
+    # -- the session ----------------------------------------------------------------------------
+    async def run(self) -> Outcome:
+        status: Status = "completed"
+        try:
+            await self._connect_all()
+            scenarios = await self._prepare_scenarios()
+            runs = expand(self.profile, scenarios, self.repeats)
+            self.emit(SessionStarted(self.session_id, self.profile.name, self.profile.pairing, tuple(runs)))
+            if self.profile.pairing == "concurrent":
+                self.log("warning", "pairing is concurrent: scenarios share the host at the same time; "
+                         "use it for demos, and sequential pairing for figures you compare")  # fmt: skip
+            for batch in batches(runs, self.profile.pairing):
+                await asyncio.gather(*(self._run_one(r) for r in batch))
+        except asyncio.CancelledError:
+            status = "interrupted"
+        except KatatuiError as exc:
+            self.log("error", str(exc))
+            status = "failed"
+        finally:
+            await asyncio.shield(self._teardown())
+        if status == "completed" and self._failed:
+            status = "failed"
+        self.emit(SessionFinished(status))
+        return Outcome(status, self._finished, self._failed)
+
+    async def _connect_all(self) -> None:
+        for name, cfg in self.profile.targets.items():
+            state = TargetState(name, cfg, make_transport(name, cfg, lambda m: self.log("warning", m)))
+            self.targets[name] = state
+        await asyncio.gather(*(self._connect(s) for s in self.targets.values()))
+
+    def _uses_docker(self, target: str) -> bool:
+        return any(
+            sc.launcher == "docker" and (sc.targets is None or target in sc.targets)
+            for sc in self.profile.scenarios
+        )
+
+    async def _connect(self, st: TargetState) -> None:
+        try:
+            await st.transport.connect()
+            st.facts = await hostfacts.probe(st.transport)
+        except KatatuiError as exc:
+            st.error = str(exc)
+            self.log("error", st.error)
+            self.emit(HostFacts(st.name, {"address": st.transport.address, "error": st.error}))
+            return
+        if self._uses_docker(st.name):
+            try:
+                st.docker = await st.transport.docker_client(st.config.docker_socket)
+                st.facts["docker"] = await docker_facts(st.docker)
+                removed = await remove_leftovers(st.docker)
+                if removed:
+                    self.log("warning", f"target {st.name}: removed containers left by a katatui that "
+                             f"stopped without cleaning up: {', '.join(removed)}")  # fmt: skip
+            except KatatuiError as exc:
+                st.docker_error = str(exc)
+                self.log("error", st.docker_error)
+        with contextlib.suppress(KatatuiError):
+            stale = await scratch.remove_stale(st.transport, st.config.scratch_base)
+            if stale:
+                self.log("warning", f"target {st.name}: removed scratch directories left behind: {', '.join(stale)}")
+        self.emit(HostFacts(st.name, st.facts))
+
+    async def _prepare_scenarios(self) -> list[ResolvedScenario]:
+        reported = {
+            name: (st.facts.get("docker", {}).get("runtimes") if st.docker else None)
+            for name, st in self.targets.items()
+        }
+        scenarios, warnings = resolve_scenarios(self.profile, reported)
+        for w in warnings:
+            self.log("warning", w)
+        for sc in scenarios:
+            for t in sc.targets:
+                reason = await self._preflight(sc, self.targets[t])
+                if reason:
+                    self._blocked[(sc.name, t)] = reason
+                    self.log("error", f"scenario {sc.name} on {t} cannot run: {reason}")
+        if any(sc.launcher == "bare" for sc in scenarios) and (self.profile.limits.cpus or self.profile.limits.memory):
+            self.log("warning", "limits (cpus, memory) apply to container scenarios only; bare runs use the whole host")
+        return scenarios
+
+    async def _preflight(self, sc: ResolvedScenario, st: TargetState) -> str | None:
+        if st.error:
+            return st.error
+        tools = {self._drivers[w.name].tool for w in self.profile.workloads}
+        if sc.launcher == "bare":
+            missing = sorted(t for t in tools if t not in st.facts.get("tools", {}))
+            if missing:
+                return f"{', '.join(missing)} not installed on {st.name}; install it (Debian: apt-get install {' '.join(missing)})"
+            self._launchers[(sc.name, st.name)] = BareLauncher(st.transport)
+            return None
+        if st.docker is None:
+            return st.docker_error or f"Docker is not reachable on {st.name}"
+        assert sc.runtime is not None
+        runtimes = st.facts.get("docker", {}).get("runtimes", [])
+        if sc.runtime not in runtimes:
+            return (f"Docker on {st.name} has no runtime {sc.runtime!r} (it has: {', '.join(runtimes)}); "
+                    "register it in /etc/docker/daemon.json or remove the scenario")  # fmt: skip
+        try:
+            from katatui.core.image import ensure_image
+
+            did = await ensure_image(
+                st.transport, st.docker, sc.image, local_client=self._local_docker,
+                log=lambda m: self.log("info", f"{st.name}: {m}"),
+            )  # fmt: skip
+            if did != "present":
+                self.log("info", f"target {st.name}: image {sc.image}: {did}")
+        except KatatuiError as exc:
+            return str(exc)
+        modes = {getattr(w, "scratch", "volume") for w in self.profile.workloads}
+        self._launchers[(sc.name, st.name)] = DockerLauncher(
+            st.transport, st.docker, runtime=sc.runtime, image=sc.image, session_id=self.session_id,
+            limits=self.profile.limits, scratch_mode=modes.pop() if len(modes) == 1 else "volume",
+        )  # fmt: skip
+        return None
+
+    async def _teardown(self) -> None:
+        for launcher in self._launchers.values():
+            with contextlib.suppress(Exception):
+                await launcher.close()
+        for st in self.targets.values():
+            if st.docker is not None:
+                with contextlib.suppress(Exception):
+                    await remove_session(st.docker, self.session_id)
+                with contextlib.suppress(Exception):
+                    await asyncio.to_thread(st.docker.close)
+            with contextlib.suppress(Exception):
+                await st.transport.close()
+
+    # -- one run --------------------------------------------------------------------------------
+    def _scenario_key(self, run: RunSpec) -> tuple[str, str]:
+        name = run.scenario.removesuffix(f"@{run.target}")
+        return (name, run.target)
+
+    async def _run_one(self, run: RunSpec) -> None:
+        key = self._scenario_key(run)
+        if key in self._blocked:
+            self._failed += 1
+            self.emit(RunFailed(run.run_id, self._blocked[key]))
+            return
+        driver = self._drivers[run.workload]
+        launcher = self._launchers[key]
+        st = self.targets[run.target]
+        wl = next(w for w in self.profile.workloads if w.name == run.workload)
+        mode = getattr(wl, "scratch", "volume")
+        scratches: list[scratch.Scratch] = []
+        procs: list[Process] = []
+        parsers: list[ClientParser] = []
+        started = time.monotonic()
+        try:
+            argvs: list[list[str]] = []
+            mounts: list[Mount | None] = []
+            for _ in range(run.clients):
+                host_path = None
+                if driver.needs_scratch and launcher.needs_host_scratch(mode):
+                    s = await scratch.create(st.transport, st.config.scratch_base, self.session_id)
+                    scratches.append(s)
+                    host_path = s.path
+                inner = launcher.scratch_path(host_path) if driver.needs_scratch else None
+                mount = Mount(host_path, inner) if host_path and inner and host_path != inner else None
+                argvs.append(driver.argv(run.variant, inner))
+                mounts.append(mount)
+            commands = tuple(tuple(launcher.describe(run, a, m)) for a, m in zip(argvs, mounts, strict=True))
+            self.emit(RunStarted(run.run_id, commands))
+            for client, (argv, mount) in enumerate(zip(argvs, mounts, strict=True)):
+                procs.append(await launcher.start(run, client, argv, mount))
+                parsers.append(driver.parser())
+            t0 = time.monotonic()
+            outcomes = await asyncio.wait_for(
+                asyncio.gather(*(self._client(run, c, p, parsers[c], t0) for c, p in enumerate(procs))),
+                driver.timeout(run.variant),
+            )
+            self._conclude(run, driver, outcomes, time.monotonic() - started)
+        except TimeoutError:
+            await self._stop_all(procs)
+            self._fail(run, driver, parsers, f"no result after {driver.timeout(run.variant):.0f} s; stopped it")
+        except asyncio.CancelledError:
+            await asyncio.shield(self._stop_all(procs))
+            self._fail(run, driver, parsers, "interrupted by the user")
+            raise
+        except KatatuiError as exc:
+            await self._stop_all(procs)
+            self._fail(run, driver, parsers, str(exc))
+        finally:
+            await asyncio.shield(self._release(run, launcher, st, scratches))
+
+    async def _client(
+        self, run: RunSpec, client: int, proc: Process, parser: ClientParser, t0: float
+    ) -> tuple[Any | None, str | None]:
+        while (chunk := await proc.read()) is not None:
+            stream, data = chunk
+            self.emit(RawOutput(run.run_id, client, stream, data))
+            for t, metrics in parser.feed(stream, data):
+                self.emit(Sample(run.run_id, t, metrics, client))
+        rc = await proc.wait()
+        return parser.finish(rc)
+
+    def _conclude(
+        self, run: RunSpec, driver: WorkloadDriver, outcomes: Sequence[tuple[Any | None, str | None]], took: float
+    ) -> None:
+        reasons = [f"client {i}: {r}" if run.clients > 1 else r for i, (_, r) in enumerate(outcomes) if r]
+        finals = [f for f, r in outcomes if f is not None and not r]
+        if reasons:
+            self._failed += 1
+            partial = driver.combine(finals) if finals else {}
+            self.emit(RunFailed(run.run_id, "; ".join(reasons), partial))
+            return
+        self._finished += 1
+        self.emit(RunFinished(run.run_id, driver.combine(finals), took))
+
+    def _fail(self, run: RunSpec, driver: WorkloadDriver, parsers: Sequence[ClientParser], reason: str) -> None:
+        partial: dict[str, Metric] = {}
+        finals = [f for f, _ in (p.finish(-1) for p in parsers) if f is not None]
+        if finals:
+            with contextlib.suppress(Exception):
+                partial = driver.combine(finals)
+        self._failed += 1
+        self.emit(RunFailed(run.run_id, reason, partial))
+
+    async def _stop_all(self, procs: Sequence[Process]) -> None:
+        async def stop(p: Process) -> None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(p.stop(grace=5.0), 20)
+
+        await asyncio.gather(*(stop(p) for p in procs))
+
+    async def _release(
+        self, run: RunSpec, launcher: Launcher, st: TargetState, scratches: Sequence[scratch.Scratch]
+    ) -> None:
+        for client in range(run.clients):
+            with contextlib.suppress(Exception):
+                await launcher.release(run, client)
+        for s in scratches:
+            try:
+                await scratch.remove(st.transport, s, st.config.scratch_base)
+            except KatatuiError as exc:
+                self.log("warning", f"could not remove scratch directory {s.path}: {exc}", run.run_id)
+
+

@@ -1,0 +1,127 @@
+"""Typed events: the only thing that flows from the engine to its listeners.
+
+The session store, the headless printer and the TUI all receive the same events; a replayed
+session produces them again from disk, so a listener cannot tell live from replay.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run of the plan: a workload variant under one scenario on one target."""
+
+    run_id: str
+    index: int
+    cell: str  # identifies the matrix cell: workload + variant + clients (same for every scenario)
+    scenario: str
+    launcher: str
+    runtime: str | None
+    target: str
+    workload: str  # the workload's name in the profile
+    kind: str  # the workload type: "fio", ...
+    variant: Mapping[str, Any]
+    clients: int
+    repeat: int
+
+    @property
+    def variant_label(self) -> str:
+        return ",".join(f"{k}={v}" for k, v in self.variant.items())
+
+
+@dataclass(frozen=True)
+class Metric:
+    value: float
+    unit: str
+
+
+@dataclass(frozen=True)
+class SessionStarted:
+    session_id: str
+    profile_name: str
+    pairing: str
+    runs: tuple[RunSpec, ...]
+    at: float = field(default_factory=time.time)
+
+
+@dataclass(frozen=True)
+class HostFacts:
+    target: str
+    facts: Mapping[str, Any]
+    at: float = field(default_factory=time.time)
+
+
+@dataclass(frozen=True)
+class RunStarted:
+    run_id: str
+    commands: tuple[tuple[str, ...], ...]  # one argument list per client
+    at: float = field(default_factory=time.time)
+
+
+@dataclass(frozen=True)
+class Sample:
+    run_id: str
+    t: float  # seconds since the run started
+    metrics: Mapping[str, float]
+    client: int = 0
+    at: float = field(default_factory=time.time)
+
+
+@dataclass(frozen=True)
+class RawOutput:
+    """Bytes exactly as a tool printed them; kept so that nothing is locked in."""
+
+    run_id: str
+    client: int
+    stream: Literal["stdout", "stderr"]
+    data: bytes
+    at: float = field(default_factory=time.time)
+
+
+@dataclass(frozen=True)
+class RunFinished:
+    run_id: str
+    results: Mapping[str, Metric]
+    duration: float
+    at: float = field(default_factory=time.time)
+
+
+@dataclass(frozen=True)
+class RunFailed:
+    run_id: str
+    reason: str
+    partial: Mapping[str, Metric] = field(default_factory=dict)
+    at: float = field(default_factory=time.time)
+
+
+@dataclass(frozen=True)
+class LogMessage:
+    level: Literal["info", "warning", "error"]
+    text: str
+    run_id: str | None = None
+    at: float = field(default_factory=time.time)
+
+
+@dataclass(frozen=True)
+class SessionFinished:
+    status: Literal["completed", "failed", "interrupted"]
+    at: float = field(default_factory=time.time)
+
+
+Event = (
+    SessionStarted
+    | HostFacts
+    | RunStarted
+    | Sample
+    | RawOutput
+    | RunFinished
+    | RunFailed
+    | LogMessage
+    | SessionFinished
+)
+Listener = Callable[[Event], None]

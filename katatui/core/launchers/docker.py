@@ -1,0 +1,244 @@
+"""``docker``: the workload runs in a container under a named runtime (runc, kata-runtime, ...).
+
+Uses the Docker SDK against the target's daemon (locally, or through the SSH connection's
+forwarded socket). Every container carries katatui's labels and is removed when its run ends,
+fails or is interrupted; ``remove_leftovers`` finds the ones a crashed katatui left behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from katatui.core.errors import TargetError
+from katatui.core.events import RunSpec
+from katatui.core.launchers.base import Launcher, Mount
+from katatui.core.profile import Limits, parse_size
+from katatui.core.scratch import owner_alive, owner_tag
+from katatui.core.transport.base import Process, Stream, Transport
+
+if TYPE_CHECKING:
+    import docker
+
+LABEL_SESSION = "io.katatui.session"
+LABEL_RUN = "io.katatui.run"
+LABEL_OWNER = "io.katatui.owner"
+VOLUME_PATH = "/scratch"
+CONTAINER_SCRATCH = "/katatui-scratch"
+
+
+class DockerProcess(Process):
+    """A container's main process. Output comes from ``attach`` (with logs, so nothing is missed)."""
+
+    def __init__(self, argv: Sequence[str], client: docker.DockerClient, container: Any) -> None:
+        self.argv = tuple(argv)
+        self._client = client
+        self._container = container
+        self._loop = asyncio.get_running_loop()
+        self._queue: asyncio.Queue[tuple[Stream, bytes] | None] = asyncio.Queue()
+        self._returncode: int | None = None
+        self._eof = False
+        self._thread = threading.Thread(target=self._pump, name=f"attach-{container.short_id}", daemon=True)
+        self._thread.start()
+
+    def _put(self, item: tuple[Stream, bytes] | None) -> None:
+        self._loop.call_soon_threadsafe(self._queue.put_nowait, item)
+
+    def _pump(self) -> None:
+        try:
+            stream = self._client.api.attach(
+                self._container.id, stdout=True, stderr=True, stream=True, logs=True, demux=True
+            )
+            for out, err in stream:
+                if out:
+                    self._put(("stdout", out))
+                if err:
+                    self._put(("stderr", err))
+        except Exception as exc:  # the daemon went away: say so on the stream the parser ignores
+            self._put(("stderr", f"katatui: lost the container's output: {exc}\n".encode()))
+        finally:
+            self._put(None)
+
+    async def read(self) -> tuple[Stream, bytes] | None:
+        if self._eof:
+            return None
+        item = await self._queue.get()
+        self._eof = item is None
+        return item
+
+    async def wait(self) -> int:
+        if self._returncode is None:
+            try:
+                status = await asyncio.to_thread(self._container.wait)
+            except Exception as exc:
+                raise TargetError(f"lost the container {self._container.short_id}: {exc}") from exc
+            self._returncode = int(status.get("StatusCode", -1))
+        return self._returncode
+
+    async def signal(self, name: str) -> None:
+        if self._returncode is not None:
+            return
+        with contextlib.suppress(Exception):  # already gone: nothing to signal
+            await asyncio.to_thread(self._container.kill, signal="SIG" + name)
+
+
+class DockerLauncher(Launcher):
+    name = "docker"
+
+    def __init__(
+        self,
+        transport: Transport,
+        client: docker.DockerClient,
+        *,
+        runtime: str,
+        image: str,
+        session_id: str,
+        limits: Limits,
+        scratch_mode: str = "volume",
+    ) -> None:
+        super().__init__(transport)
+        self.client = client
+        self.runtime = runtime
+        self.image = image
+        self.session_id = session_id
+        self.limits = limits
+        self.scratch_mode = scratch_mode
+        self._containers: dict[tuple[str, int], Any] = {}
+
+    def needs_host_scratch(self, mode: str) -> bool:
+        return mode == "volume"
+
+    def scratch_path(self, host_path: str | None) -> str:
+        return VOLUME_PATH if host_path is not None else CONTAINER_SCRATCH
+
+    def _limit_args(self) -> list[str]:
+        args = []
+        if self.limits.cpus:
+            args += ["--cpus", str(self.limits.cpus)]
+        if self.limits.memory:
+            args += ["--memory", self.limits.memory]
+        return args
+
+    def describe(self, run: RunSpec, argv: Sequence[str], mount: Mount | None) -> list[str]:
+        cmd = ["docker", "run", "--rm", "--runtime", self.runtime, "--network", "host"]
+        cmd += self._limit_args()
+        if mount:
+            cmd += ["-v", f"{mount.host_path}:{mount.inner_path}"]
+        else:
+            cmd += ["-w", CONTAINER_SCRATCH]
+        return [*cmd, self.image, *argv]
+
+    async def start(self, run: RunSpec, client: int, argv: Sequence[str], mount: Mount | None) -> Process:
+        kwargs: dict[str, Any] = {
+            "image": self.image,
+            "command": list(argv),
+            "runtime": self.runtime,
+            "network_mode": "host",
+            "labels": {
+                LABEL_SESSION: self.session_id,
+                LABEL_RUN: run.run_id,
+                LABEL_OWNER: owner_tag(),
+            },
+            "name": f"katatui-{self.session_id}-{run.run_id}-{client}",
+            "detach": True,
+        }
+        if mount:
+            kwargs["volumes"] = {mount.host_path: {"bind": mount.inner_path, "mode": "rw"}}
+        else:
+            kwargs["working_dir"] = CONTAINER_SCRATCH  # Docker creates it in the container's own layer
+        if self.limits.cpus:
+            kwargs["nano_cpus"] = int(self.limits.cpus * 1e9)
+        if self.limits.memory:
+            kwargs["mem_limit"] = parse_size(self.limits.memory)
+
+        def create() -> Any:
+            container = self.client.containers.create(**kwargs)
+            self._containers[(run.run_id, client)] = container
+            container.start()
+            return container
+
+        try:
+            container = await asyncio.to_thread(create)
+        except Exception as exc:
+            raise TargetError(_explain(exc, self.transport.name, self.runtime, self.image)) from exc
+        return DockerProcess(argv, self.client, container)
+
+    async def release(self, run: RunSpec, client: int) -> None:
+        container = self._containers.pop((run.run_id, client), None)
+        if container is not None:
+            await _remove(container)
+
+    async def close(self) -> None:
+        for key in list(self._containers):
+            await self.release_key(key)
+
+    async def release_key(self, key: tuple[str, int]) -> None:
+        container = self._containers.pop(key, None)
+        if container is not None:
+            await _remove(container)
+
+
+async def _remove(container: Any) -> None:
+    with contextlib.suppress(Exception):  # already removed
+        await asyncio.to_thread(container.remove, force=True, v=True)
+
+
+def _explain(exc: Exception, target: str, runtime: str, image: str) -> str:
+    text = str(getattr(exc, "explanation", None) or exc)
+    if "runtime" in text.lower() and ("unknown" in text.lower() or "not" in text.lower()):
+        return (
+            f"on {target}: Docker has no runtime {runtime!r} ({text}); register it in /etc/docker/daemon.json "
+            "under \"runtimes\" or remove the scenario"
+        )
+    if "executable file not found" in text or "no such file or directory" in text.lower():
+        return f"on {target}: image {image} lacks the workload's program ({text}); rebuild it with `katatui image build`"
+    if "No such image" in text or "not found" in text.lower():
+        return f"on {target}: image {image} is missing ({text}); run `katatui image build --from-host`"
+    return f"on {target}: Docker could not start the container under {runtime!r}: {text}"
+
+
+async def remove_leftovers(client: docker.DockerClient, *, everything: bool = False) -> list[str]:
+    """Remove katatui's containers whose katatui is no longer running (or all of them)."""
+
+    def work() -> list[str]:
+        removed = []
+        for c in client.containers.list(all=True, filters={"label": LABEL_SESSION}):
+            owner = c.labels.get(LABEL_OWNER, "")
+            if everything or not owner or not owner_alive(owner):
+                with contextlib.suppress(Exception):
+                    c.remove(force=True, v=True)
+                    removed.append(c.name)
+        return removed
+
+    return await asyncio.to_thread(work)
+
+
+async def remove_session(client: docker.DockerClient, session_id: str) -> list[str]:
+    """Remove every container of one session (the last line of defence on exit)."""
+
+    def work() -> list[str]:
+        removed = []
+        for c in client.containers.list(all=True, filters={"label": f"{LABEL_SESSION}={session_id}"}):
+            with contextlib.suppress(Exception):
+                c.remove(force=True, v=True)
+                removed.append(c.name)
+        return removed
+
+    return await asyncio.to_thread(work)
+
+
+async def docker_facts(client: docker.DockerClient) -> dict[str, Any]:
+    info = await asyncio.to_thread(client.info)
+    version = await asyncio.to_thread(client.version)
+    return {
+        "docker_version": version.get("Version"),
+        "runtimes": sorted((info.get("Runtimes") or {}).keys()),
+        "default_runtime": info.get("DefaultRuntime"),
+        "storage_driver": info.get("Driver"),
+        "cgroup_version": info.get("CgroupVersion"),
+        "cgroup_driver": info.get("CgroupDriver"),
+        "kernel": info.get("KernelVersion"),
+    }

@@ -1,0 +1,109 @@
+"""A profile becomes an ordered plan of runs.
+
+Scenarios of the same matrix cell are interleaved across repeats (A B A B ...) so that slow drift
+of the host (page cache, thermal state, a neighbour) falls on every scenario alike.
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from katatui.core.events import RunSpec
+from katatui.core.profile import Profile, Scenario
+
+# Docker lists these next to the runtimes a user registered; they are runc under other names.
+DOCKER_BUILTIN_PREFIXES = ("io.containerd.runc.", "io.containerd.runtime.v1.")
+
+
+def registered_runtimes(reported: Sequence[str]) -> list[str]:
+    """The runtimes worth comparing: what Docker reports, without its built-in aliases of runc."""
+    return [r for r in reported if not r.startswith(DOCKER_BUILTIN_PREFIXES)]
+
+
+@dataclass(frozen=True)
+class ResolvedScenario:
+    name: str
+    launcher: str
+    runtime: str | None
+    image: str
+    targets: tuple[str, ...]
+
+
+def resolve_scenarios(
+    profile: Profile, runtimes: Mapping[str, Sequence[str] | None]
+) -> tuple[list[ResolvedScenario], list[str]]:
+    """Expand ``runtime = "*"`` with what each target's Docker reports.
+
+    Returns the scenarios and warnings (a wildcard on a target without Docker expands to nothing).
+    """
+    out: list[ResolvedScenario] = []
+    warnings: list[str] = []
+    for sc in profile.scenarios:
+        targets = tuple(sc.targets or profile.targets)
+        if sc.runtime != "*":
+            out.append(ResolvedScenario(sc.label, sc.launcher, sc.runtime, sc.image, targets))
+            continue
+        seen: dict[str, list[str]] = {}
+        for t in targets:
+            found = runtimes.get(t)
+            if found is None:
+                warnings.append(f"target {t}: Docker is not reachable, so runtime \"*\" adds no scenario there")
+                continue
+            for r in registered_runtimes(found):
+                seen.setdefault(r, []).append(t)
+        for r, ts in seen.items():
+            name = _wild_name(sc, r)
+            if any(o.name == name for o in out):
+                continue  # an explicit scenario for the same runtime wins
+            out.append(ResolvedScenario(name, sc.launcher, r, sc.image, tuple(ts)))
+    return out, warnings
+
+
+def _wild_name(sc: Scenario, runtime: str) -> str:
+    return f"{sc.name}-{runtime}" if sc.name else runtime
+
+
+def expand(profile: Profile, scenarios: Sequence[ResolvedScenario], repeats: int | None = None) -> list[RunSpec]:
+    """The ordered runs: for each cell, for each repeat, every scenario once (on each of its targets)."""
+    n_repeats = repeats or profile.repeats
+    runs: list[RunSpec] = []
+    for wl in profile.workloads:
+        axes = wl.axes()
+        for values in itertools.product(*axes.values()):
+            variant = dict(zip(axes, values, strict=True))
+            for clients in wl.client_counts():
+                cell = f"{wl.name}[{','.join(f'{k}={v}' for k, v in variant.items())},clients={clients}]"
+                for rep in range(n_repeats):
+                    for sc in scenarios:
+                        for target in sc.targets:
+                            runs.append(
+                                RunSpec(
+                                    run_id=uuid.uuid4().hex[:12],
+                                    index=len(runs),
+                                    cell=cell,
+                                    scenario=sc.name if len(sc.targets) == 1 else f"{sc.name}@{target}",
+                                    launcher=sc.launcher,
+                                    runtime=sc.runtime,
+                                    target=target,
+                                    workload=wl.name,
+                                    kind=wl.type,
+                                    variant=variant,
+                                    clients=clients,
+                                    repeat=rep,
+                                )
+                            )
+    return runs
+
+
+def batches(runs: Sequence[RunSpec], pairing: str) -> list[list[RunSpec]]:
+    """Groups of runs that execute together: one run each when sequential; all scenarios of a
+    cell and repeat at once when concurrent."""
+    if pairing != "concurrent":
+        return [[r] for r in runs]
+    groups: dict[tuple[str, int], list[RunSpec]] = {}
+    for r in runs:
+        groups.setdefault((r.cell, r.repeat), []).append(r)
+    return list(groups.values())

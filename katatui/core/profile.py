@@ -1,0 +1,366 @@
+"""Profiles: TOML files that describe an experiment, validated with exact errors.
+
+A profile names targets (hosts), scenarios (how a workload is isolated: ``bare`` or a launcher
+plus a runtime name), workloads with their parameters (a list value is a matrix axis), repeats,
+the pairing mode and resource limits applied equally to every container scenario.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path, PurePosixPath
+from typing import Annotated, Any, Literal
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from katatui.core.errors import ProfileError, UserError
+
+IMAGE_TAG = "katatui/bench:0.1"
+SIZE_RE = re.compile(r"^[0-9]+(\.[0-9]+)?([kmgtp]i?b?|b)?$", re.IGNORECASE)
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+RUNTIME_RE = re.compile(r"^(\*|[A-Za-z0-9][A-Za-z0-9_.:/-]{0,127})$")
+# Places fio's scratch directory may never be created in: the system's own trees.
+FORBIDDEN_SCRATCH = (
+    "/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/run",
+    "/sbin", "/sys", "/usr", "/var/lib/docker", "/var/lib/containerd", "/var/lib/kubelet",
+)  # fmt: skip
+UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4, "p": 1024**5}
+
+
+def parse_size(text: str) -> int:
+    """Bytes in a size such as ``64m``, ``4Gi`` or ``512MiB`` (powers of 1024, as fio and Docker read them)."""
+    m = SIZE_RE.match(text.strip())
+    if not m:
+        raise ValueError(f"{text!r} is not a size such as 4k, 64m or 2g")
+    number = float(text.strip()[: m.start(2)] if m.group(2) else text.strip())
+    suffix = (m.group(2) or "").lower()[:1]
+    return int(number * UNITS[suffix])
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TargetConfig(Strict):
+    """A host katatui reaches: ``local`` or ``ssh://[user@]host[:port]`` (or an alias from ~/.ssh/config)."""
+
+    host: str = "local"
+    docker_socket: str | None = None
+    scratch_base: str = "/var/tmp/katatui"
+    trust_new_host_key: bool = False
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, v: str) -> str:
+        parse_address(v)
+        return v
+
+    @field_validator("docker_socket")
+    @classmethod
+    def _socket(cls, v: str | None) -> str | None:
+        if v is not None and not v.startswith("/"):
+            raise ValueError(f"expected an absolute path to the Docker socket on that host, got {v!r}")
+        return v
+
+    @field_validator("scratch_base")
+    @classmethod
+    def _scratch(cls, v: str) -> str:
+        return check_scratch_base(v)
+
+
+def check_scratch_base(v: str) -> str:
+    path = PurePosixPath(v)
+    if not path.is_absolute() or ".." in path.parts:
+        raise ValueError(f"expected an absolute path without '..', got {v!r}")
+    if str(path) == "/":
+        raise ValueError("the scratch directory's parent cannot be / ; use a directory such as /var/tmp/katatui")
+    for bad in FORBIDDEN_SCRATCH:
+        if str(path) == bad or str(path).startswith(bad + "/"):
+            raise ValueError(
+                f"{v!r} is inside {bad}, a system directory; fio may only write under a directory "
+                "such as /var/tmp/katatui, /tmp, /mnt/... or /srv/..."
+            )
+    return str(path)
+
+
+class Address(Strict):
+    kind: Literal["local", "ssh"]
+    host: str = ""
+    user: str | None = None
+    port: int | None = None
+    docker_socket: str | None = None
+
+
+def parse_address(text: str) -> Address:
+    """Parse ``local`` or ``ssh://[user@]host[:port][?docker_socket=/path]``."""
+    if text == "local":
+        return Address(kind="local")
+    parts = urlsplit(text)
+    if parts.scheme != "ssh" or not parts.hostname:
+        raise ValueError(f"expected 'local' or 'ssh://[user@]host[:port]', got {text!r}")
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise ValueError(f"bad port in {text!r}: {exc}") from None
+    query = parse_qs(parts.query)
+    unknown = set(query) - {"docker_socket"}
+    if unknown:
+        raise ValueError(f"unknown option(s) {sorted(unknown)} in {text!r}; known: docker_socket")
+    sock = query.get("docker_socket", [None])[0]
+    if sock is not None and not sock.startswith("/"):
+        raise ValueError(f"docker_socket must be an absolute path, got {sock!r}")
+    return Address(
+        kind="ssh",
+        host=parts.hostname,
+        user=unquote(parts.username) if parts.username else None,
+        port=port,
+        docker_socket=sock,
+    )
+
+
+class Scenario(Strict):
+    """How a workload is isolated. ``runtime = "*"`` means every runtime the target's Docker has."""
+
+    name: str | None = None
+    launcher: Literal["bare", "docker"]
+    runtime: str | None = None
+    image: str = IMAGE_TAG
+    targets: list[str] | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str | None) -> str | None:
+        if v is not None and not NAME_RE.match(v):
+            raise ValueError(f"expected letters, digits, '.', '_' or '-' (at most 63), got {v!r}")
+        return v
+
+    @field_validator("runtime")
+    @classmethod
+    def _runtime(cls, v: str | None) -> str | None:
+        if v is not None and not RUNTIME_RE.match(v):
+            raise ValueError(f"{v!r} is not a runtime name (such as runc, kata-runtime, io.containerd.kata.v2)")
+        return v
+
+    @model_validator(mode="after")
+    def _launcher_runtime(self) -> Scenario:
+        if self.launcher == "bare" and self.runtime is not None:
+            raise ValueError("a bare scenario runs on the host and takes no runtime; remove 'runtime'")
+        if self.launcher == "docker" and not self.runtime:
+            raise ValueError("a docker scenario needs 'runtime' (for example \"runc\", \"kata-runtime\" or \"*\")")
+        return self
+
+    @property
+    def label(self) -> str:
+        return self.name or (self.runtime if self.launcher != "bare" and self.runtime != "*" else self.launcher)
+
+
+class Limits(Strict):
+    """Resources given equally to every container scenario."""
+
+    cpus: Annotated[float, Field(gt=0)] | None = None
+    memory: str | None = None
+
+    @field_validator("memory")
+    @classmethod
+    def _memory(cls, v: str | None) -> str | None:
+        if v is not None and parse_size(v) < 6 * 1024 * 1024:
+            raise ValueError(f"{v!r} is below Docker's minimum of 6m")
+        return v
+
+
+PositiveInt = Annotated[int, Field(gt=0)]
+FioRW = Literal["read", "write", "randread", "randwrite", "rw", "randrw"]
+
+
+def _size_list(v: Any) -> Any:
+    for item in v if isinstance(v, list) else [v]:
+        if isinstance(item, str):
+            parse_size(item)
+    return v
+
+
+class FioWorkload(Strict):
+    """fio: every list value is a matrix axis (patterns × block sizes × client counts × ...)."""
+
+    type: Literal["fio"]
+    name: str = "fio"
+    rw: FioRW | Annotated[list[FioRW], Field(min_length=1)] = "randread"
+    bs: str | Annotated[list[str], Field(min_length=1)] = "4k"
+    iodepth: PositiveInt | Annotated[list[PositiveInt], Field(min_length=1)] = 1
+    numjobs: PositiveInt | Annotated[list[PositiveInt], Field(min_length=1)] = 1
+    clients: PositiveInt | Annotated[list[PositiveInt], Field(min_length=1)] = 1
+    direct: bool = True
+    size: str = "64m"
+    runtime: PositiveInt = 10
+    ramp_time: Annotated[int, Field(ge=0)] = 0
+    ioengine: Literal["libaio", "io_uring", "psync", "sync", "posixaio", "mmap"] = "libaio"
+    rwmixread: Annotated[int, Field(ge=0, le=100)] = 50
+    scratch: Literal["volume", "container"] = "volume"
+    filename: str | None = None
+    allow_existing_file: bool = False
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not NAME_RE.match(v):
+            raise ValueError(f"expected letters, digits, '.', '_' or '-' (at most 63), got {v!r}")
+        return v
+
+    @field_validator("bs", "size")
+    @classmethod
+    def _sizes(cls, v: Any) -> Any:
+        return _size_list(v)
+
+    @model_validator(mode="after")
+    def _file(self) -> FioWorkload:
+        if self.filename is not None:
+            if not self.filename.startswith("/"):
+                raise ValueError(f"filename must be an absolute path, got {self.filename!r}")
+            if not self.allow_existing_file:
+                raise ValueError(
+                    f"filename {self.filename!r} points fio at an existing file or device, which it would "
+                    "overwrite; katatui refuses unless you also set allow_existing_file = true. Without "
+                    "'filename', fio writes only inside a scratch directory katatui creates and removes."
+                )
+        return self
+
+    def axes(self) -> dict[str, list[Any]]:
+        """The matrix axes, in a stable order; scalars are axes of one value."""
+        names = ("rw", "bs", "iodepth", "numjobs")
+        return {n: (v if isinstance(v, list) else [v]) for n in names for v in [getattr(self, n)]}
+
+    def client_counts(self) -> list[int]:
+        return self.clients if isinstance(self.clients, list) else [self.clients]
+
+
+Workload = Annotated[FioWorkload, Field(discriminator="type")]
+
+
+class Profile(Strict):
+    name: str
+    description: str = ""
+    repeats: PositiveInt = 1
+    pairing: Literal["sequential", "concurrent"] = "sequential"
+    targets: Annotated[dict[str, TargetConfig], Field(min_length=1)]
+    scenarios: Annotated[list[Scenario], Field(min_length=1)]
+    workloads: Annotated[list[Workload], Field(min_length=1)]
+    limits: Limits = Limits()
+    drop_outliers: bool = False
+
+    @field_validator("targets")
+    @classmethod
+    def _target_names(cls, v: dict[str, TargetConfig]) -> dict[str, TargetConfig]:
+        for name in v:
+            if not NAME_RE.match(name):
+                raise ValueError(f"target name {name!r}: expected letters, digits, '.', '_' or '-'")
+        return v
+
+    @model_validator(mode="after")
+    def _cross(self) -> Profile:
+        for i, sc in enumerate(self.scenarios):
+            for t in sc.targets or []:
+                if t not in self.targets:
+                    raise ValueError(
+                        f"scenarios[{i}].targets names {t!r}, which is not under [targets] "
+                        f"(known: {', '.join(self.targets)})"
+                    )
+        labels = [s.label for s in self.scenarios if s.runtime != "*"]
+        dupes = sorted({x for x in labels if labels.count(x) > 1})
+        if dupes:
+            raise ValueError(f"scenario names must be unique; repeated: {', '.join(dupes)} (set 'name')")
+        names = [w.name for w in self.workloads]
+        wd = sorted({x for x in names if names.count(x) > 1})
+        if wd:
+            raise ValueError(f"workload names must be unique; repeated: {', '.join(wd)} (set 'name')")
+        return self
+
+
+def _loc(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part in ("fio",) or part.startswith(("function-", "list[", "literal[", "int", "str", "constrained-")):
+            continue  # pydantic's union branch names say nothing to a user
+        else:
+            out += ("." if out else "") + part
+    return out or "(top level)"
+
+
+def format_validation(path: str, exc: ValidationError) -> list[str]:
+    problems: list[tuple[str, str]] = []
+    seen = set()
+    errors = exc.errors(include_url=False)
+    by_field: dict[str, int] = {}
+    for err in errors:
+        by_field[_loc(err["loc"])] = by_field.get(_loc(err["loc"]), 0) + 1
+    for err in errors:
+        field = _loc(err["loc"])
+        if err["type"] == "list_type" and by_field[field] > 1:
+            continue  # the scalar branch of "a value or a list" already said what is wrong
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key (check the spelling; see profiles/README.md for the keys)"
+        elif err["type"] == "missing":
+            msg = "required but missing"
+        elif err["type"] == "union_tag_invalid":
+            given_type = err["input"].get("type") if isinstance(err["input"], dict) else None
+            msg = f"unknown workload type {given_type!r}; known: fio"
+        given = err.get("input")
+        if err["type"] not in ("missing", "union_tag_invalid") and not isinstance(given, dict | list):
+            msg += f" (got {given!r})"
+        line = f"{path}: {field}: {msg}"
+        if (field, err["type"]) in seen:  # a union reports each branch; one line per field is enough
+            continue
+        seen.add((field, err["type"]))
+        problems.append((field, line))
+    fields = [f for f, _ in problems]
+    # For "a value or a list" fields pydantic reports both branches; keep the list item's error.
+    return [line for f, line in problems if not any(o.startswith(f + "[") for o in fields)]
+
+
+def load_profile(path: str | Path) -> Profile:
+    """Read and validate a profile; raise ProfileError (exit 2) naming file, field and expectation."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UserError(f"profile {p}: no such file (shipped profiles are in profiles/)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"profile {p}: cannot be read: {exc}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ProfileError(str(p), [f"{p}: not valid TOML: {exc}"]) from None
+    return profile_from_dict(data, str(p))
+
+
+def profile_from_dict(data: dict[str, Any], source: str) -> Profile:
+    try:
+        return Profile.model_validate(data)
+    except ValidationError as exc:
+        raise ProfileError(source, format_validation(source, exc)) from None
+
+
+def override_targets(profile: Profile, overrides: list[str]) -> Profile:
+    """Apply ``--target NAME=ADDRESS`` flags: the profile's target NAME is reached at ADDRESS instead."""
+    targets = dict(profile.targets)
+    for item in overrides:
+        name, sep, address = item.partition("=")
+        if not sep or not name or not address:
+            raise UserError(f"--target {item!r}: expected NAME=ssh://user@host:port or NAME=local")
+        if name not in targets:
+            raise UserError(
+                f"--target {item!r}: the profile has no target {name!r} (its targets: {', '.join(targets)})"
+            )
+        try:
+            addr = parse_address(address)
+        except ValueError as exc:
+            raise UserError(f"--target {item!r}: {exc}") from None
+        update: dict[str, Any] = {"host": address}
+        if addr.docker_socket:
+            update["docker_socket"] = addr.docker_socket
+        targets[name] = targets[name].model_copy(update=update)
+    return profile.model_copy(update={"targets": targets})

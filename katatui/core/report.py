@@ -1,0 +1,140 @@
+"""Results of a session as tidy rows and as a side-by-side summary."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from katatui.core.session import ResultRow, SessionReader
+
+CSV_HEADER = (
+    "run_id", "scenario", "launcher", "runtime", "host", "workload", "variant", "clients", "repeat",
+    "metric", "value", "unit",
+)  # fmt: skip
+# The figures a side-by-side table shows first; the rest stay in csv/json.
+HEADLINE = (
+    "read_bw_bytes_per_s", "read_iops", "read_clat_p50_us", "read_clat_p99_us",
+    "write_bw_bytes_per_s", "write_iops", "write_clat_p50_us", "write_clat_p99_us",
+)  # fmt: skip
+# Whether a bigger value is better: decides how a ratio is read.
+HIGHER_IS_BETTER = {"B/s": True, "IO/s": True, "us": False, "B": True}
+
+
+def tidy_rows(results: Sequence[ResultRow], *, include_partial: bool = False) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
+    for r in results:
+        if r.partial and not include_partial:
+            continue
+        s = r.run.spec
+        rows.append(
+            {
+                "run_id": s.run_id,
+                "scenario": s.scenario,
+                "launcher": s.launcher,
+                "runtime": s.runtime or "",
+                "host": s.target,
+                "workload": s.workload,
+                "variant": s.variant_label,
+                "clients": s.clients,
+                "repeat": s.repeat,
+                "metric": r.metric,
+                "value": r.value,
+                "unit": r.unit,
+            }
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class Stat:
+    values: tuple[float, ...]
+
+    @property
+    def n(self) -> int:
+        return len(self.values)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.values)
+
+    @property
+    def low(self) -> float:
+        return min(self.values)
+
+    @property
+    def high(self) -> float:
+        return max(self.values)
+
+    @property
+    def cv(self) -> float | None:
+        """Coefficient of variation (stdev / mean), the spread a reader should see next to a median."""
+        if self.n < 2:
+            return None
+        mean = statistics.fmean(self.values)
+        return statistics.stdev(self.values) / mean if mean else None
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    cell: str
+    metric: str
+    unit: str
+    by_scenario: dict[str, Stat]
+
+    def ratio(self, scenario: str, reference: str) -> float | None:
+        a, b = self.by_scenario.get(scenario), self.by_scenario.get(reference)
+        if a is None or b is None or b.median == 0:
+            return None
+        return a.median / b.median
+
+
+@dataclass(frozen=True)
+class Summary:
+    scenarios: list[str]
+    rows: list[SummaryRow]
+    failed: list[tuple[str, str, str]]  # (scenario, cell, reason)
+
+    @property
+    def reference(self) -> str | None:
+        return self.scenarios[0] if self.scenarios else None
+
+
+def summarize(reader: SessionReader, *, headline_only: bool = True) -> Summary:
+    runs = reader.runs()
+    scenarios: list[str] = []
+    for r in runs:
+        if r.spec.scenario not in scenarios:
+            scenarios.append(r.spec.scenario)
+    grouped: dict[tuple[str, str], dict[str, list[float]]] = {}
+    units: dict[str, str] = {}
+    cells: list[str] = []
+    for res in reader.results():
+        if res.partial or (headline_only and res.metric not in HEADLINE):
+            continue
+        cell = res.run.spec.cell
+        if cell not in cells:
+            cells.append(cell)
+        grouped.setdefault((cell, res.metric), {}).setdefault(res.run.spec.scenario, []).append(res.value)
+        units[res.metric] = res.unit
+    order = {m: i for i, m in enumerate(HEADLINE)}
+    rows = [
+        SummaryRow(cell, metric, units[metric], {s: Stat(tuple(v)) for s, v in by.items()})
+        for (cell, metric), by in sorted(
+            grouped.items(), key=lambda kv: (cells.index(kv[0][0]), order.get(kv[0][1], 99), kv[0][1])
+        )
+    ]
+    failed = [(r.spec.scenario, r.spec.cell, r.reason or r.status) for r in runs if r.status == "failed"]
+    return Summary(scenarios, rows, failed)
+
+
+def format_value(value: float, unit: str) -> str:
+    if unit == "B/s":
+        return f"{value / 2**20:,.1f} MiB/s"
+    if unit == "B":
+        return f"{value / 2**20:,.1f} MiB"
+    if unit == "IO/s":
+        return f"{value:,.0f} IOPS"
+    if unit == "us":
+        return f"{value:,.0f} µs" if value >= 100 else f"{value:,.1f} µs"
+    return f"{value:,.3g} {unit}"

@@ -1,0 +1,291 @@
+"""Sessions on disk: one SQLite file per session, written as events arrive.
+
+A writer thread owns the connection and commits at least every ``COMMIT_INTERVAL`` seconds, so a
+katatui killed with SIGKILL loses at most the last second, and the file still opens (SQLite's
+journal makes every commit atomic). Listeners never wait on the disk.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from katatui import __version__
+from katatui.core.errors import UserError
+from katatui.core.events import (
+    Event,
+    HostFacts,
+    LogMessage,
+    Metric,
+    RawOutput,
+    RunFailed,
+    RunFinished,
+    RunSpec,
+    RunStarted,
+    SessionFinished,
+    SessionStarted,
+)
+
+SCHEMA_VERSION = 1
+COMMIT_INTERVAL = 0.5
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS hosts (target TEXT PRIMARY KEY, facts TEXT NOT NULL, at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY, idx INTEGER NOT NULL, cell TEXT NOT NULL, scenario TEXT NOT NULL,
+    launcher TEXT NOT NULL, runtime TEXT, target TEXT NOT NULL, workload TEXT NOT NULL,
+    kind TEXT NOT NULL, variant TEXT NOT NULL, clients INTEGER NOT NULL, repeat INTEGER NOT NULL,
+    status TEXT NOT NULL DEFAULT 'planned', started_at REAL, finished_at REAL, duration REAL,
+    commands TEXT, reason TEXT
+);
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, kind TEXT NOT NULL,
+    run_id TEXT, payload TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_run ON events(run_id);
+CREATE TABLE IF NOT EXISTS results (
+    run_id TEXT NOT NULL, metric TEXT NOT NULL, value REAL NOT NULL, unit TEXT NOT NULL,
+    partial INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (run_id, metric)
+);
+CREATE TABLE IF NOT EXISTS raw (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL, client INTEGER NOT NULL,
+    stream TEXT NOT NULL, at REAL NOT NULL, data BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS raw_run ON raw(run_id, client, stream);
+"""
+
+
+def _json(obj: Any) -> str:
+    return json.dumps(obj, separators=(",", ":"), default=str)
+
+
+class SessionWriter:
+    """A listener that records every event. Call ``close()`` once at the end."""
+
+    def __init__(self, path: str | Path, *, session_id: str, profile_text: str, profile_json: str) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.path.exists():
+            raise UserError(f"session file {self.path} already exists; choose another --out")
+        self._queue: queue.Queue[Event | None] = queue.Queue()
+        self._error: BaseException | None = None
+        conn = sqlite3.connect(self.path, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.executescript(SCHEMA)
+        meta = {
+            "schema_version": str(SCHEMA_VERSION),
+            "katatui_version": __version__,
+            "session_id": session_id,
+            "created_at": str(time.time()),
+            "status": "running",
+            "profile_toml": profile_text,
+            "profile_json": profile_json,
+        }
+        conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", meta.items())
+        conn.commit()
+        self._conn = conn
+        self._thread = threading.Thread(target=self._loop, name="katatui-session-writer", daemon=True)
+        self._thread.start()
+
+    def __call__(self, event: Event) -> None:
+        self._queue.put(event)
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+        conn = self._conn
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.execute("PRAGMA journal_mode=DELETE")  # one self-contained file to keep and share
+        conn.close()
+        if self._error is not None:
+            raise self._error
+
+    def _loop(self) -> None:
+        last_commit = time.monotonic()
+        done = False
+        while not done:
+            try:
+                event = self._queue.get(timeout=COMMIT_INTERVAL)
+            except queue.Empty:
+                event = _TICK
+            if event is None:
+                done = True
+            elif event is not _TICK:
+                try:
+                    self._write(event)
+                except Exception as exc:  # keep writing what can be written; report at close
+                    self._error = exc
+            if done or time.monotonic() - last_commit >= COMMIT_INTERVAL:
+                self._conn.commit()
+                last_commit = time.monotonic()
+
+    def _write(self, ev: Event) -> None:
+        c = self._conn
+        if isinstance(ev, RawOutput):
+            c.execute(
+                "INSERT INTO raw (run_id, client, stream, at, data) VALUES (?, ?, ?, ?, ?)",
+                (ev.run_id, ev.client, ev.stream, ev.at, ev.data),
+            )
+            return
+        run_id = getattr(ev, "run_id", None)
+        payload = asdict(ev)
+        if isinstance(ev, SessionStarted):
+            payload["runs"] = [r.run_id for r in ev.runs]
+            c.executemany(
+                "INSERT INTO runs (run_id, idx, cell, scenario, launcher, runtime, target, workload, kind,"
+                " variant, clients, repeat) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (r.run_id, r.index, r.cell, r.scenario, r.launcher, r.runtime, r.target, r.workload,
+                     r.kind, _json(r.variant), r.clients, r.repeat)
+                    for r in ev.runs
+                ],
+            )  # fmt: skip
+            c.executemany(
+                "INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                [("profile_name", ev.profile_name), ("pairing", ev.pairing), ("started_at", str(ev.at))],
+            )
+        elif isinstance(ev, HostFacts):
+            c.execute("INSERT OR REPLACE INTO hosts VALUES (?, ?, ?)", (ev.target, _json(ev.facts), ev.at))
+        elif isinstance(ev, RunStarted):
+            c.execute(
+                "UPDATE runs SET status='running', started_at=?, commands=? WHERE run_id=?",
+                (ev.at, _json(ev.commands), ev.run_id),
+            )
+        elif isinstance(ev, RunFinished):
+            c.execute(
+                "UPDATE runs SET status='finished', finished_at=?, duration=? WHERE run_id=?",
+                (ev.at, ev.duration, ev.run_id),
+            )
+            self._results(ev.run_id, ev.results, partial=False)
+        elif isinstance(ev, RunFailed):
+            c.execute(
+                "UPDATE runs SET status='failed', finished_at=?, reason=? WHERE run_id=?",
+                (ev.at, ev.reason, ev.run_id),
+            )
+            self._results(ev.run_id, ev.partial, partial=True)
+        elif isinstance(ev, SessionFinished):
+            c.execute("INSERT OR REPLACE INTO meta VALUES ('status', ?)", (ev.status,))
+            c.execute("INSERT OR REPLACE INTO meta VALUES ('finished_at', ?)", (str(ev.at),))
+        c.execute(
+            "INSERT INTO events (at, kind, run_id, payload) VALUES (?, ?, ?, ?)",
+            (ev.at, type(ev).__name__, run_id, _json(payload)),
+        )
+
+    def _results(self, run_id: str, results: Mapping[str, Metric], *, partial: bool) -> None:
+        self._conn.executemany(
+            "INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?)",
+            [(run_id, k, m.value, m.unit, int(partial)) for k, m in results.items()],
+        )
+
+
+_TICK: Any = object()
+
+
+@dataclass(frozen=True)
+class RunRow:
+    spec: RunSpec
+    status: str
+    started_at: float | None
+    finished_at: float | None
+    duration: float | None
+    commands: list[list[str]]
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    run: RunRow
+    metric: str
+    value: float
+    unit: str
+    partial: bool
+
+
+class SessionReader:
+    """Read a session file, including one whose writer was killed mid-run."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise UserError(f"session {self.path}: no such file")
+        try:
+            # Read-write so SQLite can replay the journal of a writer that was killed mid-run.
+            mode = "rw" if os.access(self.path, os.W_OK) and os.access(self.path.parent, os.W_OK) else "ro"
+            self._conn = sqlite3.connect(f"file:{self.path}?mode={mode}", uri=True)
+            self.meta = dict(self._conn.execute("SELECT key, value FROM meta").fetchall())
+        except sqlite3.DatabaseError as exc:
+            raise UserError(f"session {self.path}: not a katatui session file ({exc})") from None
+        version = int(self.meta.get("schema_version", "0"))
+        if version > SCHEMA_VERSION:
+            raise UserError(
+                f"session {self.path} was written by a newer katatui (schema {version}; this one reads "
+                f"up to {SCHEMA_VERSION}); upgrade katatui to open it"
+            )
+
+    def close(self) -> None:
+        self._conn.close()
+
+    @property
+    def status(self) -> str:
+        status = self.meta.get("status", "unknown")
+        return "incomplete (katatui stopped before the end)" if status == "running" else status
+
+    def hosts(self) -> dict[str, dict[str, Any]]:
+        rows = self._conn.execute("SELECT target, facts FROM hosts").fetchall()
+        return {t: json.loads(f) for t, f in rows}
+
+    def runs(self) -> list[RunRow]:
+        rows = self._conn.execute(
+            "SELECT run_id, idx, cell, scenario, launcher, runtime, target, workload, kind, variant, clients,"
+            " repeat, status, started_at, finished_at, duration, commands, reason FROM runs ORDER BY idx"
+        ).fetchall()
+        out = []
+        for r in rows:
+            spec = RunSpec(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], json.loads(r[9]), r[10], r[11])
+            out.append(RunRow(spec, r[12], r[13], r[14], r[15], json.loads(r[16]) if r[16] else [], r[17]))
+        return out
+
+    def results(self) -> list[ResultRow]:
+        runs = {r.spec.run_id: r for r in self.runs()}
+        rows = self._conn.execute("SELECT run_id, metric, value, unit, partial FROM results").fetchall()
+        out = [ResultRow(runs[r[0]], r[1], r[2], r[3], bool(r[4])) for r in rows if r[0] in runs]
+        out.sort(key=lambda x: (x.run.spec.index, x.metric))
+        return out
+
+    def events(self) -> Iterator[tuple[float, str, str | None, dict[str, Any]]]:
+        for at, kind, run_id, payload in self._conn.execute(
+            "SELECT at, kind, run_id, payload FROM events ORDER BY seq"
+        ):
+            yield at, kind, run_id, json.loads(payload)
+
+    def samples(self, run_id: str) -> list[dict[str, Any]]:
+        return [p for _, kind, _, p in self._events_of(run_id) if kind == "Sample"]
+
+    def _events_of(self, run_id: str) -> Iterator[tuple[float, str, str | None, dict[str, Any]]]:
+        for at, kind, rid, payload in self._conn.execute(
+            "SELECT at, kind, run_id, payload FROM events WHERE run_id=? ORDER BY seq", (run_id,)
+        ):
+            yield at, kind, rid, json.loads(payload)
+
+    def raw(self, run_id: str, client: int = 0, stream: str = "stdout") -> bytes:
+        rows = self._conn.execute(
+            "SELECT data FROM raw WHERE run_id=? AND client=? AND stream=? ORDER BY seq", (run_id, client, stream)
+        ).fetchall()
+        return b"".join(r[0] for r in rows)
+
+    def logs(self) -> list[LogMessage]:
+        return [
+            LogMessage(p["level"], p["text"], p.get("run_id"), at)
+            for at, kind, _, p in self.events()
+            if kind == "LogMessage"
+        ]

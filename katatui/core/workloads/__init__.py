@@ -1,0 +1,1 @@
+"""Workloads: the argument lists katatui runs and parsers for what the tools print."""

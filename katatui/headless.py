@@ -1,0 +1,97 @@
+"""The headless client of the engine: a line per finished run, and a side-by-side table at the end."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from katatui.core.events import (
+    Event,
+    LogMessage,
+    RunFailed,
+    RunFinished,
+    RunSpec,
+    RunStarted,
+    SessionStarted,
+)
+from katatui.core.report import HIGHER_IS_BETTER, Summary, format_value
+
+SHOWN = ("read_bw_bytes_per_s", "read_iops", "read_clat_p99_us", "write_bw_bytes_per_s", "write_iops", "write_clat_p99_us")
+
+
+class HeadlessPrinter:
+    """A listener that prints progress; it never blocks the engine for longer than a print."""
+
+    def __init__(self, console: Console, *, verbose: bool = False) -> None:
+        self.console = console
+        self.verbose = verbose
+        self.runs: dict[str, RunSpec] = {}
+        self.total = 0
+        self.done = 0
+
+    def __call__(self, ev: Event) -> None:
+        if isinstance(ev, SessionStarted):
+            self.runs = {r.run_id: r for r in ev.runs}
+            self.total = len(ev.runs)
+            scen = sorted({r.scenario for r in ev.runs}, key=[r.scenario for r in ev.runs].index)
+            self.console.print(
+                f"[bold]{ev.profile_name}[/]: {self.total} runs, scenarios {', '.join(scen)}, "
+                f"pairing {ev.pairing}, session {ev.session_id}"
+            )
+        elif isinstance(ev, RunStarted) and self.verbose:
+            for cmd in ev.commands:
+                self.console.print(Text("  $ " + " ".join(cmd), style="dim"))
+        elif isinstance(ev, RunFinished):
+            self.done += 1
+            spec = self.runs.get(ev.run_id)
+            figures = ", ".join(format_value(ev.results[m].value, ev.results[m].unit) + f" {_short(m)}"
+                                for m in SHOWN if m in ev.results)  # fmt: skip
+            self.console.print(f"{self._head(spec)} [green]ok[/] {figures} [dim]({ev.duration:.1f} s)[/]")
+        elif isinstance(ev, RunFailed):
+            self.done += 1
+            spec = self.runs.get(ev.run_id)
+            self.console.print(f"{self._head(spec)} [red]failed[/]: {Text(ev.reason).markup}")
+        elif isinstance(ev, LogMessage):
+            style = {"info": "dim", "warning": "yellow", "error": "red"}[ev.level]
+            self.console.print(Text(f"{ev.level}: {ev.text}", style=style))
+
+    def _head(self, spec: RunSpec | None) -> str:
+        if spec is None:
+            return f"[{self.done}/{self.total}]"
+        return (
+            f"[{self.done}/{self.total}] [bold]{spec.scenario}[/] {spec.workload} {spec.variant_label} "
+            f"clients={spec.clients} repeat={spec.repeat + 1}"
+        )
+
+
+def _short(metric: str) -> str:
+    direction, _, rest = metric.partition("_")
+    label = {"bw_bytes_per_s": "", "iops": "", "clat_p99_us": "p99"}.get(rest, rest)
+    return f"{direction} {label}".strip()
+
+
+def summary_table(summary: Summary, title: str) -> Table:
+    table = Table(title=title, show_lines=False, header_style="bold")
+    table.add_column("cell")
+    table.add_column("metric")
+    ref = summary.reference
+    for s in summary.scenarios:
+        table.add_column(s if s == ref else f"{s}\n(vs {ref})", justify="right")
+    for row in summary.rows:
+        cells: list[Text | str] = [Text(row.cell), row.metric]
+        for s in summary.scenarios:
+            stat = row.by_scenario.get(s)
+            if stat is None:
+                cells.append(Text("-", style="dim"))
+                continue
+            text = Text(format_value(stat.median, row.unit))
+            if stat.n > 1:
+                text.append(f" ±{(stat.cv or 0) * 100:.0f}% n={stat.n}", style="dim")
+            ratio = row.ratio(s, ref) if ref and s != ref else None
+            if ratio is not None:
+                better = (ratio >= 1) == HIGHER_IS_BETTER.get(row.unit, True)
+                text.append(f"  ×{ratio:.2f}", style="green" if better or abs(ratio - 1) < 0.02 else "red")
+            cells.append(text)
+        table.add_row(*cells)
+    return table
