@@ -11,7 +11,7 @@ from katatui.core.errors import KatatuiError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from katatui.commands import cleanup, image, report, run
+    from katatui.commands import cleanup, image, imports, report, run
 
     parser = argparse.ArgumentParser(
         prog="katatui",
@@ -19,7 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"katatui {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (run, report, cleanup, image):
+    for module in (run, report, imports, cleanup, image):
         module.add_parser(sub)
     return parser
 
@@ -36,6 +36,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("katatui: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `katatui report ... | head`: the reader has what it wanted
+        sys.stderr.close()
+        return 0
     except KatatuiError as exc:
         print(f"katatui: error: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -73,13 +73,17 @@ def _short(metric: str) -> str:
 
 def summary_table(summary: Summary, title: str) -> Table:
     table = Table(title=title, show_lines=False, header_style="bold")
-    table.add_column("cell")
+    table.add_column("cell", overflow="fold", max_width=30)
     table.add_column("metric")
     ref = summary.reference
     for s in summary.scenarios:
         table.add_column(s if s == ref else f"{s}\n(vs {ref})", justify="right")
+    last_cell = None
     for row in summary.rows:
-        cells: list[Text | str] = [Text(row.cell), row.metric]
+        if last_cell is not None and row.cell != last_cell:
+            table.add_section()
+        cells: list[Text | str] = [Text(row.cell if row.cell != last_cell else ""), row.metric]
+        last_cell = row.cell
         for s in summary.scenarios:
             stat = row.by_scenario.get(s)
             if stat is None:
