@@ -252,6 +252,7 @@ class Engine:
         scratches: list[scratch.Scratch] = []
         procs: list[Process] = []
         parsers: list[ClientParser] = []
+        tasks: list[asyncio.Task[tuple[Any | None, str | None]]] = []
         started = time.monotonic()
         try:
             argvs: list[list[str]] = []
@@ -272,20 +273,29 @@ class Engine:
                 procs.append(await launcher.start(run, client, argv, mount))
                 parsers.append(driver.parser())
             t0 = time.monotonic()
-            outcomes = await asyncio.wait_for(
-                asyncio.gather(*(self._client(run, c, p, parsers[c], t0) for c, p in enumerate(procs))),
-                driver.timeout(run.variant),
-            )
-            self._conclude(run, driver, outcomes, time.monotonic() - started)
-        except TimeoutError:
-            await self._stop_all(procs)
-            self._fail(run, driver, parsers, f"no result after {driver.timeout(run.variant):.0f} s; stopped it")
+            tasks = [asyncio.create_task(self._client(run, c, p, parsers[c], t0)) for c, p in enumerate(procs)]
+            try:
+                _, pending = await asyncio.wait(tasks, timeout=driver.timeout(run.variant))
+            except asyncio.CancelledError:
+                # Stop the tools (fio prints a final object on SIGINT) and keep reading what they say.
+                await asyncio.shield(self._stop_all(procs))
+                await asyncio.shield(self._settle(tasks, 15))
+                self._fail(run, driver, parsers, "interrupted by the user")
+                raise
+            if pending:
+                await self._stop_all(procs)
+                await self._settle(tasks, 15)
+                self._fail(run, driver, parsers, f"no result after {driver.timeout(run.variant):.0f} s; stopped it")
+                return
+            self._conclude(run, driver, [t.result() for t in tasks], time.monotonic() - started)
         except asyncio.CancelledError:
-            await asyncio.shield(self._stop_all(procs))
-            self._fail(run, driver, parsers, "interrupted by the user")
+            if not tasks:  # interrupted while starting: nothing measured yet
+                await asyncio.shield(self._stop_all(procs))
+                self._fail(run, driver, parsers, "interrupted by the user")
             raise
         except KatatuiError as exc:
             await self._stop_all(procs)
+            await self._settle(tasks, 15)
             self._fail(run, driver, parsers, str(exc))
         finally:
             await asyncio.shield(self._release(run, launcher, st, scratches))
@@ -322,6 +332,15 @@ class Engine:
                 partial = driver.combine(finals)
         self._failed += 1
         self.emit(RunFailed(run.run_id, reason, partial))
+
+    @staticmethod
+    async def _settle(tasks: Sequence[asyncio.Task[Any]], timeout: float) -> None:
+        """Let client readers drain what the stopped tools still print, then give up on them."""
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=timeout)
+            for t in pending:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _stop_all(self, procs: Sequence[Process]) -> None:
         async def stop(p: Process) -> None:

@@ -360,7 +360,7 @@ def _host_members(data: bytes) -> Iterator[tuple[tarfile.TarInfo, bytes | None]]
 def make_rootfs(host_tar: bytes, found: HostFiles, *, source: str) -> bytes:
     """Re-pack the host's files into the image's root filesystem (an uncompressed tar)."""
     fs = _RootFS()
-    for top in _MERGED[:4]:
+    for top in ("bin", "sbin", "lib", "lib64"):
         fs.dir(f"usr/{top}")
         fs.symlink(top, f"usr/{top}")
     for name, mode in (("tmp", 0o1777), ("var/tmp", 0o1777), ("root", 0o700), ("run", 0o755)):

@@ -104,8 +104,11 @@ class SessionWriter:
         self._queue.put(None)
         self._thread.join()
         conn = self._conn
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        conn.execute("PRAGMA journal_mode=DELETE")  # one self-contained file to keep and share
+        try:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            conn.execute("PRAGMA journal_mode=DELETE")  # one self-contained file to keep and share
+        except sqlite3.OperationalError:
+            pass  # a reader has it open: it stays in WAL mode, which opens just as well
         conn.close()
         if self._error is not None:
             raise self._error

@@ -63,7 +63,9 @@ def _count(option: str, value: int, low: int, high: int | None = None) -> int:
     return value
 
 
-def build_fio_argv(params: FioParams, directory: str | None, *, fio: str = "fio", name: str = "katatui") -> list[str]:
+def build_fio_argv(
+    params: FioParams, directory: str | None, *, fio: str = "fio", name: str = "katatui"
+) -> list[str]:
     """The argv for one run.
 
     Files go in ``directory`` unless ``params.filename`` names an explicit file or device, which the
@@ -167,34 +169,45 @@ def _num(obj: Mapping[str, Any], key: str) -> float:
     return float(value) if isinstance(value, int | float) else 0.0
 
 
-def _dir_stats(job_dirs: Sequence[Mapping[str, Any]]) -> DirStats:
-    bins: dict[int, int] = {}
-    counters: list[JobCounters] = []
-    samples = 0
-    weighted = 0.0
-    clat_max = 0.0
-    for d in job_dirs:
-        clat = d.get("clat_ns")
-        clat = clat if isinstance(clat, dict) else {}
-        counters.append(JobCounters(int(_num(d, "io_bytes")), int(_num(d, "total_ios")), int(_num(d, "runtime"))))
-        n = int(_num(clat, "N"))
-        samples += n
-        weighted += _num(clat, "mean") * n
-        clat_max = max(clat_max, _num(clat, "max"))
-        job_bins = clat.get("bins")
-        for key, count in (job_bins if isinstance(job_bins, dict) else {}).items():
-            bins[int(key)] = bins.get(int(key), 0) + int(count)
-    own = job_dirs[0].get("clat_ns", {}).get("percentile", {}) if len(job_dirs) == 1 else {}
+def _job_dir(d: Mapping[str, Any]) -> DirStats:
+    clat = d.get("clat_ns")
+    clat = clat if isinstance(clat, dict) else {}
+    job = JobCounters(int(_num(d, "io_bytes")), int(_num(d, "total_ios")), int(_num(d, "runtime")))
+    bins = clat.get("bins")
+    own = clat.get("percentile")
     return DirStats(
-        io_bytes=sum(c.io_bytes for c in counters),
-        total_ios=sum(c.total_ios for c in counters),
-        runtime_ms=max((c.runtime_ms for c in counters), default=0),
+        io_bytes=job.io_bytes,
+        total_ios=job.total_ios,
+        runtime_ms=job.runtime_ms,
+        bins={int(k): int(v) for k, v in sorted(bins.items(), key=lambda kv: int(kv[0]))}
+        if isinstance(bins, dict)
+        else {},
+        clat_samples=int(_num(clat, "N")),
+        clat_mean_ns=_num(clat, "mean"),
+        clat_max_ns=_num(clat, "max"),
+        percentiles_ns={str(k): float(v) for k, v in own.items()} if isinstance(own, dict) else {},
+        jobs=(job,),
+    )
+
+
+def _sum_dirs(parts: Sequence[DirStats]) -> DirStats:
+    """Jobs or clients added up: bins and counters summed, runtime the longest, mean weighted by N."""
+    if len(parts) == 1:
+        return parts[0]
+    bins: dict[int, int] = {}
+    for part in parts:
+        for value, count in part.bins.items():
+            bins[value] = bins.get(value, 0) + count
+    samples = sum(p.clat_samples for p in parts)
+    return DirStats(
+        io_bytes=sum(p.io_bytes for p in parts),
+        total_ios=sum(p.total_ios for p in parts),
+        runtime_ms=max(p.runtime_ms for p in parts),
         bins=dict(sorted(bins.items())),
         clat_samples=samples,
-        clat_mean_ns=weighted / samples if samples else 0.0,
-        clat_max_ns=clat_max,
-        percentiles_ns={str(k): float(v) for k, v in own.items()} if isinstance(own, dict) else {},
-        jobs=tuple(counters),
+        clat_mean_ns=sum(p.clat_mean_ns * p.clat_samples for p in parts) / samples if samples else 0.0,
+        clat_max_ns=max(p.clat_max_ns for p in parts),
+        jobs=tuple(c for p in parts for c in p.jobs),
     )
 
 
@@ -212,7 +225,7 @@ def snapshot_from_object(obj: Mapping[str, Any]) -> FioSnapshot:
     if not isinstance(jobs, list) or not jobs or not all(isinstance(j, dict) for j in jobs):
         raise FioParseError('expected a fio result: a JSON object with a non-empty "jobs" list')
     try:
-        per_dir = {d: _dir_stats([j.get(d) or {} for j in jobs]) for d in DIRECTIONS}
+        per_dir = {d: _sum_dirs([_job_dir(j.get(d) or {}) for j in jobs]) for d in DIRECTIONS}
     except (TypeError, ValueError, AttributeError) as exc:
         raise FioParseError(f"fio job statistics have an unexpected shape: {exc}") from exc
     runtime = max(per_dir["read"].runtime_ms, per_dir["write"].runtime_ms)
@@ -398,24 +411,7 @@ def merge(snapshots: Sequence[FioSnapshot]) -> FioSnapshot:
         raise ValueError("merge needs at least one snapshot")
     if len(snapshots) == 1:
         return snapshots[0]
-    dirs: dict[str, DirStats] = {}
-    for d in DIRECTIONS:
-        parts = [getattr(s, d) for s in snapshots]
-        bins: dict[int, int] = {}
-        for part in parts:
-            for value, count in part.bins.items():
-                bins[value] = bins.get(value, 0) + count
-        samples = sum(p.clat_samples for p in parts)
-        dirs[d] = DirStats(
-            io_bytes=sum(p.io_bytes for p in parts),
-            total_ios=sum(p.total_ios for p in parts),
-            runtime_ms=max(p.runtime_ms for p in parts),
-            bins=dict(sorted(bins.items())),
-            clat_samples=samples,
-            clat_mean_ns=sum(p.clat_mean_ns * p.clat_samples for p in parts) / samples if samples else 0.0,
-            clat_max_ns=max(p.clat_max_ns for p in parts),
-            jobs=tuple(c for p in parts for c in p.jobs),
-        )
+    dirs = {d: _sum_dirs([getattr(s, d) for s in snapshots]) for d in DIRECTIONS}
     return FioSnapshot(
         t=max(s.t for s in snapshots),
         jobs=sum(s.jobs for s in snapshots),
@@ -530,27 +526,31 @@ def classify_failure(stream: FioStream, returncode: int, stderr: bytes | str = b
     """One line saying why a run failed, or None when its last snapshot is a usable result.
 
     A run stopped by SIGINT/SIGTERM that printed its final object after "fio: terminating on
-    signal N" counts as a shorter result (fio then exits 128 or so) unless it did no I/O at all.
+    signal N" counts as a shorter result (fio 3.33 then exits 128) unless it did no I/O at all.
+    ``stderr`` is optional: fio prints its plainest error lines there, the terse ones on stdout.
     """
     if isinstance(stderr, bytes):
         stderr = stderr.decode("utf-8", "replace")
-    said = [line.strip() for line in stderr.splitlines() + stream.messages if line.strip().startswith("fio:")]
-    said = [line.removeprefix("fio:").strip() for line in said if not _SIGNAL.match(line)]
-    detail = "; ".join(dict.fromkeys(said).keys()).strip()
-    detail = f": {detail[:300]}" if detail else ""
+    said: dict[str, str] = {}  # fio's lines, de-duplicated ignoring numbers (offsets, pids)
+    for line in stderr.splitlines() + stream.messages:
+        line = line.strip()
+        if line.startswith("fio:") and not _SIGNAL.match(line):
+            said.setdefault(re.sub(r"\d+", "N", line), line.removeprefix("fio:").strip()[:160])
+    detail = (": " + "; ".join(list(said.values())[:2])) if said else ""
+    how = f"killed by signal {-returncode}" if returncode < 0 else f"exit status {returncode}"
     last = stream.last
     if last is not None and last.errors:
         return "fio reported job errors: " + "; ".join(last.errors) + detail
     if stream.truncated:
-        return f"fio's output stops inside a result (fio killed? exit status {returncode}){detail}"
+        return f"fio's output stops in the middle of a result ({how}){detail}"
     if last is None:
-        return f"fio printed no result (exit status {returncode}){detail}"
+        return f"fio printed no result ({how}){detail}"
     if stream.signal is not None and len(stream.snapshots) > stream.snapshots_before_signal:
         if not (last.read.did_io or last.write.did_io):
             return f"fio was stopped by signal {stream.signal} before doing any I/O"
         return None
     if returncode < 0:
-        return f"fio was killed by signal {-returncode} before printing its final result"
+        return f"fio was {how} before printing its final result"
     if returncode != 0:
-        return f"fio exited with status {returncode}{detail}"
+        return f"fio failed ({how}){detail}"
     return None

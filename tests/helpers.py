@@ -1,0 +1,92 @@
+"""Shared by the tests that run katatui for real."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def need(tool: str) -> None:
+    """Skip when a tool is missing, except in CI where a missing component is a failure."""
+    if shutil.which(tool) is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{tool} is not installed; scripts/system-packages installs it")
+        pytest.skip(f"{tool} is not installed")
+
+
+def katatui(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "katatui", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "COLUMNS": "200", **(env or {})},
+        cwd=REPO,
+    )
+
+
+def start_katatui(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "katatui", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "COLUMNS": "200", **(env or {})},
+        cwd=REPO,
+    )
+
+
+def count_events(path: Path, kind: str) -> int:
+    if not path.exists():
+        return 0
+    try:
+        conn = sqlite3.connect(path, timeout=1)
+    except sqlite3.Error:
+        return 0
+    try:
+        return int(conn.execute("SELECT count(*) FROM events WHERE kind=?", (kind,)).fetchone()[0])
+    except sqlite3.Error:
+        return 0
+    finally:
+        conn.close()
+
+
+def wait_for_events(path: Path, kind: str, n: int, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if count_events(path, kind) >= n:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"no {n} {kind} events in {path} within {timeout} s")
+
+
+def fio_profile(tmp_path: Path, *, scenarios: str, runtime: int = 2, extra: str = "", target: str = "") -> Path:
+    text = f"""
+name = "test"
+repeats = 1
+[targets.local]
+host = "local"
+scratch_base = "{tmp_path / 'scratch'}"
+{target}
+{scenarios}
+[[workloads]]
+type = "fio"
+rw = "randread"
+bs = "4k"
+iodepth = 4
+size = "16m"
+runtime = {runtime}
+{extra}
+"""
+    path = tmp_path / "profile.toml"
+    path.write_text(text)
+    return path

@@ -1,0 +1,115 @@
+"""katatui run against the local machine, bare: the session file, the report, SIGKILL and SIGINT."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+from katatui.core.session import SessionReader
+from tests.helpers import fio_profile, katatui, need, start_katatui, wait_for_events
+
+BARE = '[[scenarios]]\nlauncher = "bare"\n'
+FIO_METRICS = {"read_bw_bytes_per_s", "read_iops", "read_clat_p50_us", "read_clat_p90_us", "read_clat_p99_us",
+               "read_clat_p99_9_us"}  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def _tools() -> None:
+    need("fio")
+
+
+def test_bare_run_and_reports(tmp_path: Path) -> None:
+    prof = fio_profile(tmp_path, scenarios=BARE, extra="clients = [1, 2]")
+    out = tmp_path / "s.katatui"
+    done = katatui("run", str(prof), "--headless", "--out", str(out))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "bare" in done.stdout and "session saved" in done.stdout
+    assert list((tmp_path / "scratch").iterdir()) == []  # scratch directories removed
+
+    reader = SessionReader(out)
+    runs = reader.runs()
+    assert [r.status for r in runs] == ["finished", "finished"]
+    assert runs[1].spec.clients == 2 and len(runs[1].commands) == 2
+    assert reader.hosts()["local"]["tools"]["fio"]
+    assert reader.samples(runs[0].spec.run_id), "per-second samples were recorded"
+    assert reader.raw(runs[0].spec.run_id).lstrip().startswith(b"{")
+    assert reader.raw(runs[1].spec.run_id, client=1)
+    reader.close()
+
+    rows = list(csv.DictReader(io.StringIO(katatui("report", str(out), "--format", "csv").stdout)))
+    assert list(rows[0]) == "run_id,scenario,launcher,runtime,host,workload,variant,clients,repeat,metric,value,unit".split(",")
+    assert FIO_METRICS <= {r["metric"] for r in rows}
+    one = {r["metric"]: float(r["value"]) for r in rows if r["clients"] == "1"}
+    two = {r["metric"]: float(r["value"]) for r in rows if r["clients"] == "2"}
+    assert one["read_bw_bytes_per_s"] > 0 and two["read_bw_bytes_per_s"] > 0
+    assert one["read_clat_p50_us"] <= one["read_clat_p99_us"] <= one["read_clat_p99_9_us"]
+
+    doc = json.loads(katatui("report", str(out), "--format", "json").stdout)
+    assert len(doc["results"]) == len(rows)
+    assert "| cell |" in katatui("report", str(out), "--format", "md").stdout
+    assert "read_iops" in katatui("report", str(out)).stdout
+
+
+def test_sigkill_mid_run_keeps_the_session(tmp_path: Path) -> None:
+    prof = fio_profile(tmp_path, scenarios=BARE, runtime=30)
+    out = tmp_path / "s.katatui"
+    proc = start_katatui("run", str(prof), "--headless", "--out", str(out))
+    try:
+        wait_for_events(out, "Sample", 3)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    reader = SessionReader(out)
+    assert reader.status.startswith("incomplete")
+    run = reader.runs()[0]
+    assert run.status == "running"
+    assert len(reader.samples(run.spec.run_id)) >= 2  # at most the last second is lost
+    assert reader.raw(run.spec.run_id).count(b'"jobs"') >= 2
+    reader.close()
+    assert katatui("report", str(out), "--format", "json").returncode == 0
+    # the next start removes what the killed katatui left behind
+    again = katatui("run", str(fio_profile(tmp_path, scenarios=BARE, runtime=1)), "--headless",
+                    "--out", str(tmp_path / "s2.katatui"))  # fmt: skip
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "removed scratch directories left behind" in again.stdout
+    assert list((tmp_path / "scratch").iterdir()) == []
+    os.sync()
+
+
+def test_sigint_stops_cleans_and_keeps_partial(tmp_path: Path) -> None:
+    prof = fio_profile(tmp_path, scenarios=BARE, runtime=30)
+    out = tmp_path / "s.katatui"
+    proc = start_katatui("run", str(prof), "--headless", "--out", str(out))
+    wait_for_events(out, "Sample", 2)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stdout + stderr
+    assert "Traceback" not in stderr
+    assert list((tmp_path / "scratch").iterdir()) == []
+    reader = SessionReader(out)
+    assert reader.status == "interrupted"
+    run = reader.runs()[0]
+    assert run.status == "failed" and run.reason and "interrupted" in run.reason
+    partial = [r for r in reader.results() if r.partial]
+    assert any(r.metric == "read_bw_bytes_per_s" and r.value > 0 for r in partial)
+
+
+def test_missing_fio_is_named(tmp_path: Path) -> None:
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    for d in ("/usr/local/bin", "/usr/bin", "/bin"):
+        for entry in Path(d).iterdir():
+            if entry.name != "fio" and not (bindir / entry.name).exists():
+                (bindir / entry.name).symlink_to(entry)
+    prof = fio_profile(tmp_path, scenarios=BARE)
+    done = katatui("run", str(prof), "--headless", "--out", str(tmp_path / "s.katatui"), env={"PATH": str(bindir)})
+    assert done.returncode == 1
+    assert "fio not installed on local" in done.stdout
+    assert "apt-get install fio" in done.stdout
+    assert "Traceback" not in done.stderr
