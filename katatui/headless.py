@@ -73,7 +73,7 @@ def _short(metric: str) -> str:
 
 def summary_table(summary: Summary, title: str) -> Table:
     table = Table(title=title, show_lines=False, header_style="bold")
-    table.add_column("cell", overflow="fold", max_width=30)
+    table.add_column("cell", overflow="fold", max_width=24)
     table.add_column("metric")
     ref = summary.reference
     for s in summary.scenarios:
@@ -82,20 +82,34 @@ def summary_table(summary: Summary, title: str) -> Table:
     for row in summary.rows:
         if last_cell is not None and row.cell != last_cell:
             table.add_section()
-        cells: list[Text | str] = [Text(row.cell if row.cell != last_cell else ""), row.metric]
+        cells: list[Text | str] = [Text(cell_label(row.cell) if row.cell != last_cell else ""), metric_label(row.metric)]
         last_cell = row.cell
         for s in summary.scenarios:
             stat = row.by_scenario.get(s)
             if stat is None:
                 cells.append(Text("-", style="dim"))
                 continue
-            text = Text(format_value(stat.median, row.unit))
+            text = Text(format_value(stat.median, row.unit), no_wrap=True)
             if stat.n > 1:
-                text.append(f" ±{(stat.cv or 0) * 100:.0f}% n={stat.n}", style="dim")
+                text.append(f" ±{(stat.cv or 0) * 100:.0f}%", style="dim")
             ratio = row.ratio(s, ref) if ref and s != ref else None
             if ratio is not None:
                 better = (ratio >= 1) == HIGHER_IS_BETTER.get(row.unit, True)
-                text.append(f"  ×{ratio:.2f}", style="green" if better or abs(ratio - 1) < 0.02 else "red")
+                text.append(f"\n×{ratio:.2f}", style="green" if better or abs(ratio - 1) < 0.02 else "red")
             cells.append(text)
         table.add_row(*cells)
     return table
+
+
+def cell_label(cell: str) -> str:
+    """``fio[rw=randread,bs=4k,iodepth=8,numjobs=1,clients=1]`` as ``fio randread bs=4k iodepth=8 ...``."""
+    name, _, rest = cell.partition("[")
+    parts = [p.removeprefix("rw=") for p in rest.rstrip("]").split(",") if p]
+    return " ".join([name, *parts])
+
+
+def metric_label(metric: str) -> str:
+    """``read_clat_p99_us`` as ``read p99``: the unit is in the value."""
+    direction, _, rest = metric.partition("_")
+    names = {"bw_bytes_per_s": "bandwidth", "iops": "IOPS"}
+    return f"{direction} {names.get(rest, rest.removeprefix('clat_').removesuffix('_us').replace('_', '.'))}"

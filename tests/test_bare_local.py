@@ -53,7 +53,7 @@ def test_bare_run_and_reports(tmp_path: Path) -> None:
     doc = json.loads(katatui("report", str(out), "--format", "json").stdout)
     assert len(doc["results"]) == len(rows)
     assert "| cell |" in katatui("report", str(out), "--format", "md").stdout
-    assert "read_iops" in katatui("report", str(out)).stdout
+    assert "read IOPS" in katatui("report", str(out)).stdout
 
 
 def test_sigkill_mid_run_keeps_the_session(tmp_path: Path) -> None:

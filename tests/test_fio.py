@@ -186,6 +186,25 @@ def test_interval_rates_add_up(name: str) -> None:
     assert interval_metrics(final, final) == {}  # no time passed, no I/O: nothing to report
 
 
+def test_interval_rate_is_the_sum_of_per_job_rates() -> None:
+    snaps = stream_of("randread_4jobs").snapshots
+    zero = {"io_bytes": 0, "runtime": 0}
+    for prev, cur in zip([None, *snaps], snaps, strict=False):
+        before = [j["read"] for j in prev.raw["jobs"]] if prev else [zero] * cur.jobs
+        after = [j["read"] for j in cur.raw["jobs"]]
+        rates = [
+            (a["io_bytes"] - b["io_bytes"]) / ((a["runtime"] - b["runtime"]) / 1000)
+            for b, a in zip(before, after, strict=True)
+        ]
+        assert interval_metrics(prev, cur)["read_bw_bytes_per_s"] == pytest.approx(sum(rates))
+
+
+def test_t_is_the_io_clock_even_with_group_reporting() -> None:
+    last = stream_of("randread_4jobs_group").last
+    assert last is not None and last.raw["jobs"][0]["job_runtime"] == 12000  # summed over 4 jobs
+    assert last.t == last.raw["jobs"][0]["read"]["runtime"] / 1000 == 3.001
+
+
 def test_interval_across_a_counter_restart() -> None:
     """ramp_time resets fio's counters; the interval after the reset starts from zero."""
     snaps = stream_of("randread_1job").snapshots

@@ -202,10 +202,15 @@ class Engine:
         if sc.runtime not in runtimes:
             return (f"Docker on {st.name} has no runtime {sc.runtime!r} (it has: {', '.join(runtimes)}); "
                     "register it in /etc/docker/daemon.json or remove the scenario")  # fmt: skip
-        try:
-            from katatui.core.image import ensure_image
+        from katatui.core.image import IMAGE_TAG, ensure_image, image_present
 
-            did = await ensure_image(
+        if sc.image != IMAGE_TAG:  # the user's own image: use it as it is, never build or replace it
+            if not await image_present(st.docker, sc.image):
+                return (f"image {sc.image} is not on {st.name}; load it there (docker load / docker pull), "
+                        f"or leave 'image' unset to use katatui's own {IMAGE_TAG}")  # fmt: skip
+            did = "present"
+        try:
+            did = "present" if sc.image != IMAGE_TAG else await ensure_image(
                 st.transport, st.docker, sc.image, local_client=self._local_docker,
                 log=lambda m: self.log("info", f"{st.name}: {m}"),
             )  # fmt: skip

@@ -161,7 +161,9 @@ _LOCATE = r"""PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 for t; do
     case $t in
         /*) if [ -e "$t" ]; then printf 'file %s\n' "$t"; fi ;;
-        *) if p=$(command -v "$t"); then printf 'tool %s %s\n' "$t" "$p"; else printf 'missing %s\n' "$t"; fi ;;
+        *)
+            if p=$(command -v "$t"); then printf 'tool %s %s\n' "$t" "$p"; else printf 'missing %s\n' "$t"; fi
+            ;;
     esac
 done
 """
@@ -298,7 +300,7 @@ class _RootFS:
 
     def __init__(self) -> None:
         self.buffer = io.BytesIO()
-        self.tar = tarfile.open(fileobj=self.buffer, mode="w", format=tarfile.PAX_FORMAT)
+        self.tar = tarfile.open(fileobj=self.buffer, mode="w", format=tarfile.PAX_FORMAT)  # noqa: SIM115
         self.names: set[str] = set()
         self.now = int(time.time())
 
@@ -365,8 +367,9 @@ def make_rootfs(host_tar: bytes, found: HostFiles, *, source: str) -> bytes:
         fs.symlink(top, f"usr/{top}")
     for name, mode in (("tmp", 0o1777), ("var/tmp", 0o1777), ("root", 0o700), ("run", 0o755)):
         fs.dir(name, mode)
-    for name in ("proc", "sys", "dev", "etc", "usr/local/bin", "var/log/nginx", "var/lib/nginx", NGINX_ROOT[1:]):
+    for name in ("proc", "sys", "dev", "etc", "usr/local/bin", "var/log/nginx", "var/lib/nginx"):
         fs.dir(name)
+    fs.dir(NGINX_ROOT[1:])
 
     for member, content in _host_members(host_tar):
         name = image_path(member.name)
@@ -430,7 +433,8 @@ def _split_tag(tag: str) -> tuple[str, str]:
 
 def _import(client: docker.DockerClient, rootfs: bytes, tag: str, changes: list[str]) -> str:
     repository, version = _split_tag(tag)
-    reply: Any = client.api.import_image_from_data(rootfs, repository=repository, tag=version, changes=changes)
+    api: Any = client.api
+    reply = api.import_image_from_data(rootfs, repository=repository, tag=version, changes=changes)
     for line in str(reply).splitlines():
         try:
             message = json.loads(line)
@@ -438,7 +442,9 @@ def _import(client: docker.DockerClient, rootfs: bytes, tag: str, changes: list[
             continue
         if isinstance(message, dict) and message.get("error"):
             raise TargetError(f"Docker refused the image {tag}: {message['error']}")
-    image_id: str = client.images.get(tag).id
+    image_id = client.images.get(tag).id
+    if not image_id:
+        raise TargetError(f"Docker imported {tag} but does not report its id")
     return image_id
 
 
@@ -504,7 +510,8 @@ async def transfer_image(src: docker.DockerClient, dst: docker.DockerClient, tag
 
     def copy() -> None:
         chunks = src.api.get_image(tag)
-        for message in dst.api.load_image(chunks):
+        loader: Any = dst.api
+        for message in loader.load_image(chunks):
             if isinstance(message, dict) and (message.get("error") or message.get("errorDetail")):
                 detail = message.get("error") or message.get("errorDetail")
                 raise TargetError(f"loading {tag} into the target's Docker failed: {detail}")

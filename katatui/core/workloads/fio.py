@@ -260,27 +260,23 @@ class FioStream:
         self._depth = 0
         self._in_string = False
         self._escape = False
-        self._closed = False
 
     @property
     def last(self) -> FioSnapshot | None:
         return self.snapshots[-1] if self.snapshots else None
 
     def feed(self, data: bytes) -> list[FioSnapshot]:
-        if self._closed:
-            raise ValueError("FioStream.feed after close")
+        """The snapshots completed by this chunk (chunks may split anywhere, even inside a character)."""
         return self._consume(self._utf8.decode(data))
 
     def close(self) -> None:
-        if self._closed:
-            return
+        """End of output: a pending text line becomes a message, a pending object sets ``truncated``."""
         self._consume(self._utf8.decode(b"", final=True))
-        self._closed = True
         if self._mode == "line":
             self._message("".join(self._pending))
         elif self._mode == "object":
             self.truncated = True
-        self._pending = []
+        self._pending, self._mode = [], ""
 
     def _message(self, line: str) -> None:
         line = line.strip()
@@ -425,7 +421,9 @@ def merge(snapshots: Sequence[FioSnapshot]) -> FioSnapshot:
 def _interval_rate(prev: DirStats | None, cur: DirStats) -> tuple[int, float, float]:
     """(bytes, bytes/s, IO/s) since ``prev``: each job's delta over its own runtime delta, summed."""
     pairs: list[tuple[JobCounters | None, JobCounters]]
-    if prev is not None and len(prev.jobs) == len(cur.jobs):
+    if prev is None and cur.jobs:
+        pairs = [(None, job) for job in cur.jobs]
+    elif prev is not None and prev.jobs and len(prev.jobs) == len(cur.jobs):
         pairs = list(zip(prev.jobs, cur.jobs, strict=True))
     else:  # jobs we cannot pair: fall back to the totals on the longest job's clock
         old = JobCounters(prev.io_bytes, prev.total_ios, prev.runtime_ms) if prev is not None else None

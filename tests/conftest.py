@@ -1,0 +1,118 @@
+"""Shared fixtures: the integration-test environment that ``scripts/testenv up`` starts."""
+
+from __future__ import annotations
+
+import os
+import shlex
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import docker
+import pytest
+
+ENV_KEYS = (
+    "KATATUI_TEST_DIR",
+    "KATATUI_TEST_DOCKER_SOCK",
+    "KATATUI_TEST_SSH_PORT",
+    "KATATUI_TEST_SSH_HOME",
+    "KATATUI_TEST_SSH_KEY",
+    "KATATUI_TEST_IMAGE",
+    "KATATUI_TEST_RUNTIMES",
+)
+
+
+@dataclass(frozen=True)
+class TestEnv:
+    """Where the test dockerd and sshd are. Tests must not use anything else on the machine."""
+
+    __test__ = False  # not a test class, whatever its name
+
+    dir: Path
+    docker_sock: str
+    ssh_port: int
+    ssh_home: Path
+    ssh_key: Path
+    image: str
+    runtimes: tuple[str, ...]
+
+    @property
+    def ssh_alias(self) -> str:
+        """The ``Host`` entry in ``ssh_home/.ssh/config`` (use with ``HOME=ssh_home``)."""
+        return "katatui-test"
+
+    @property
+    def ssh_config(self) -> Path:
+        return self.ssh_home / ".ssh" / "config"
+
+    @property
+    def ssh_url(self) -> str:
+        return f"ssh://root@127.0.0.1:{self.ssh_port}"
+
+    @property
+    def docker_url(self) -> str:
+        return "unix://" + self.docker_sock
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for line in path.read_text().splitlines():
+        words = shlex.split(line, comments=True)
+        if len(words) == 1 and "=" in words[0]:
+            key, _, value = words[0].partition("=")
+            values[key] = value
+    return values
+
+
+def load_testenv() -> tuple[TestEnv | None, str]:
+    """The environment from the exported variables, else from the env file; or (None, why not)."""
+    values = {k: os.environ[k] for k in ENV_KEYS if k in os.environ}
+    if len(values) < len(ENV_KEYS):
+        env_file = Path(os.environ.get("KATATUI_TESTENV_DIR", "/tmp/katatui-testenv")) / "env"
+        if not env_file.is_file():
+            return None, f"no {env_file}"
+        values = read_env_file(env_file)
+        missing = [k for k in ENV_KEYS if k not in values]
+        if missing:
+            return None, f"{env_file} lacks {', '.join(missing)}"
+    env = TestEnv(
+        dir=Path(values["KATATUI_TEST_DIR"]),
+        docker_sock=values["KATATUI_TEST_DOCKER_SOCK"],
+        ssh_port=int(values["KATATUI_TEST_SSH_PORT"]),
+        ssh_home=Path(values["KATATUI_TEST_SSH_HOME"]),
+        ssh_key=Path(values["KATATUI_TEST_SSH_KEY"]),
+        image=values["KATATUI_TEST_IMAGE"],
+        runtimes=tuple(values["KATATUI_TEST_RUNTIMES"].split()),
+    )
+    if not Path(env.docker_sock).is_socket():
+        return None, f"the test dockerd socket {env.docker_sock} does not exist"
+    return env, ""
+
+
+def _unavailable(why: str) -> None:
+    message = f"test environment not up ({why}): run scripts/testenv up"
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def testenv() -> TestEnv:
+    env, why = load_testenv()
+    if env is None:
+        _unavailable(why)
+    assert env is not None
+    return env
+
+
+@pytest.fixture(scope="session")
+def docker_client(testenv: TestEnv) -> Iterator[docker.DockerClient]:
+    """A Docker SDK client for the test dockerd (never the system's)."""
+    client = docker.DockerClient(base_url=testenv.docker_url, timeout=120)
+    try:
+        client.ping()
+    except Exception as exc:
+        client.close()
+        _unavailable(f"the test dockerd does not answer on {testenv.docker_sock}: {exc}")
+    yield client
+    client.close()
