@@ -188,14 +188,14 @@ async def _remove(container: Any) -> None:
 
 def _explain(exc: Exception, target: str, runtime: str, image: str) -> str:
     text = str(getattr(exc, "explanation", None) or exc)
-    if "runtime" in text.lower() and ("unknown" in text.lower() or "not" in text.lower()):
-        return (
-            f"on {target}: Docker has no runtime {runtime!r} ({text}); register it in /etc/docker/daemon.json "
-            "under \"runtimes\" or remove the scenario"
-        )
-    if "executable file not found" in text or "no such file or directory" in text.lower():
-        return f"on {target}: image {image} lacks the workload's program ({text}); rebuild it with `katatui image build`"
-    if "No such image" in text or "not found" in text.lower():
+    low = text.lower()
+    if "executable file not found" in low or "no such file or directory" in low:
+        return (f"on {target}: image {image} lacks the workload's program ({text}); use katatui's image "
+                "(`katatui image build --from-host`) or add the tool to yours")  # fmt: skip
+    if "unknown runtime" in low:
+        return (f"on {target}: Docker has no runtime {runtime!r} ({text}); register it in "
+                "/etc/docker/daemon.json under \"runtimes\" or remove the scenario")  # fmt: skip
+    if "no such image" in low:
         return f"on {target}: image {image} is missing ({text}); run `katatui image build --from-host`"
     return f"on {target}: Docker could not start the container under {runtime!r}: {text}"
 
