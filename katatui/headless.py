@@ -17,7 +17,14 @@ from katatui.core.events import (
 )
 from katatui.core.report import HIGHER_IS_BETTER, Summary, format_value
 
-SHOWN = ("read_bw_bytes_per_s", "read_iops", "read_clat_p99_us", "write_bw_bytes_per_s", "write_iops", "write_clat_p99_us")
+SHOWN = (
+    "read_bw_bytes_per_s",
+    "read_iops",
+    "read_clat_p99_us",
+    "write_bw_bytes_per_s",
+    "write_iops",
+    "write_clat_p99_us",
+)
 
 
 class HeadlessPrinter:
@@ -82,7 +89,10 @@ def summary_table(summary: Summary, title: str) -> Table:
     for row in summary.rows:
         if last_cell is not None and row.cell != last_cell:
             table.add_section()
-        cells: list[Text | str] = [Text(cell_label(row.cell) if row.cell != last_cell else ""), metric_label(row.metric)]
+        cells: list[Text | str] = [
+            Text(cell_label(row.cell) if row.cell != last_cell else ""),
+            metric_label(row.metric),
+        ]
         last_cell = row.cell
         for s in summary.scenarios:
             stat = row.by_scenario.get(s)

@@ -23,7 +23,9 @@ def need(tool: str) -> None:
         pytest.skip(f"{tool} is not installed")
 
 
-def katatui(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def katatui(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "katatui", *args],
         capture_output=True,
@@ -69,13 +71,15 @@ def wait_for_events(path: Path, kind: str, n: int, timeout: float = 120) -> None
     raise AssertionError(f"no {n} {kind} events in {path} within {timeout} s")
 
 
-def fio_profile(tmp_path: Path, *, scenarios: str, runtime: int = 2, extra: str = "", target: str = "") -> Path:
+def fio_profile(
+    tmp_path: Path, *, scenarios: str, runtime: int = 2, extra: str = "", target: str = ""
+) -> Path:
     text = f"""
 name = "test"
 repeats = 1
 [targets.local]
 host = "local"
-scratch_base = "{tmp_path / 'scratch'}"
+scratch_base = "{tmp_path / "scratch"}"
 {target}
 {scenarios}
 [[workloads]]

@@ -23,7 +23,9 @@ def test_builtin_aliases_are_not_scenarios() -> None:
 
 def test_wildcard_expands_per_target_and_interleaves() -> None:
     prof = profile()
-    scenarios, warnings = resolve_scenarios(prof, {"local": ["io.containerd.runc.v2", "runc", "kata-runtime"]})
+    scenarios, warnings = resolve_scenarios(
+        prof, {"local": ["io.containerd.runc.v2", "runc", "kata-runtime"]}
+    )
     assert [s.name for s in scenarios] == ["bare", "runc", "kata-runtime"]
     assert warnings == []
     runs = expand(prof, scenarios)

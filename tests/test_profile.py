@@ -43,7 +43,12 @@ def problems(tmp_path: Path, text: str) -> list[str]:
 def test_good_profile_loads(tmp_path: Path) -> None:
     prof = load_profile(write(tmp_path, GOOD))
     assert [s.label for s in prof.scenarios] == ["bare", "runc"]
-    assert prof.workloads[0].axes() == {"rw": ["read", "randwrite"], "bs": ["4k", "64k"], "iodepth": [1], "numjobs": [1]}
+    assert prof.workloads[0].axes() == {
+        "rw": ["read", "randwrite"],
+        "bs": ["4k", "64k"],
+        "iodepth": [1],
+        "numjobs": [1],
+    }
 
 
 def test_shipped_profiles_are_valid() -> None:
@@ -63,9 +68,21 @@ def test_shipped_profiles_are_valid() -> None:
         (('runtime = "runc"', 'runtime = "runc; rm -rf /"'), "scenarios[1].runtime", "not a runtime name"),
         (('launcher = "bare"', 'launcher = "lxc"'), "scenarios[0].launcher", "'bare' or 'docker'"),
         (('host = "local"', 'host = "ftp://x"'), "targets.local.host", "expected 'local' or 'ssh://"),
-        (('host = "local"', 'host = "local"\nscratch_base = "/dev/sdb"'), "targets.local.scratch_base", "/dev"),
-        (('host = "local"', 'host = "local"\nscratch_base = "relative/dir"'), "targets.local.scratch_base", "absolute"),
-        (('host = "local"', 'host = "local"\nscratch_base = "/"'), "targets.local.scratch_base", "cannot be /"),
+        (
+            ('host = "local"', 'host = "local"\nscratch_base = "/dev/sdb"'),
+            "targets.local.scratch_base",
+            "/dev",
+        ),
+        (
+            ('host = "local"', 'host = "local"\nscratch_base = "relative/dir"'),
+            "targets.local.scratch_base",
+            "absolute",
+        ),
+        (
+            ('host = "local"', 'host = "local"\nscratch_base = "/"'),
+            "targets.local.scratch_base",
+            "cannot be /",
+        ),
         (("clients = [1, 8]", 'filename = "/dev/sda"'), "workloads[0]", "allow_existing_file = true"),
         (('runtime = "runc"', ""), "scenarios[1]", "needs 'runtime'"),
         (('launcher = "bare"', 'launcher = "bare"\nruntime = "runc"'), "scenarios[0]", "takes no runtime"),
@@ -118,7 +135,16 @@ def test_sizes() -> None:
 def test_cli_exit_status_2_without_traceback(tmp_path: Path) -> None:
     bad = write(tmp_path, GOOD.replace("clients = [1, 8]", "clients = 0"))
     proc = subprocess.run(
-        [sys.executable, "-m", "katatui", "run", str(bad), "--headless", "--out", str(tmp_path / "s.katatui")],
+        [
+            sys.executable,
+            "-m",
+            "katatui",
+            "run",
+            str(bad),
+            "--headless",
+            "--out",
+            str(tmp_path / "s.katatui"),
+        ],
         capture_output=True,
         text=True,
         timeout=60,

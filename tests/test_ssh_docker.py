@@ -56,7 +56,11 @@ def test_quick_profile_over_ssh(testenv: TestEnv, docker_client: docker.DockerCl
     assert alt.commands[0][:5] == ["docker", "run", "--rm", "--runtime", "runc-alt"]
     rows = list(csv.DictReader(io.StringIO(katatui("report", str(out), "--format", "csv").stdout)))
     for scenario in ("bare", "runc", "runc-alt"):
-        bw = [float(r["value"]) for r in rows if r["scenario"] == scenario and r["metric"].endswith("bw_bytes_per_s")]
+        bw = [
+            float(r["value"])
+            for r in rows
+            if r["scenario"] == scenario and r["metric"].endswith("bw_bytes_per_s")
+        ]
         assert len(bw) == 2 and min(bw) > 0
     assert labelled(docker_client) == []
     assert "×" in done.stdout  # the side-by-side table with ratios
@@ -141,12 +145,17 @@ def test_unreachable_host_is_named(tmp_path: Path) -> None:
 
 def test_missing_runtime_fails_its_runs_only(testenv: TestEnv, tmp_path: Path) -> None:
     scenarios = BARE + '[[scenarios]]\nlauncher = "docker"\nruntime = "kata-runtime"\n'
-    prof = fio_profile(tmp_path, scenarios=scenarios, runtime=1, target=f'docker_socket = "{testenv.docker_sock}"')
+    prof = fio_profile(
+        tmp_path, scenarios=scenarios, runtime=1, target=f'docker_socket = "{testenv.docker_sock}"'
+    )
     done = katatui("run", str(prof), "--headless", "--out", str(tmp_path / "s.katatui"))
     assert done.returncode == 1
     assert "has no runtime 'kata-runtime'" in done.stdout
     reader = SessionReader(tmp_path / "s.katatui")
-    assert {r.spec.scenario: r.status for r in reader.runs()} == {"bare": "finished", "kata-runtime": "failed"}
+    assert {r.spec.scenario: r.status for r in reader.runs()} == {
+        "bare": "finished",
+        "kata-runtime": "failed",
+    }
 
 
 def test_sigkill_leftover_container_is_cleaned_up(
@@ -161,14 +170,18 @@ def test_sigkill_leftover_container_is_cleaned_up(
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
     assert len(labelled(docker_client)) == 1  # what a crash leaves behind
-    done = katatui("cleanup", "--docker-socket", testenv.docker_sock, "--scratch-base", str(tmp_path / "scratch"))
+    done = katatui(
+        "cleanup", "--docker-socket", testenv.docker_sock, "--scratch-base", str(tmp_path / "scratch")
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "containers removed: 1" in done.stdout and "scratch directories removed: 1" in done.stdout
     assert labelled(docker_client) == []
     assert list((tmp_path / "scratch").iterdir()) == []
 
 
-def test_image_missing_fio_is_named(testenv: TestEnv, docker_client: docker.DockerClient, tmp_path: Path) -> None:
+def test_image_missing_fio_is_named(
+    testenv: TestEnv, docker_client: docker.DockerClient, tmp_path: Path
+) -> None:
     # An image with a shell but no fio: the run fails with a message naming the image.
     data = io.BytesIO()
     import tarfile
@@ -179,7 +192,9 @@ def test_image_missing_fio_is_named(testenv: TestEnv, docker_client: docker.Dock
     docker_client.api.import_image_from_data(data.getvalue(), repository="katatui/nofio", tag="test")
     try:
         scenarios = '[[scenarios]]\nlauncher = "docker"\nruntime = "runc"\nimage = "katatui/nofio:test"\n'
-        prof = fio_profile(tmp_path, scenarios=scenarios, runtime=1, target=f'docker_socket = "{testenv.docker_sock}"')
+        prof = fio_profile(
+            tmp_path, scenarios=scenarios, runtime=1, target=f'docker_socket = "{testenv.docker_sock}"'
+        )
         done = katatui("run", str(prof), "--headless", "--out", str(tmp_path / "s.katatui"))
         assert done.returncode == 1
         assert "katatui/nofio:test" in done.stdout and "fio" in done.stdout

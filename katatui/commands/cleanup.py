@@ -15,10 +15,16 @@ from katatui.core.profile import TargetConfig, check_scratch_base, parse_address
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("cleanup", help="remove katatui's leftover containers and scratch directories")
-    p.add_argument("--target", default="local", metavar="ADDRESS", help="local (default) or ssh://user@host:port")
-    p.add_argument("--docker-socket", help="the Docker socket on that host (default: DOCKER_HOST or the usual one)")
+    p.add_argument(
+        "--target", default="local", metavar="ADDRESS", help="local (default) or ssh://user@host:port"
+    )
+    p.add_argument(
+        "--docker-socket", help="the Docker socket on that host (default: DOCKER_HOST or the usual one)"
+    )
     p.add_argument("--scratch-base", default="/var/tmp/katatui", help="where scratch directories are made")
-    p.add_argument("--all", action="store_true", help="also remove what a katatui that is still running holds")
+    p.add_argument(
+        "--all", action="store_true", help="also remove what a katatui that is still running holds"
+    )
     p.set_defaults(func=run)
 
 

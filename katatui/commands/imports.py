@@ -32,7 +32,9 @@ from katatui.core.workloads import fio
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("import", help="build a session from results you already have")
     kinds = p.add_subparsers(dest="kind", metavar="KIND", required=True)
-    f = kinds.add_parser("fio", help="fio JSON or json+ output files (kubestr, Kata metrics scripts, your own)")
+    f = kinds.add_parser(
+        "fio", help="fio JSON or json+ output files (kubestr, Kata metrics scripts, your own)"
+    )
     f.add_argument("files", nargs="+", type=Path)
     f.add_argument("--scenario", required=True, help="the scenario these results belong to, e.g. kata-9p")
     f.add_argument("--runtime", help="the runtime they were measured under, if any")
@@ -63,18 +65,20 @@ def run(args: argparse.Namespace) -> int:
             raise UserError(f"{path}: {exc}") from None
         parsed.append((path, data, snap))
     session_id = new_session_id()
-    runs = []
-    for i, (path, _, snap) in enumerate(parsed):
+    runs: list[RunSpec] = []
+    for i, (_, _, snap) in enumerate(parsed):
         variant = _variant(snap)
         cell = f"fio[{','.join(f'{k}={v}' for k, v in variant.items())},clients=1]"
         same = sum(1 for r in runs if r.cell == cell)
         runs.append(RunSpec(f"import{i:04d}", i, cell, args.scenario, "import", args.runtime, args.host,
                             "fio", "fio", variant, 1, same))  # fmt: skip
-    profile = {"name": f"import:{args.scenario}", "files": [str(p) for p, _, _ in parsed]}
-    writer = SessionWriter(args.out, session_id=session_id, profile_text="", profile_json=json.dumps(profile))
+    name = f"import:{args.scenario}"
+    files = [str(p) for p, _, _ in parsed]
+    profile_json = json.dumps({"name": name, "files": files})
+    writer = SessionWriter(args.out, session_id=session_id, profile_text="", profile_json=profile_json)
     try:
-        writer(SessionStarted(session_id, profile["name"], "sequential", tuple(runs)))
-        writer(HostFacts(args.host, {"imported_from": profile["files"]}))
+        writer(SessionStarted(session_id, name, "sequential", tuple(runs)))
+        writer(HostFacts(args.host, {"imported_from": files}))
         for spec, (path, data, snap) in zip(runs, parsed, strict=True):
             writer(RunStarted(spec.run_id, (("fio-import", str(path)),)))
             writer(RawOutput(spec.run_id, 0, "stdout", data))

@@ -41,7 +41,12 @@ def run(args: argparse.Namespace) -> int:
                 "hosts": reader.hosts(),
                 "results": tidy_rows(results, include_partial=args.partial),
                 "failed_runs": [
-                    {"run_id": r.spec.run_id, "scenario": r.spec.scenario, "cell": r.spec.cell, "reason": r.reason}
+                    {
+                        "run_id": r.spec.run_id,
+                        "scenario": r.spec.scenario,
+                        "cell": r.spec.cell,
+                        "reason": r.reason,
+                    }
                     for r in reader.runs()
                     if r.status == "failed"
                 ],
@@ -53,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
         else:
             console = Console(highlight=False)
             summary = summarize(reader)
-            title = f"{reader.meta.get('profile_name', '?')} ({reader.status}): medians, ratio to {summary.reference}"
+            name = reader.meta.get("profile_name", "?")
+            title = f"{name} ({reader.status}): medians, ratio to {summary.reference}"
             console.print(summary_table(summary, title))
             for scenario, cell, reason in summary.failed:
                 console.print(f"[red]failed[/] {scenario} {cell}: {reason}")

@@ -22,7 +22,9 @@ from katatui.headless import HeadlessPrinter, summary_table
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("run", help="run a profile's experiment and save the session")
     p.add_argument("profile", help="a profile TOML file, e.g. profiles/quick.toml")
-    p.add_argument("--headless", action="store_true", help="print progress and a table instead of the dashboard")
+    p.add_argument(
+        "--headless", action="store_true", help="print progress and a table instead of the dashboard"
+    )
     p.add_argument(
         "--target",
         action="append",
@@ -80,7 +82,9 @@ async def _run(engine: Engine, console: Console) -> Outcome:
     def interrupt() -> None:
         nonlocal stopping
         if stopping:
-            print("katatui: still cleaning up (containers, scratch directories); please wait", file=sys.stderr)
+            print(
+                "katatui: still cleaning up (containers, scratch directories); please wait", file=sys.stderr
+            )
             return
         stopping = True
         print("\nkatatui: interrupted; stopping runs and cleaning up", file=sys.stderr)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from katatui.core import hostfacts, scratch
-from katatui.core.errors import KatatuiError, TargetError
+from katatui.core.errors import KatatuiError
 from katatui.core.events import (
     Event,
     HostFacts,
@@ -164,7 +164,10 @@ class Engine:
         with contextlib.suppress(KatatuiError):
             stale = await scratch.remove_stale(st.transport, st.config.scratch_base)
             if stale:
-                self.log("warning", f"target {st.name}: removed scratch directories left behind: {', '.join(stale)}")
+                self.log(
+                    "warning",
+                    f"target {st.name}: removed scratch directories left behind: {', '.join(stale)}",
+                )
         self.emit(HostFacts(st.name, st.facts))
 
     async def _prepare_scenarios(self) -> list[ResolvedScenario]:
@@ -181,8 +184,13 @@ class Engine:
                 if reason:
                     self._blocked[(sc.name, t)] = reason
                     self.log("error", f"scenario {sc.name} on {t} cannot run: {reason}")
-        if any(sc.launcher == "bare" for sc in scenarios) and (self.profile.limits.cpus or self.profile.limits.memory):
-            self.log("warning", "limits (cpus, memory) apply to container scenarios only; bare runs use the whole host")
+        if any(sc.launcher == "bare" for sc in scenarios) and (
+            self.profile.limits.cpus or self.profile.limits.memory
+        ):
+            self.log(
+                "warning",
+                "limits (cpus, memory) apply to container scenarios only; bare runs use the whole host",
+            )
         return scenarios
 
     async def _preflight(self, sc: ResolvedScenario, st: TargetState) -> str | None:
@@ -192,7 +200,8 @@ class Engine:
         if sc.launcher == "bare":
             missing = sorted(t for t in tools if t not in st.facts.get("tools", {}))
             if missing:
-                return f"{', '.join(missing)} not installed on {st.name}; install it (Debian: apt-get install {' '.join(missing)})"
+                names, pkgs = ", ".join(missing), " ".join(missing)
+                return f"{names} not installed on {st.name}; install it (Debian: apt-get install {pkgs})"
             self._launchers[(sc.name, st.name)] = BareLauncher(st.transport)
             return None
         if st.docker is None:
@@ -278,7 +287,9 @@ class Engine:
                 procs.append(await launcher.start(run, client, argv, mount))
                 parsers.append(driver.parser())
             t0 = time.monotonic()
-            tasks = [asyncio.create_task(self._client(run, c, p, parsers[c], t0)) for c, p in enumerate(procs)]
+            tasks = [
+                asyncio.create_task(self._client(run, c, p, parsers[c], t0)) for c, p in enumerate(procs)
+            ]
             try:
                 _, pending = await asyncio.wait(tasks, timeout=driver.timeout(run.variant))
             except asyncio.CancelledError:
@@ -290,7 +301,9 @@ class Engine:
             if pending:
                 await self._stop_all(procs)
                 await self._settle(tasks, 15)
-                self._fail(run, driver, parsers, f"no result after {driver.timeout(run.variant):.0f} s; stopped it")
+                self._fail(
+                    run, driver, parsers, f"no result after {driver.timeout(run.variant):.0f} s; stopped it"
+                )
                 return
             self._conclude(run, driver, [t.result() for t in tasks], time.monotonic() - started)
         except asyncio.CancelledError:
@@ -317,7 +330,11 @@ class Engine:
         return parser.finish(rc)
 
     def _conclude(
-        self, run: RunSpec, driver: WorkloadDriver, outcomes: Sequence[tuple[Any | None, str | None]], took: float
+        self,
+        run: RunSpec,
+        driver: WorkloadDriver,
+        outcomes: Sequence[tuple[Any | None, str | None]],
+        took: float,
     ) -> None:
         reasons = [f"client {i}: {r}" if run.clients > 1 else r for i, (_, r) in enumerate(outcomes) if r]
         finals = [f for f, r in outcomes if f is not None and not r]
@@ -329,7 +346,9 @@ class Engine:
         self._finished += 1
         self.emit(RunFinished(run.run_id, driver.combine(finals), took))
 
-    def _fail(self, run: RunSpec, driver: WorkloadDriver, parsers: Sequence[ClientParser], reason: str) -> None:
+    def _fail(
+        self, run: RunSpec, driver: WorkloadDriver, parsers: Sequence[ClientParser], reason: str
+    ) -> None:
         partial: dict[str, Metric] = {}
         finals = [f for f, _ in (p.finish(-1) for p in parsers) if f is not None]
         if finals:
@@ -365,5 +384,3 @@ class Engine:
                 await scratch.remove(st.transport, s, st.config.scratch_base)
             except KatatuiError as exc:
                 self.log("warning", f"could not remove scratch directory {s.path}: {exc}", run.run_id)
-
-

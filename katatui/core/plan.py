@@ -50,7 +50,7 @@ def resolve_scenarios(
         for t in targets:
             found = runtimes.get(t)
             if found is None:
-                warnings.append(f"target {t}: Docker is not reachable, so runtime \"*\" adds no scenario there")
+                warnings.append(f'target {t}: Docker is not reachable, so runtime "*" adds no scenario there')
                 continue
             for r in registered_runtimes(found):
                 seen.setdefault(r, []).append(t)
@@ -66,7 +66,9 @@ def _wild_name(sc: Scenario, runtime: str) -> str:
     return f"{sc.name}-{runtime}" if sc.name else runtime
 
 
-def expand(profile: Profile, scenarios: Sequence[ResolvedScenario], repeats: int | None = None) -> list[RunSpec]:
+def expand(
+    profile: Profile, scenarios: Sequence[ResolvedScenario], repeats: int | None = None
+) -> list[RunSpec]:
     """The ordered runs: for each cell, for each repeat, every scenario once (on each of its targets)."""
     n_repeats = repeats or profile.repeats
     runs: list[RunSpec] = []

@@ -30,7 +30,7 @@ UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4, "p"
 
 
 def parse_size(text: str) -> int:
-    """Bytes in a size such as ``64m``, ``4Gi`` or ``512MiB`` (powers of 1024, as fio and Docker read them)."""
+    """Bytes in a size such as ``64m``, ``4Gi`` or ``512MiB`` (powers of 1024, as fio and Docker do)."""
     m = SIZE_RE.match(text.strip())
     if not m:
         raise ValueError(f"{text!r} is not a size such as 4k, 64m or 2g")
@@ -75,7 +75,9 @@ def check_scratch_base(v: str) -> str:
     if not path.is_absolute() or ".." in path.parts:
         raise ValueError(f"expected an absolute path without '..', got {v!r}")
     if str(path) == "/":
-        raise ValueError("the scratch directory's parent cannot be / ; use a directory such as /var/tmp/katatui")
+        raise ValueError(
+            "the scratch directory's parent cannot be / ; use a directory such as /var/tmp/katatui"
+        )
     for bad in FORBIDDEN_SCRATCH:
         if str(path) == bad or str(path).startswith(bad + "/"):
             raise ValueError(
@@ -140,7 +142,9 @@ class Scenario(Strict):
     @classmethod
     def _runtime(cls, v: str | None) -> str | None:
         if v is not None and not RUNTIME_RE.match(v):
-            raise ValueError(f"{v!r} is not a runtime name (such as runc, kata-runtime, io.containerd.kata.v2)")
+            raise ValueError(
+                f"{v!r} is not a runtime name (such as runc, kata-runtime, io.containerd.kata.v2)"
+            )
         return v
 
     @model_validator(mode="after")
@@ -148,12 +152,16 @@ class Scenario(Strict):
         if self.launcher == "bare" and self.runtime is not None:
             raise ValueError("a bare scenario runs on the host and takes no runtime; remove 'runtime'")
         if self.launcher == "docker" and not self.runtime:
-            raise ValueError("a docker scenario needs 'runtime' (for example \"runc\", \"kata-runtime\" or \"*\")")
+            raise ValueError(
+                'a docker scenario needs \'runtime\' (for example "runc", "kata-runtime" or "*")'
+            )
         return self
 
     @property
     def label(self) -> str:
-        return self.name or (self.runtime if self.launcher != "bare" and self.runtime != "*" else self.launcher)
+        if self.name:
+            return self.name
+        return self.runtime if self.runtime is not None and self.runtime != "*" else self.launcher
 
 
 class Limits(Strict):
@@ -282,7 +290,9 @@ def _loc(loc: tuple[int | str, ...]) -> str:
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif part in ("fio",) or part.startswith(("function-", "list[", "literal[", "int", "str", "constrained-")):
+        elif part in ("fio",) or part.startswith(
+            ("function-", "list[", "literal[", "int", "str", "constrained-")
+        ):
             continue  # pydantic's union branch names say nothing to a user
         else:
             out += ("." if out else "") + part

@@ -254,7 +254,9 @@ class SessionReader:
         ).fetchall()
         out = []
         for r in rows:
-            spec = RunSpec(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], json.loads(r[9]), r[10], r[11])
+            spec = RunSpec(
+                r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], json.loads(r[9]), r[10], r[11]
+            )
             out.append(RunRow(spec, r[12], r[13], r[14], r[15], json.loads(r[16]) if r[16] else [], r[17]))
         return out
 
@@ -282,7 +284,8 @@ class SessionReader:
 
     def raw(self, run_id: str, client: int = 0, stream: str = "stdout") -> bytes:
         rows = self._conn.execute(
-            "SELECT data FROM raw WHERE run_id=? AND client=? AND stream=? ORDER BY seq", (run_id, client, stream)
+            "SELECT data FROM raw WHERE run_id=? AND client=? AND stream=? ORDER BY seq",
+            (run_id, client, stream),
         ).fetchall()
         return b"".join(r[0] for r in rows)
 

@@ -210,7 +210,7 @@ async def remove_leftovers(client: docker.DockerClient, *, everything: bool = Fa
             if everything or not owner or not owner_alive(owner):
                 with contextlib.suppress(Exception):
                     c.remove(force=True, v=True)
-                    removed.append(c.name)
+                    removed.append(str(c.name))
         return removed
 
     return await asyncio.to_thread(work)
@@ -224,7 +224,7 @@ async def remove_session(client: docker.DockerClient, session_id: str) -> list[s
         for c in client.containers.list(all=True, filters={"label": f"{LABEL_SESSION}={session_id}"}):
             with contextlib.suppress(Exception):
                 c.remove(force=True, v=True)
-                removed.append(c.name)
+                removed.append(str(c.name))
         return removed
 
     return await asyncio.to_thread(work)

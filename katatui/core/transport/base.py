@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -57,10 +58,8 @@ class Process(abc.ABC):
     async def stop(self, grace: float = 10.0) -> int:
         """Interrupt the command, then terminate and kill it if it does not exit in time."""
         for sig, wait in (("INT", grace), ("TERM", 3.0), ("KILL", 3.0)):
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 await self.signal(sig)
-            except ProcessLookupError:
-                pass
             try:
                 return await asyncio.wait_for(asyncio.shield(self.wait()), wait)
             except TimeoutError:

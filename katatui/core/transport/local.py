@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 from collections.abc import Sequence
@@ -51,10 +52,8 @@ class LocalProcess(Process):
         if self._proc.returncode is not None:
             return
         sig = getattr(signal, "SIG" + name)
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self._proc.pid, sig)
-        except ProcessLookupError:
-            pass
 
 
 class LocalTransport(Transport):
@@ -103,6 +102,7 @@ class LocalTransport(Transport):
         except Exception as exc:  # docker raises several unrelated types for "not reachable"
             where = socket_path or os.environ.get("DOCKER_HOST") or "/var/run/docker.sock"
             raise TargetError(
-                f"on {self.name}: cannot reach the Docker daemon at {where} ({exc.__class__.__name__}: {exc}); "
+                f"on {self.name}: cannot reach the Docker daemon at {where} "
+                f"({exc.__class__.__name__}: {exc}); "
                 "is dockerd running, and may this user use its socket?"
             ) from exc

@@ -10,6 +10,7 @@ the remote process (OpenSSH does not deliver channel signals to a command withou
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shlex
 import tempfile
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 READ_SIZE = 65536
 PID_MARK = b"katatui-pid:"
 # Fixed text: the command's arguments follow as positional parameters, never pasted in.
-WRAPPER = "printf 'katatui-pid:%s\\n' \"$$\" >&2; exec \"$@\""
+WRAPPER = 'printf \'katatui-pid:%s\\n\' "$$" >&2; exec "$@"'
 
 
 class SSHProcess(Process):
@@ -178,7 +179,11 @@ class SSHTransport(Transport):
         key = self._conn.get_server_host_key()
         if key is None:
             return
-        host = self._addr.host if not self._addr.port or self._addr.port == 22 else f"[{self._addr.host}]:{self._addr.port}"
+        host = (
+            self._addr.host
+            if not self._addr.port or self._addr.port == 22
+            else f"[{self._addr.host}]:{self._addr.port}"
+        )
         line = f"{host} {key.export_public_key('openssh').decode().strip()}\n"
         path = Path.home() / ".ssh" / "known_hosts"
         existing = path.read_text() if path.exists() else ""
@@ -194,10 +199,8 @@ class SSHTransport(Transport):
         self._forwards.clear()
         if self._conn is not None:
             self._conn.close()
-            try:
+            with contextlib.suppress(TimeoutError, asyncssh.Error, OSError):
                 await asyncio.wait_for(self._conn.wait_closed(), 5)
-            except (TimeoutError, asyncssh.Error, OSError):
-                pass
             self._conn = None
         if self._tmpdir is not None:
             self._tmpdir.cleanup()
@@ -255,5 +258,6 @@ class SSHTransport(Transport):
         except Exception as exc:  # docker raises several unrelated types for "not reachable"
             raise TargetError(
                 f"on {self.name}: cannot reach the Docker daemon at {remote} through SSH "
-                f"({exc.__class__.__name__}: {exc}); is dockerd running there, and may this user use its socket?"
+                f"({exc.__class__.__name__}: {exc}); is dockerd running there, and may this user use "
+                "its socket?"
             ) from exc
