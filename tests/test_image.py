@@ -255,6 +255,21 @@ async def test_build_from_host_again(testenv: TestEnv, docker_client: docker.Doc
 
 
 @pytest.mark.integration
+async def test_transfer_streams_save_into_load(testenv: TestEnv, docker_client: docker.DockerClient) -> None:
+    # One test daemon only: this saves and loads through the same one, which still runs the whole stream.
+    tag = "katatui/bench:test-transfer"
+    docker_client.images.get(testenv.image).tag(tag)
+    try:
+        await image.transfer_image(docker_client, docker_client, tag)
+        assert await image.image_present(docker_client, tag)
+        assert await image.same_daemon(docker_client, docker_client)
+    finally:
+        docker_client.images.remove(tag)
+    with pytest.raises(TargetError, match="no image"):
+        await image.transfer_image(docker_client, docker_client, tag)
+
+
+@pytest.mark.integration
 def test_cli_builds_and_reports(testenv: TestEnv, docker_client: docker.DockerClient) -> None:
     tag = "katatui/bench:test-cli"
     env = {**os.environ, "DOCKER_HOST": testenv.docker_url}
