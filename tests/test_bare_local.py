@@ -7,6 +7,7 @@ import io
 import json
 import os
 import signal
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -128,3 +129,36 @@ def test_missing_fio_is_named(tmp_path: Path) -> None:
     assert "fio not installed on local" in done.stdout
     assert "apt-get install fio" in done.stdout
     assert "Traceback" not in done.stderr
+
+
+def test_fio_killed_mid_run_fails_that_run_and_keeps_the_others(tmp_path: Path) -> None:
+    # Two runs (randread, randwrite); the first one's fio is killed from outside, as a crash would.
+    prof = fio_profile(tmp_path, scenarios=BARE, runtime=30).read_text()
+    path = tmp_path / "p2.toml"
+    path.write_text(prof.replace('rw = "randread"', "rw = ['randread', 'randwrite']").replace("= 30", "= 3"))
+    out = tmp_path / "s.katatui"
+    proc = start_katatui("run", str(path), "--headless", "--out", str(out))
+    wait_for_events(out, "Sample", 1)
+    subprocess.run(["pkill", "-KILL", "-f", "--", f"--directory={tmp_path / 'scratch'}"], check=True)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 1, stdout + stderr
+    assert "Traceback" not in stderr
+    reader = SessionReader(out)
+    first, second = reader.runs()
+    assert first.status == "failed" and first.reason and "fio" in first.reason
+    assert second.status == "finished"
+    assert reader.samples(first.spec.run_id)  # what was measured before the crash stays
+    assert list((tmp_path / "scratch").iterdir()) == []
+
+
+def test_scratch_base_that_is_a_file_is_refused(tmp_path: Path) -> None:
+    afile = tmp_path / "not-a-dir"
+    afile.write_text("precious")
+    prof = fio_profile(tmp_path, scenarios=BARE, runtime=1).read_text()
+    prof = prof.replace(f'scratch_base = "{tmp_path / "scratch"}"', f'scratch_base = "{afile}"')
+    path = tmp_path / "p.toml"
+    path.write_text(prof)
+    done = katatui("run", str(path), "--headless", "--out", str(tmp_path / "s.katatui"))
+    assert done.returncode == 1
+    assert f"scratch_base {afile} is a regular file, not a directory" in " ".join(done.stdout.split())
+    assert afile.read_text() == "precious"

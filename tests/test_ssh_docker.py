@@ -202,3 +202,47 @@ def test_image_missing_fio_is_named(
         assert labelled(docker_client) == []
     finally:
         docker_client.images.remove("katatui/nofio:test", force=True)
+
+
+def test_concurrent_pairing_and_container_scratch(testenv: TestEnv, tmp_path: Path) -> None:
+    scenarios = '[[scenarios]]\nlauncher = "docker"\nruntime = "runc"\n' + ALT
+    prof = fio_profile(
+        tmp_path,
+        scenarios=scenarios,
+        runtime=2,
+        target=f'docker_socket = "{testenv.docker_sock}"',
+        extra='scratch = "container"',
+    )
+    text = prof.read_text().replace('name = "test"', 'name = "test"\npairing = "concurrent"')
+    prof.write_text(text)
+    out = tmp_path / "s.katatui"
+    done = katatui("run", str(prof), "--headless", "--out", str(out), "-v")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "scenarios share the host" in done.stdout
+    assert "-w /katatui-scratch" in done.stdout  # fio wrote in the container's own layer
+    reader = SessionReader(out)
+    a, b = reader.runs()
+    assert a.status == b.status == "finished"
+    assert a.started_at is not None and b.started_at is not None and a.finished_at is not None
+    assert b.started_at < a.finished_at  # both ran at once
+    assert not (tmp_path / "scratch").exists() or list((tmp_path / "scratch").iterdir()) == []
+
+
+def test_dropped_ssh_connection_is_a_failed_run(testenv: TestEnv, tmp_path: Path) -> None:
+    prof = fio_profile(tmp_path, scenarios=BARE, runtime=20)
+    out = tmp_path / "s.katatui"
+    proc = start_katatui("run", str(prof), "--headless", "--target", f"local={testenv.ssh_url}",
+                         "--out", str(out), env={"HOME": str(testenv.ssh_home)})  # fmt: skip
+    wait_for_events(out, "Sample", 2)
+    # Kill the sshd processes serving connections (the listener's children), as a network cut would.
+    sshd_pid = (testenv.dir / "sshd.pid").read_text().strip()
+    subprocess.run(["pkill", "-KILL", "-P", sshd_pid], check=True)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 1, stdout + stderr
+    assert "Traceback" not in stderr
+    assert "connection" in stdout.lower()
+    reader = SessionReader(out)
+    run = reader.runs()[0]
+    assert run.status == "failed" and run.reason
+    assert len(reader.samples(run.spec.run_id)) >= 2  # what arrived before the cut is kept
+    subprocess.run(["pkill", "-f", "--", f"--directory={tmp_path / 'scratch'}"])  # the orphaned remote fio
