@@ -324,8 +324,8 @@ class Engine:
         while (chunk := await proc.read()) is not None:
             stream, data = chunk
             self.emit(RawOutput(run.run_id, client, stream, data))
-            for t, metrics in parser.feed(stream, data):
-                self.emit(Sample(run.run_id, t, metrics, client))
+            for r in parser.feed(stream, data):
+                self.emit(Sample(run.run_id, r.t, r.metrics, client, r.hist))
         rc = await proc.wait()
         return parser.finish(rc)
 

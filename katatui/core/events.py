@@ -69,6 +69,8 @@ class Sample:
     t: float  # seconds since the run started
     metrics: Mapping[str, float]
     client: int = 0
+    # Latency histograms of the interval (name -> bucket value -> count), e.g. "read_clat_ns".
+    hist: Mapping[str, Mapping[int, int]] = field(default_factory=dict)
     at: float = field(default_factory=time.time)
 
 

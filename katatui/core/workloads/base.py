@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from katatui.core.events import Metric
 from katatui.core.transport.base import Stream
 
 
+@dataclass(frozen=True)
+class Reading:
+    """One interval of one client: seconds since start, rates, and the interval's histograms."""
+
+    t: float
+    metrics: dict[str, float]
+    hist: dict[str, dict[int, int]] = field(default_factory=dict)
+
+
 class ClientParser(Protocol):
     """Turns one client's output into interval samples as it arrives, and a final state at the end."""
 
-    def feed(self, stream: Stream, data: bytes) -> list[tuple[float, dict[str, float]]]:
-        """New (t, metrics) samples found in this chunk."""
+    def feed(self, stream: Stream, data: bytes) -> list[Reading]:
+        """New readings found in this chunk."""
         ...
 
     def finish(self, returncode: int) -> tuple[Any | None, str | None]:

@@ -442,6 +442,30 @@ def _interval_rate(prev: DirStats | None, cur: DirStats) -> tuple[int, float, fl
     return moved, bw, iops
 
 
+def _interval_bins(before: DirStats | None, after: DirStats) -> dict[int, int]:
+    """The histogram of one interval: the difference of cumulative bins (zero buckets left out)."""
+    if before is not None:
+        delta = {v: c - before.bins.get(v, 0) for v, c in after.bins.items()}
+        if all(c >= 0 for c in delta.values()):  # else the counters restarted: after is the interval
+            return {v: c for v, c in delta.items() if c}
+    return dict(after.bins)
+
+
+def interval_histograms(prev: FioSnapshot | None, cur: FioSnapshot) -> dict[str, dict[int, int]]:
+    """Per direction, the completion-latency histogram (bucket ns -> count) of the interval.
+
+    Samples carry these so that a listener can merge intervals and clients by summing bins, and
+    compute live percentiles and CDFs that are exact in fio's own bucket resolution.
+    """
+    out: dict[str, dict[int, int]] = {}
+    for d in DIRECTIONS:
+        before: DirStats | None = getattr(prev, d) if prev is not None else None
+        bins = _interval_bins(before, getattr(cur, d))
+        if bins:
+            out[f"{d}_clat_ns"] = bins
+    return out
+
+
 def interval_metrics(prev: FioSnapshot | None, cur: FioSnapshot) -> dict[str, float]:
     """Rates between two snapshots of the same run (``prev=None``: since the start).
 
@@ -459,11 +483,7 @@ def interval_metrics(prev: FioSnapshot | None, cur: FioSnapshot) -> dict[str, fl
         out[f"{d}_io_bytes"] = float(moved)
         out[f"{d}_bw_bytes_per_s"] = bw
         out[f"{d}_iops"] = iops
-        bins = dict(after.bins)
-        if before is not None:
-            delta = {v: c - before.bins.get(v, 0) for v, c in after.bins.items()}
-            if all(c >= 0 for c in delta.values()):  # else the counters restarted: after is the interval
-                bins = delta
+        bins = _interval_bins(before, after)
         for p, name in ((50.0, "p50"), (99.0, "p99")):
             value = percentile_ns(bins, p)
             if value is not None:

@@ -9,7 +9,7 @@ from katatui.core.events import Metric
 from katatui.core.profile import FioWorkload, parse_size
 from katatui.core.transport.base import Stream
 from katatui.core.workloads import fio
-from katatui.core.workloads.base import WorkloadDriver
+from katatui.core.workloads.base import Reading, WorkloadDriver
 
 
 class FioClient:
@@ -21,7 +21,7 @@ class FioClient:
         self._prev: fio.FioSnapshot | None = None
         self._finished: tuple[Any | None, str | None] | None = None
 
-    def feed(self, stream: Stream, data: bytes) -> list[tuple[float, dict[str, float]]]:
+    def feed(self, stream: Stream, data: bytes) -> list[Reading]:
         if stream == "stderr":
             if len(self.stderr) < 65536:
                 self.stderr += data
@@ -29,9 +29,10 @@ class FioClient:
         out = []
         for snap in self.stream.feed(data):
             metrics = fio.interval_metrics(self._prev, snap)
+            hist = fio.interval_histograms(self._prev, snap)
             self._prev = snap
             if metrics:
-                out.append((snap.t, metrics))
+                out.append(Reading(snap.t, metrics, hist))
         return out
 
     def finish(self, returncode: int) -> tuple[Any | None, str | None]:

@@ -1,0 +1,58 @@
+"""Typed events back from a session file: what a replay feeds listeners, the same way a live run does."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from katatui.core.events import (
+    Event,
+    HostFacts,
+    LogMessage,
+    Metric,
+    RunFailed,
+    RunFinished,
+    RunStarted,
+    Sample,
+    SessionFinished,
+    SessionStarted,
+)
+from katatui.core.session import SessionReader
+
+
+def _metrics(d: dict[str, Any]) -> dict[str, Metric]:
+    return {k: Metric(float(v["value"]), str(v["unit"])) for k, v in d.items()}
+
+
+def _hist(d: dict[str, Any]) -> dict[str, dict[int, int]]:
+    return {name: {int(k): int(v) for k, v in bins.items()} for name, bins in d.items()}
+
+
+def events(reader: SessionReader) -> Iterator[Event]:
+    """Every recorded event in order (raw tool output is left out: it is in ``reader.raw``)."""
+    runs = {r.spec.run_id: r.spec for r in reader.runs()}
+    for at, kind, _run_id, p in reader.events():
+        ev: Event | None = None
+        if kind == "SessionStarted":
+            ev = SessionStarted(
+                p["session_id"], p["profile_name"], p["pairing"],
+                tuple(runs[r] for r in p["runs"] if r in runs), at=at,
+            )  # fmt: skip
+        elif kind == "HostFacts":
+            ev = HostFacts(p["target"], p["facts"], at=at)
+        elif kind == "RunStarted":
+            ev = RunStarted(p["run_id"], tuple(tuple(c) for c in p["commands"]), at=at)
+        elif kind == "Sample":
+            ev = Sample(
+                p["run_id"], p["t"], p["metrics"], p.get("client", 0), _hist(p.get("hist", {})), at=at
+            )
+        elif kind == "RunFinished":
+            ev = RunFinished(p["run_id"], _metrics(p["results"]), p["duration"], at=at)
+        elif kind == "RunFailed":
+            ev = RunFailed(p["run_id"], p["reason"], _metrics(p.get("partial", {})), at=at)
+        elif kind == "LogMessage":
+            ev = LogMessage(p["level"], p["text"], p.get("run_id"), at=at)
+        elif kind == "SessionFinished":
+            ev = SessionFinished(p["status"], at=at)
+        if ev is not None:
+            yield ev
