@@ -24,7 +24,7 @@ from katatui.core.events import (
     SessionFinished,
     SessionStarted,
 )
-from katatui.core.profile import NAME_RE
+from katatui.core.schema import NAME_RE
 from katatui.core.session import SessionWriter
 from katatui.core.workloads import fio
 

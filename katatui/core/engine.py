@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -22,29 +21,27 @@ from katatui.core.events import (
     HostFacts,
     Listener,
     LogMessage,
-    Metric,
-    RawOutput,
     RunFailed,
-    RunFinished,
     RunSpec,
-    RunStarted,
-    Sample,
     SessionFinished,
     SessionStarted,
 )
 from katatui.core.launchers.bare import BareLauncher
-from katatui.core.launchers.base import Launcher, Mount
+from katatui.core.launchers.base import Launcher
 from katatui.core.launchers.docker import DockerLauncher, docker_facts, remove_leftovers, remove_session
 from katatui.core.plan import ResolvedScenario, batches, expand, resolve_scenarios
 from katatui.core.profile import Profile, TargetConfig, parse_address
-from katatui.core.transport.base import Process, Transport
+from katatui.core.runner import RunContext, Runner
+from katatui.core.transport.base import Transport
 from katatui.core.transport.local import LocalTransport
-from katatui.core.workloads.base import ClientParser, WorkloadDriver
+from katatui.core.workloads.base import Procedure, WorkloadDriver
 from katatui.core.workloads.registry import driver_for
 
 if TYPE_CHECKING:
     import docker
 
+# The Debian package of each program katatui runs on a host.
+PACKAGES = {"ab": "apache2-utils", "nginx": "nginx-light", "dd": "coreutils"}
 Status = Literal["completed", "failed", "interrupted"]
 
 
@@ -92,7 +89,10 @@ class Engine:
         self.targets: dict[str, TargetState] = {}
         self._launchers: dict[tuple[str, str], Launcher] = {}
         self._blocked: dict[tuple[str, str], str] = {}
-        self._drivers: dict[str, WorkloadDriver] = {w.name: driver_for(w) for w in profile.workloads}
+        self._drivers: dict[str, WorkloadDriver | Procedure] = {
+            w.name: driver_for(w) for w in profile.workloads
+        }
+        self._runner = Runner()
         self._finished = 0
         self._failed = 0
 
@@ -196,12 +196,7 @@ class Engine:
     async def _preflight(self, sc: ResolvedScenario, st: TargetState) -> str | None:
         if st.error:
             return st.error
-        tools = {self._drivers[w.name].tool for w in self.profile.workloads}
         if sc.launcher == "bare":
-            missing = sorted(t for t in tools if t not in st.facts.get("tools", {}))
-            if missing:
-                names, pkgs = ", ".join(missing), " ".join(missing)
-                return f"{names} not installed on {st.name}; install it (Debian: apt-get install {pkgs})"
             self._launchers[(sc.name, st.name)] = BareLauncher(st.transport)
             return None
         if st.docker is None:
@@ -248,139 +243,41 @@ class Engine:
                 await st.transport.close()
 
     # -- one run --------------------------------------------------------------------------------
+    def _missing_tools(self, run: RunSpec, st: TargetState) -> str | None:
+        needed = self._drivers[run.workload].host_tools(run.launcher)
+        missing = sorted(t for t in needed if t not in st.facts.get("tools", {}))
+        if not missing:
+            return None
+        names = ", ".join(missing)
+        pkgs = " ".join(sorted({PACKAGES.get(t, t) for t in missing}))
+        return f"{names} not installed on {st.name}; install it (Debian: apt-get install {pkgs})"
+
     def _scenario_key(self, run: RunSpec) -> tuple[str, str]:
         name = run.scenario.removesuffix(f"@{run.target}")
         return (name, run.target)
 
     async def _run_one(self, run: RunSpec) -> None:
         key = self._scenario_key(run)
-        if key in self._blocked:
-            self._failed += 1
-            self.emit(RunFailed(run.run_id, self._blocked[key]))
-            return
-        driver = self._drivers[run.workload]
-        launcher = self._launchers[key]
         st = self.targets[run.target]
-        wl = next(w for w in self.profile.workloads if w.name == run.workload)
-        mode = getattr(wl, "scratch", "volume")
-        scratches: list[scratch.Scratch] = []
-        procs: list[Process] = []
-        parsers: list[ClientParser] = []
-        tasks: list[asyncio.Task[tuple[Any | None, str | None]]] = []
-        started = time.monotonic()
-        try:
-            argvs: list[list[str]] = []
-            mounts: list[Mount | None] = []
-            for _ in range(run.clients):
-                host_path = None
-                if driver.needs_scratch and launcher.needs_host_scratch(mode):
-                    s = await scratch.create(st.transport, st.config.scratch_base, self.session_id)
-                    scratches.append(s)
-                    host_path = s.path
-                inner = launcher.scratch_path(host_path) if driver.needs_scratch else None
-                mount = Mount(host_path, inner) if host_path and inner and host_path != inner else None
-                argvs.append(driver.argv(run.variant, inner))
-                mounts.append(mount)
-            commands = tuple(tuple(launcher.describe(run, a, m)) for a, m in zip(argvs, mounts, strict=True))
-            self.emit(RunStarted(run.run_id, commands))
-            for client, (argv, mount) in enumerate(zip(argvs, mounts, strict=True)):
-                procs.append(await launcher.start(run, client, argv, mount))
-                parsers.append(driver.parser())
-            t0 = time.monotonic()
-            tasks = [
-                asyncio.create_task(self._client(run, c, p, parsers[c], t0)) for c, p in enumerate(procs)
-            ]
-            try:
-                _, pending = await asyncio.wait(tasks, timeout=driver.timeout(run.variant))
-            except asyncio.CancelledError:
-                # Stop the tools (fio prints a final object on SIGINT) and keep reading what they say.
-                await asyncio.shield(self._stop_all(procs))
-                await asyncio.shield(self._settle(tasks, 15))
-                self._fail(run, driver, parsers, "interrupted by the user")
-                raise
-            if pending:
-                await self._stop_all(procs)
-                await self._settle(tasks, 15)
-                self._fail(
-                    run, driver, parsers, f"no result after {driver.timeout(run.variant):.0f} s; stopped it"
-                )
-                return
-            self._conclude(run, driver, [t.result() for t in tasks], time.monotonic() - started)
-        except asyncio.CancelledError:
-            if not tasks:  # interrupted while starting: nothing measured yet
-                await asyncio.shield(self._stop_all(procs))
-                self._fail(run, driver, parsers, "interrupted by the user")
-            raise
-        except KatatuiError as exc:
-            await self._stop_all(procs)
-            await self._settle(tasks, 15)
-            self._fail(run, driver, parsers, str(exc))
-        finally:
-            await asyncio.shield(self._release(run, launcher, st, scratches))
-
-    async def _client(
-        self, run: RunSpec, client: int, proc: Process, parser: ClientParser, t0: float
-    ) -> tuple[Any | None, str | None]:
-        while (chunk := await proc.read()) is not None:
-            stream, data = chunk
-            self.emit(RawOutput(run.run_id, client, stream, data))
-            for r in parser.feed(stream, data):
-                self.emit(Sample(run.run_id, r.t, r.metrics, client, r.hist))
-        rc = await proc.wait()
-        return parser.finish(rc)
-
-    def _conclude(
-        self,
-        run: RunSpec,
-        driver: WorkloadDriver,
-        outcomes: Sequence[tuple[Any | None, str | None]],
-        took: float,
-    ) -> None:
-        reasons = [f"client {i}: {r}" if run.clients > 1 else r for i, (_, r) in enumerate(outcomes) if r]
-        finals = [f for f, r in outcomes if f is not None and not r]
-        if reasons:
+        reason = self._blocked.get(key) or self._missing_tools(run, st)
+        if reason:
             self._failed += 1
-            partial = driver.combine(finals) if finals else {}
-            self.emit(RunFailed(run.run_id, "; ".join(reasons), partial))
+            self.emit(RunFailed(run.run_id, reason))
             return
-        self._finished += 1
-        self.emit(RunFinished(run.run_id, driver.combine(finals), took))
-
-    def _fail(
-        self, run: RunSpec, driver: WorkloadDriver, parsers: Sequence[ClientParser], reason: str
-    ) -> None:
-        partial: dict[str, Metric] = {}
-        finals = [f for f, _ in (p.finish(-1) for p in parsers) if f is not None]
-        if finals:
-            with contextlib.suppress(Exception):
-                partial = driver.combine(finals)
-        self._failed += 1
-        self.emit(RunFailed(run.run_id, reason, partial))
-
-    @staticmethod
-    async def _settle(tasks: Sequence[asyncio.Task[Any]], timeout: float) -> None:
-        """Let client readers drain what the stopped tools still print, then give up on them."""
-        if tasks:
-            _, pending = await asyncio.wait(tasks, timeout=timeout)
-            for t in pending:
-                t.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-
-    async def _stop_all(self, procs: Sequence[Process]) -> None:
-        async def stop(p: Process) -> None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(p.stop(grace=5.0), 20)
-
-        await asyncio.gather(*(stop(p) for p in procs))
-
-    async def _release(
-        self, run: RunSpec, launcher: Launcher, st: TargetState, scratches: Sequence[scratch.Scratch]
-    ) -> None:
-        for client in range(run.clients):
-            with contextlib.suppress(Exception):
-                await launcher.release(run, client)
-        for s in scratches:
-            try:
-                await scratch.remove(st.transport, s, st.config.scratch_base)
-            except KatatuiError as exc:
-                self.log("warning", f"could not remove scratch directory {s.path}: {exc}", run.run_id)
+        wl = next(w for w in self.profile.workloads if w.name == run.workload)
+        ctx = RunContext(
+            run=run,
+            driver=self._drivers[run.workload],
+            launcher=self._launchers[key],
+            host=BareLauncher(st.transport),
+            transport=st.transport,
+            scratch_base=st.config.scratch_base,
+            session_id=self.session_id,
+            mode=getattr(wl, "scratch", "volume"),
+            emit=self.emit,
+            warn=lambda text: self.log("warning", text, run.run_id),
+        )
+        if await self._runner.execute(ctx):
+            self._finished += 1
+        else:
+            self._failed += 1

@@ -6,7 +6,7 @@ from typing import Any
 
 from katatui.core.transport.base import Transport
 
-TOOLS = ("fio", "iperf3", "ab", "nginx", "sysbench")
+TOOLS = ("fio", "iperf3", "ab", "nginx", "sysbench", "dd")
 # A fixed script: it takes no values from a profile.
 PROBE = r"""
 echo "kernel=$(uname -r)"
@@ -15,7 +15,7 @@ echo "hostname=$(hostname 2>/dev/null || cat /etc/hostname)"
 echo "nproc=$(nproc 2>/dev/null)"
 sed -n 's/^model name[[:space:]]*: */cpu_model=/p' /proc/cpuinfo | head -n 1
 sed -n 's/^MemTotal:[[:space:]]*\([0-9]*\) kB/mem_total_kb=\1/p' /proc/meminfo
-for t in fio iperf3 ab nginx sysbench; do p=$(command -v "$t") && echo "tool_$t=$p"; done
+for t in fio iperf3 ab nginx sysbench dd; do p=$(command -v "$t") && echo "tool_$t=$p"; done
 echo "fio_version=$(fio --version 2>/dev/null)"
 if [ -e /dev/kvm ]; then echo kvm=present; else echo kvm=absent; fi
 echo "os=$(. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME")"

@@ -80,6 +80,8 @@ def expand(
                 cell = f"{wl.name}[{','.join(f'{k}={v}' for k, v in variant.items())},clients={clients}]"
                 for rep in range(n_repeats):
                     for sc in scenarios:
+                        if sc.launcher not in wl.LAUNCHERS:
+                            continue  # e.g. the footprint of a bare process: nothing to measure
                         for target in sc.targets:
                             runs.append(
                                 RunSpec(

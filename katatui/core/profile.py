@@ -13,34 +13,19 @@ from pathlib import Path, PurePosixPath
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from katatui.core.errors import ProfileError, UserError
+from katatui.core.schema import NAME_RE, Strict, parse_size
+from katatui.core.workloads.config import WORKLOAD_TYPES, FioWorkload, Workload
 
 IMAGE_TAG = "katatui/bench:0.1"
-SIZE_RE = re.compile(r"^[0-9]+(\.[0-9]+)?([kmgtp]i?b?|b)?$", re.IGNORECASE)
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 RUNTIME_RE = re.compile(r"^(\*|[A-Za-z0-9][A-Za-z0-9_.:/-]{0,127})$")
 # Places fio's scratch directory may never be created in: the system's own trees.
 FORBIDDEN_SCRATCH = (
     "/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/run",
     "/sbin", "/sys", "/usr", "/var/lib/docker", "/var/lib/containerd", "/var/lib/kubelet",
 )  # fmt: skip
-UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4, "p": 1024**5}
-
-
-def parse_size(text: str) -> int:
-    """Bytes in a size such as ``64m``, ``4Gi`` or ``512MiB`` (powers of 1024, as fio and Docker do)."""
-    m = SIZE_RE.match(text.strip())
-    if not m:
-        raise ValueError(f"{text!r} is not a size such as 4k, 64m or 2g")
-    number = float(text.strip()[: m.start(2)] if m.group(2) else text.strip())
-    suffix = (m.group(2) or "").lower()[:1]
-    return int(number * UNITS[suffix])
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class TargetConfig(Strict):
@@ -179,71 +164,7 @@ class Limits(Strict):
 
 
 PositiveInt = Annotated[int, Field(gt=0)]
-FioRW = Literal["read", "write", "randread", "randwrite", "rw", "randrw"]
-
-
-def _size_list(v: Any) -> Any:
-    for item in v if isinstance(v, list) else [v]:
-        if isinstance(item, str):
-            parse_size(item)
-    return v
-
-
-class FioWorkload(Strict):
-    """fio: every list value is a matrix axis (patterns × block sizes × client counts × ...)."""
-
-    type: Literal["fio"]
-    name: str = "fio"
-    rw: FioRW | Annotated[list[FioRW], Field(min_length=1)] = "randread"
-    bs: str | Annotated[list[str], Field(min_length=1)] = "4k"
-    iodepth: PositiveInt | Annotated[list[PositiveInt], Field(min_length=1)] = 1
-    numjobs: PositiveInt | Annotated[list[PositiveInt], Field(min_length=1)] = 1
-    clients: PositiveInt | Annotated[list[PositiveInt], Field(min_length=1)] = 1
-    direct: bool = True
-    size: str = "64m"
-    runtime: PositiveInt = 10
-    ramp_time: Annotated[int, Field(ge=0)] = 0
-    ioengine: Literal["libaio", "io_uring", "psync", "sync", "posixaio", "mmap"] = "libaio"
-    rwmixread: Annotated[int, Field(ge=0, le=100)] = 50
-    scratch: Literal["volume", "container"] = "volume"
-    filename: str | None = None
-    allow_existing_file: bool = False
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, v: str) -> str:
-        if not NAME_RE.match(v):
-            raise ValueError(f"expected letters, digits, '.', '_' or '-' (at most 63), got {v!r}")
-        return v
-
-    @field_validator("bs", "size")
-    @classmethod
-    def _sizes(cls, v: Any) -> Any:
-        return _size_list(v)
-
-    @model_validator(mode="after")
-    def _file(self) -> FioWorkload:
-        if self.filename is not None:
-            if not self.filename.startswith("/"):
-                raise ValueError(f"filename must be an absolute path, got {self.filename!r}")
-            if not self.allow_existing_file:
-                raise ValueError(
-                    f"filename {self.filename!r} points fio at an existing file or device, which it would "
-                    "overwrite; katatui refuses unless you also set allow_existing_file = true. Without "
-                    "'filename', fio writes only inside a scratch directory katatui creates and removes."
-                )
-        return self
-
-    def axes(self) -> dict[str, list[Any]]:
-        """The matrix axes, in a stable order; scalars are axes of one value."""
-        names = ("rw", "bs", "iodepth", "numjobs")
-        return {n: (v if isinstance(v, list) else [v]) for n in names for v in [getattr(self, n)]}
-
-    def client_counts(self) -> list[int]:
-        return self.clients if isinstance(self.clients, list) else [self.clients]
-
-
-Workload = Annotated[FioWorkload, Field(discriminator="type")]
+__all__ = ["WORKLOAD_TYPES", "FioWorkload", "Profile", "Workload", "load_profile", "parse_size"]
 
 
 class Profile(Strict):
@@ -317,7 +238,7 @@ def format_validation(path: str, exc: ValidationError) -> list[str]:
             msg = "required but missing"
         elif err["type"] == "union_tag_invalid":
             given_type = err["input"].get("type") if isinstance(err["input"], dict) else None
-            msg = f"unknown workload type {given_type!r}; known: fio"
+            msg = f"unknown workload type {given_type!r}; known: {', '.join(WORKLOAD_TYPES)}"
         given = err.get("input")
         if err["type"] not in ("missing", "union_tag_invalid") and not isinstance(given, dict | list):
             msg += f" (got {given!r})"

@@ -1,13 +1,17 @@
-"""What the engine needs from a workload: a command, a parser per client, and a way to combine."""
+"""What the engine needs from a workload: commands, a parser per client, servers, and a way to combine."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from katatui.core.events import Metric
+from katatui.core.events import Event, Metric, RunSpec
 from katatui.core.transport.base import Stream
+
+if TYPE_CHECKING:
+    from katatui.core.launchers.base import Launcher
+    from katatui.core.transport.base import Transport
 
 
 @dataclass(frozen=True)
@@ -31,12 +35,37 @@ class ClientParser(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class ServerSpec:
+    """A process the client talks to (iperf3 -s, nginx), started first and stopped after the client.
+
+    ``in_scenario``: under the scenario's launcher (nginx for ab: the server is what is measured);
+    else bare on the host (the iperf3 server). Ready when ``ready`` appears in its output, or when
+    ``probe`` (a host command) succeeds. ``files`` are written into its scratch directory first.
+    """
+
+    argv: list[str]
+    in_scenario: bool
+    ready: bytes | None = None
+    probe: list[str] | None = None
+    files: Mapping[str, bytes] = field(default_factory=dict)
+    name: str = "server"
+
+
 class WorkloadDriver(Protocol):
     kind: str
-    tool: str  # the binary that must exist on the host or in the image
     needs_scratch: bool
+    client_in_scenario: bool  # False: the client runs bare on the host (ab against nginx)
 
-    def argv(self, variant: Mapping[str, Any], directory: str | None) -> list[str]: ...
+    def host_tools(self, launcher: str) -> set[str]:
+        """Programs the host itself must have for this workload under that launcher."""
+        ...
+
+    def argv(self, variant: Mapping[str, Any], directory: str | None, client: int) -> list[str]: ...
+
+    def server(
+        self, variant: Mapping[str, Any], client: int, launcher: str, directory: str | None
+    ) -> ServerSpec | None: ...
 
     def parser(self) -> ClientParser: ...
 
@@ -47,3 +76,25 @@ class WorkloadDriver(Protocol):
     def timeout(self, variant: Mapping[str, Any]) -> float:
         """How long a run may take before it is stopped as hung."""
         ...
+
+
+@dataclass
+class ProcedureContext:
+    """What a procedure-style workload (launch time, footprint) may use for one run."""
+
+    run: RunSpec
+    launcher: Launcher
+    transport: Transport
+    emit: Callable[[Event], None]
+
+
+class Procedure(Protocol):
+    """A workload that is a measurement procedure rather than one tool's output (launch, footprint)."""
+
+    kind: str
+
+    def host_tools(self, launcher: str) -> set[str]: ...
+
+    async def perform(self, ctx: ProcedureContext) -> dict[str, Metric]: ...
+
+    def timeout(self, variant: Mapping[str, Any]) -> float: ...

@@ -6,10 +6,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from katatui.core.events import Metric
-from katatui.core.profile import FioWorkload, parse_size
+from katatui.core.schema import parse_size
 from katatui.core.transport.base import Stream
 from katatui.core.workloads import fio
-from katatui.core.workloads.base import Reading, WorkloadDriver
+from katatui.core.workloads.base import Procedure, Reading, ServerSpec, WorkloadDriver
+from katatui.core.workloads.config import FioWorkload, Workload
 
 
 class FioClient:
@@ -45,7 +46,7 @@ class FioClient:
 
 class FioDriver:
     kind = "fio"
-    tool = "fio"
+    client_in_scenario = True
 
     def __init__(self, workload: FioWorkload) -> None:
         self.workload = workload
@@ -68,8 +69,16 @@ class FioDriver:
             filename=w.filename if w.allow_existing_file else None,
         )
 
-    def argv(self, variant: Mapping[str, Any], directory: str | None) -> list[str]:
+    def host_tools(self, launcher: str) -> set[str]:
+        return {"fio"} if launcher == "bare" else set()
+
+    def argv(self, variant: Mapping[str, Any], directory: str | None, client: int) -> list[str]:
         return fio.build_fio_argv(self.params(variant), directory)
+
+    def server(
+        self, variant: Mapping[str, Any], client: int, launcher: str, directory: str | None
+    ) -> ServerSpec | None:
+        return None
 
     def parser(self) -> FioClient:
         return FioClient()
@@ -84,7 +93,7 @@ class FioDriver:
         return self.workload.runtime + self.workload.ramp_time + 60 + layout
 
 
-def driver_for(workload: FioWorkload) -> WorkloadDriver:
-    if workload.type == "fio":
+def driver_for(workload: Workload) -> WorkloadDriver | Procedure:
+    if isinstance(workload, FioWorkload):
         return FioDriver(workload)
     raise ValueError(f"no driver for workload type {workload.type!r}")
