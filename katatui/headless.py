@@ -79,7 +79,10 @@ def _short(metric: str) -> str:
 
 
 def summary_table(summary: Summary, title: str) -> Table:
-    table = Table(title=title, show_lines=False, header_style="bold")
+    caption = (
+        "median ±CV; ×ratio of medians to the first column [95% interval, Welch]" if summary.rows else None
+    )
+    table = Table(title=title, caption=caption, show_lines=False, header_style="bold")
     table.add_column("cell", overflow="fold", max_width=24)
     table.add_column("metric")
     ref = summary.reference
@@ -105,7 +108,13 @@ def summary_table(summary: Summary, title: str) -> Table:
             ratio = row.ratio(s, ref) if ref and s != ref else None
             if ratio is not None:
                 better = (ratio >= 1) == HIGHER_IS_BETTER.get(row.unit, True)
-                text.append(f"\n×{ratio:.2f}", style="green" if better or abs(ratio - 1) < 0.02 else "red")
+                ci = row.ratio_ci(s, ref) if ref else None
+                style = "green" if better or abs(ratio - 1) < 0.02 else "red"
+                if ci is not None and not ci.separates:
+                    style = "yellow"  # within the noise
+                text.append(f"\n×{ratio:.2f}", style=style)
+                if ci is not None:
+                    text.append(f" [{ci.low:.2f}–{ci.high:.2f}]", style="dim")
             cells.append(text)
         table.add_row(*cells)
     return table

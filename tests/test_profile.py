@@ -153,3 +153,46 @@ def test_cli_exit_status_2_without_traceback(tmp_path: Path) -> None:
     assert "workloads[0].clients" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert not (tmp_path / "s.katatui").exists()
+
+
+def test_set_overrides(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD)
+    prof = load_profile(path, ["scenario.runc.runtime=kata-qemu", "workload.fio.runtime=7", "repeats=3",
+                               "limits.cpus=4", "target.local.scratch_base=/srv/k"])  # fmt: skip
+    assert prof.scenarios[1].runtime == "kata-qemu" and prof.scenarios[1].label == "kata-qemu"
+    assert prof.workloads[0].runtime == 7  # type: ignore[union-attr]
+    assert prof.repeats == 3 and prof.limits.cpus == 4 and prof.targets["local"].scratch_base == "/srv/k"
+    with pytest.raises(UserError, match="no scenario named 'kata'"):
+        load_profile(path, ["scenario.kata.runtime=x"])
+    with pytest.raises(UserError, match="expected KEY=VALUE"):
+        load_profile(path, ["repeats"])
+    with pytest.raises(ProfileError, match="repeats"):
+        load_profile(path, ["repeats=0"])
+
+
+def test_every_workload_type_validates(tmp_path: Path) -> None:
+    text = GOOD + """
+[[workloads]]
+type = "iperf3"
+streams = [1, 4]
+reverse = [false, true]
+[[workloads]]
+type = "ab"
+concurrency = 100
+[[workloads]]
+type = "sysbench"
+test = ["cpu", "memory"]
+[[workloads]]
+type = "launch"
+[[workloads]]
+type = "footprint"
+[[workloads]]
+type = "dd"
+mode = ["write", "read"]
+"""
+    prof = load_profile(write(tmp_path, text))
+    assert [w.type for w in prof.workloads] == ["fio", "iperf3", "ab", "sysbench", "launch", "footprint", "dd"]
+    found = problems(tmp_path, text.replace("concurrency = 100", "concurrency = 0"))
+    assert any("workloads[2].concurrency: Input should be greater than 0" in p for p in found), found
+    found = problems(tmp_path, text.replace('test = ["cpu", "memory"]', 'test = "gpu"'))
+    assert any("workloads[3].test" in p and "'cpu' or 'memory'" in p for p in found), found

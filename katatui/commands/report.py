@@ -40,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
                 "status": reader.status,
                 "hosts": reader.hosts(),
                 "results": tidy_rows(results, include_partial=args.partial),
+                "summary": summary_json(reader),
                 "failed_runs": [
                     {
                         "run_id": r.spec.run_id,
@@ -61,11 +62,35 @@ def run(args: argparse.Namespace) -> int:
             name = reader.meta.get("profile_name", "?")
             title = f"{name} ({reader.status}): medians, ratio to {summary.reference}"
             console.print(summary_table(summary, title))
+            for warning in summary.warnings():
+                console.print(f"[yellow]note:[/] {warning}")
             for scenario, cell, reason in summary.failed:
                 console.print(f"[red]failed[/] {scenario} {cell}: {reason}")
     finally:
         reader.close()
     return 0
+
+
+def summary_json(reader: SessionReader) -> list[dict[str, object]]:
+    """Per cell, metric and scenario: the statistics behind the table, and the ratio's interval."""
+    summary = summarize(reader, headline_only=False)
+    ref = summary.reference
+    out: list[dict[str, object]] = []
+    for row in summary.rows:
+        for s, stat in row.by_scenario.items():
+            d = stat.d
+            entry: dict[str, object] = {
+                "cell": row.cell, "metric": row.metric, "unit": row.unit, "scenario": s, "n": d.n,
+                "median": d.median, "mean": d.mean, "stdev": d.stdev, "cv": d.cv, "min": d.low, "max": d.high,
+                "outlier_runs": stat.outlier_runs(),
+            }  # fmt: skip
+            if ref and s != ref:
+                ci = row.ratio_ci(s, ref)
+                entry["reference"] = ref
+                entry["ratio_of_medians"] = row.ratio(s, ref)
+                entry["ratio_of_means_ci95"] = [ci.low, ci.high] if ci else None
+            out.append(entry)
+    return out
 
 
 def markdown(reader: SessionReader) -> str:
@@ -81,7 +106,12 @@ def markdown(reader: SessionReader) -> str:
                 cells.append("-")
                 continue
             text = format_value(stat.median, row.unit)
+            if stat.cv is not None:
+                text += f" ±{stat.cv * 100:.0f}%"
             ratio = row.ratio(s, ref) if ref and s != ref else None
-            cells.append(text + (f" (×{ratio:.2f})" if ratio is not None else ""))
+            if ratio is not None:
+                ci = row.ratio_ci(s, ref) if ref else None
+                text += f" (×{ratio:.2f}" + (f", 95% CI {ci.low:.2f}–{ci.high:.2f}" if ci else "") + ")"
+            cells.append(text)
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return "\n".join(lines) + "\n"

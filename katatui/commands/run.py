@@ -32,6 +32,13 @@ def add_parser(sub: Any) -> None:
         metavar="NAME=ADDRESS",
         help="reach the profile's target NAME at ADDRESS: local, or ssh://user@host:port[?docker_socket=/path]",
     )
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="change the profile, e.g. scenario.kata.runtime=kata-qemu, workload.fio.runtime=10, repeats=5",
+    )
     p.add_argument("--out", type=Path, help="session file to write (default: in the data directory)")
     p.add_argument("--repeat", type=int, help="repeats per cell (overrides the profile)")
     p.add_argument("-v", "--verbose", action="store_true", help="print each run's command line")
@@ -43,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.repeat is not None and args.repeat < 1:
         raise UserError(f"--repeat {args.repeat}: expected a whole number of at least 1")
-    profile = override_targets(load_profile(args.profile), args.target)
+    profile = override_targets(load_profile(args.profile, args.set), args.target)
     profile_text = Path(args.profile).read_text(encoding="utf-8")
     session_id = new_session_id()
     out = args.out or default_session_path(session_id, profile.name)
@@ -63,6 +70,8 @@ def run(args: argparse.Namespace) -> int:
     reader.close()
     if summary.rows:
         console.print(summary_table(summary, f"{profile.name}: medians, ratio to {summary.reference}"))
+        for warning in summary.warnings():
+            console.print(f"[yellow]note:[/] {warning}", highlight=False)
     console.print(f"session saved: {out}")
     console.print(f"[dim]report: katatui report {out} --format table|csv|json|md[/]")
     if outcome.status == "interrupted":

@@ -23,9 +23,11 @@ from katatui.core.events import (
     LogMessage,
     RunFailed,
     RunSpec,
+    ScenarioFacts,
     SessionFinished,
     SessionStarted,
 )
+from katatui.core.identity import probe_guest, verdict
 from katatui.core.launchers.bare import BareLauncher
 from katatui.core.launchers.base import Launcher
 from katatui.core.launchers.docker import DockerLauncher, docker_facts, remove_leftovers, remove_session
@@ -93,6 +95,7 @@ class Engine:
             w.name: driver_for(w) for w in profile.workloads
         }
         self._runner = Runner()
+        self._identified: list[str] = []
         self._finished = 0
         self._failed = 0
 
@@ -184,6 +187,8 @@ class Engine:
                 if reason:
                     self._blocked[(sc.name, t)] = reason
                     self.log("error", f"scenario {sc.name} on {t} cannot run: {reason}")
+                else:
+                    await self._identify(sc, self.targets[t])
         if any(sc.launcher == "bare" for sc in scenarios) and (
             self.profile.limits.cpus or self.profile.limits.memory
         ):
@@ -228,6 +233,28 @@ class Engine:
             limits=self.profile.limits, scratch_mode=modes.pop() if len(modes) == 1 else "volume",
         )  # fmt: skip
         return None
+
+    async def _identify(self, sc: ResolvedScenario, st: TargetState) -> None:
+        """Record what the scenario's sandbox looks like from inside; shout if a VM runtime gave none."""
+        launcher = self._launchers.get((sc.name, st.name))
+        if not isinstance(launcher, DockerLauncher):
+            return
+        try:
+            facts = await probe_guest(launcher, sc.name, len(self._identified))
+        except KatatuiError as exc:
+            self.log("warning", f"scenario {sc.name} on {st.name}: could not read its guest identity: {exc}")
+            return
+        self._identified.append(sc.name)
+        facts["host_kernel"] = st.facts.get("kernel")
+        warning = verdict(sc.runtime, st.facts.get("kernel"), facts)
+        if warning:
+            facts["isolation_warning"] = warning
+            self.log("error", f"scenario {sc.name} on {st.name}: {warning}")
+        self.emit(ScenarioFacts(sc.name, st.name, facts))
+        mib = int(facts.get("mem_total_kb", 0)) // 1024
+        kernels = f"kernel {facts.get('kernel')} (host {facts['host_kernel']})"
+        self.log("info", f"{sc.name} on {st.name}: {kernels}, / is {facts.get('root_fs')}, "
+                 f"{facts.get('nproc')} CPUs, {mib} MiB")  # fmt: skip
 
     async def _teardown(self) -> None:
         for launcher in self._launchers.values():

@@ -57,6 +57,16 @@ class HostFacts:
 
 
 @dataclass(frozen=True)
+class ScenarioFacts:
+    """What a scenario's sandbox looks like from inside (guest kernel, root filesystem, CPUs, memory)."""
+
+    scenario: str
+    target: str
+    facts: Mapping[str, Any]
+    at: float = field(default_factory=time.time)
+
+
+@dataclass(frozen=True)
 class RunStarted:
     run_id: str
     commands: tuple[tuple[str, ...], ...]  # one argument list per client
@@ -118,6 +128,7 @@ class SessionFinished:
 Event = (
     SessionStarted
     | HostFacts
+    | ScenarioFacts
     | RunStarted
     | Sample
     | RawOutput

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -208,15 +209,17 @@ class Profile(Strict):
 
 def _loc(loc: tuple[int | str, ...]) -> str:
     out = ""
+    prev: int | str | None = None
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif part in ("fio",) or part.startswith(
+        elif (isinstance(prev, int) and part in WORKLOAD_TYPES) or part.startswith(
             ("function-", "list[", "literal[", "int", "str", "constrained-")
         ):
-            continue  # pydantic's union branch names say nothing to a user
+            pass  # pydantic's union branch names say nothing to a user
         else:
             out += ("." if out else "") + part
+        prev = part
     return out or "(top level)"
 
 
@@ -252,8 +255,11 @@ def format_validation(path: str, exc: ValidationError) -> list[str]:
     return [line for f, line in problems if not any(o.startswith(f + "[") for o in fields)]
 
 
-def load_profile(path: str | Path) -> Profile:
-    """Read and validate a profile; raise ProfileError (exit 2) naming file, field and expectation."""
+def load_profile(path: str | Path, sets: Sequence[str] = ()) -> Profile:
+    """Read and validate a profile; raise ProfileError (exit 2) naming file, field and expectation.
+
+    ``sets`` are ``--set KEY=VALUE`` overrides applied before validation (see ``apply_set``).
+    """
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
@@ -265,7 +271,63 @@ def load_profile(path: str | Path) -> Profile:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(str(p), [f"{p}: not valid TOML: {exc}"]) from None
+    for item in sets:
+        apply_set(data, item)
     return profile_from_dict(data, str(p))
+
+
+def _toml_value(text: str) -> Any:
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text  # a bare word is a string
+
+
+def apply_set(data: dict[str, Any], item: str) -> None:
+    """``scenario.NAME.KEY=V``, ``workload.NAME.KEY=V``, ``target.NAME.KEY=V``, ``limits.KEY=V`` or ``KEY=V``.
+
+    V is read as a TOML value (numbers, booleans, lists), else taken as a string. Scenarios are
+    found by their ``name`` (or the name katatui gives them: the runtime, or ``bare``).
+    """
+    key, sep, raw = item.partition("=")
+    parts = key.strip().split(".")
+    if not sep or not all(parts):
+        raise UserError(
+            f"--set {item!r}: expected KEY=VALUE, e.g. scenario.kata.runtime=io.containerd.kata.v2"
+        )
+    value = _toml_value(raw.strip())
+    if len(parts) == 1:
+        data[parts[0]] = value
+        return
+    if len(parts) == 2 and parts[0] == "limits":
+        data.setdefault("limits", {})[parts[1]] = value
+        return
+    if len(parts) != 3 or parts[0] not in ("scenario", "workload", "target"):
+        raise UserError(
+            f"--set {item!r}: expected scenario.NAME.KEY, workload.NAME.KEY, target.NAME.KEY or KEY"
+        )
+    kind, name, field = parts
+    if kind == "target":
+        targets = data.get("targets", {})
+        if name not in targets:
+            raise UserError(f"--set {item!r}: no target {name!r} (targets: {', '.join(targets)})")
+        targets[name][field] = value
+        return
+    items = data.get("scenarios" if kind == "scenario" else "workloads", [])
+    found = [x for x in items if isinstance(x, dict) and _item_name(kind, x) == name]
+    if not found:
+        known = ", ".join(_item_name(kind, x) for x in items if isinstance(x, dict))
+        raise UserError(f"--set {item!r}: no {kind} named {name!r} (known: {known})")
+    for x in found:
+        x[field] = value
+
+
+def _item_name(kind: str, item: dict[str, Any]) -> str:
+    if "name" in item:
+        return str(item["name"])
+    if kind == "workload":
+        return str(item.get("type", "?"))
+    return str(item.get("runtime") or item.get("launcher", "?"))
 
 
 def profile_from_dict(data: dict[str, Any], source: str) -> Profile:

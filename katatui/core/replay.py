@@ -14,6 +14,7 @@ from katatui.core.events import (
     RunFinished,
     RunStarted,
     Sample,
+    ScenarioFacts,
     SessionFinished,
     SessionStarted,
 )
@@ -40,6 +41,8 @@ def events(reader: SessionReader) -> Iterator[Event]:
             )  # fmt: skip
         elif kind == "HostFacts":
             ev = HostFacts(p["target"], p["facts"], at=at)
+        elif kind == "ScenarioFacts":
+            ev = ScenarioFacts(p["scenario"], p["target"], p["facts"], at=at)
         elif kind == "RunStarted":
             ev = RunStarted(p["run_id"], tuple(tuple(c) for c in p["commands"]), at=at)
         elif kind == "Sample":

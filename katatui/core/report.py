@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from katatui.core.session import ResultRow, SessionReader
+from katatui.core.stats import Describe, RatioCI, describe, outliers, ratio_ci
 
 CSV_HEADER = (
     "run_id", "scenario", "launcher", "runtime", "host", "workload", "variant", "clients", "repeat",
@@ -16,9 +17,19 @@ CSV_HEADER = (
 HEADLINE = (
     "read_bw_bytes_per_s", "read_iops", "read_clat_p50_us", "read_clat_p99_us",
     "write_bw_bytes_per_s", "write_iops", "write_clat_p50_us", "write_clat_p99_us",
+    "sent_bits_per_second", "received_bits_per_second", "retransmits", "jitter_ms", "lost_percent",
+    "requests_per_second", "latency_p50_ms", "latency_p99_ms", "failed_requests", "non_2xx_responses",
+    "events_per_second", "mib_per_s", "latency_avg_ms", "latency_p95_ms",
+    "launch_s", "launch_cold_s",
+    "sandbox_rss_bytes", "sandbox_pss_bytes", "hypervisor_rss_bytes", "virtiofsd_rss_bytes", "shim_rss_bytes",
+    "cgroup_memory_bytes",
+    "bytes_per_s",
 )  # fmt: skip
-# Whether a bigger value is better: decides how a ratio is read.
-HIGHER_IS_BETTER = {"B/s": True, "IO/s": True, "us": False, "B": True}
+# Whether a bigger value is better: decides how a ratio is read. Bytes are a footprint here.
+HIGHER_IS_BETTER = {
+    "B/s": True, "IO/s": True, "bit/s": True, "req/s": True, "ev/s": True, "MiB/s": True,
+    "us": False, "ms": False, "s": False, "B": False, "count": False, "%": False,
+}  # fmt: skip
 
 
 def tidy_rows(results: Sequence[ResultRow], *, include_partial: bool = False) -> list[dict[str, object]]:
@@ -49,6 +60,11 @@ def tidy_rows(results: Sequence[ResultRow], *, include_partial: bool = False) ->
 @dataclass(frozen=True)
 class Stat:
     values: tuple[float, ...]
+    run_ids: tuple[str, ...] = ()
+
+    @property
+    def d(self) -> Describe:
+        return describe(self.values)
 
     @property
     def n(self) -> int:
@@ -69,10 +85,10 @@ class Stat:
     @property
     def cv(self) -> float | None:
         """Coefficient of variation (stdev / mean), the spread a reader should see next to a median."""
-        if self.n < 2:
-            return None
-        mean = statistics.fmean(self.values)
-        return statistics.stdev(self.values) / mean if mean else None
+        return self.d.cv
+
+    def outlier_runs(self) -> list[str]:
+        return [self.run_ids[i] for i in outliers(self.values) if i < len(self.run_ids)]
 
 
 @dataclass(frozen=True)
@@ -88,6 +104,12 @@ class SummaryRow:
             return None
         return a.median / b.median
 
+    def ratio_ci(self, scenario: str, reference: str) -> RatioCI | None:
+        a, b = self.by_scenario.get(scenario), self.by_scenario.get(reference)
+        if a is None or b is None:
+            return None
+        return ratio_ci(a.values, b.values)
+
 
 @dataclass(frozen=True)
 class Summary:
@@ -99,6 +121,22 @@ class Summary:
     def reference(self) -> str | None:
         return self.scenarios[0] if self.scenarios else None
 
+    def warnings(self) -> list[str]:
+        """Outliers (hyperfine's modified Z-score) and ratios the spread cannot separate from 1."""
+        out = []
+        ref = self.reference
+        for row in self.rows:
+            for s, stat in row.by_scenario.items():
+                for run_id in stat.outlier_runs():
+                    out.append(f"{s} {row.cell} {row.metric}: run {run_id} is an outlier (modified Z > 3.5)")
+                ci = row.ratio_ci(s, ref) if ref and s != ref else None
+                if ci is not None and not ci.separates:
+                    out.append(
+                        f"{s} vs {ref} {row.cell} {row.metric}: the 95% interval of the ratio "
+                        f"[{ci.low:.2f}, {ci.high:.2f}] includes 1: the spread does not separate them"
+                    )
+        return out
+
 
 def summarize(reader: SessionReader, *, headline_only: bool = True) -> Summary:
     runs = reader.runs()
@@ -107,6 +145,7 @@ def summarize(reader: SessionReader, *, headline_only: bool = True) -> Summary:
         if r.spec.scenario not in scenarios:
             scenarios.append(r.spec.scenario)
     grouped: dict[tuple[str, str], dict[str, list[float]]] = {}
+    ids: dict[tuple[str, str], dict[str, list[str]]] = {}
     units: dict[str, str] = {}
     cells: list[str] = []
     for res in reader.results():
@@ -116,10 +155,18 @@ def summarize(reader: SessionReader, *, headline_only: bool = True) -> Summary:
         if cell not in cells:
             cells.append(cell)
         grouped.setdefault((cell, res.metric), {}).setdefault(res.run.spec.scenario, []).append(res.value)
+        ids.setdefault((cell, res.metric), {}).setdefault(res.run.spec.scenario, []).append(
+            res.run.spec.run_id
+        )
         units[res.metric] = res.unit
     order = {m: i for i, m in enumerate(HEADLINE)}
     rows = [
-        SummaryRow(cell, metric, units[metric], {s: Stat(tuple(v)) for s, v in by.items()})
+        SummaryRow(
+            cell,
+            metric,
+            units[metric],
+            {s: Stat(tuple(v), tuple(ids[(cell, metric)][s])) for s, v in by.items()},
+        )
         for (cell, metric), by in sorted(
             grouped.items(), key=lambda kv: (cells.index(kv[0][0]), order.get(kv[0][1], 99), kv[0][1])
         )
@@ -137,4 +184,14 @@ def format_value(value: float, unit: str) -> str:
         return f"{value:,.0f} IOPS"
     if unit == "us":
         return f"{value:,.0f} µs" if value >= 100 else f"{value:,.1f} µs"
+    if unit == "bit/s":
+        return f"{value / 1e9:,.2f} Gbit/s" if value >= 1e9 else f"{value / 1e6:,.1f} Mbit/s"
+    if unit in ("req/s", "ev/s"):
+        return f"{value:,.0f} {unit}"
+    if unit == "ms":
+        return f"{value:,.3f} ms" if value < 10 else f"{value:,.1f} ms"
+    if unit == "s":
+        return f"{value:,.3f} s"
+    if unit == "count":
+        return f"{value:,.0f}"
     return f"{value:,.3g} {unit}"

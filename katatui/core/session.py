@@ -30,6 +30,7 @@ from katatui.core.events import (
     RunFinished,
     RunSpec,
     RunStarted,
+    ScenarioFacts,
     SessionFinished,
     SessionStarted,
 )
@@ -40,6 +41,10 @@ COMMIT_INTERVAL = 0.5
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS hosts (target TEXT PRIMARY KEY, facts TEXT NOT NULL, at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS scenarios (
+    scenario TEXT NOT NULL, target TEXT NOT NULL, facts TEXT NOT NULL, at REAL NOT NULL,
+    PRIMARY KEY (scenario, target)
+);
 CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY, idx INTEGER NOT NULL, cell TEXT NOT NULL, scenario TEXT NOT NULL,
     launcher TEXT NOT NULL, runtime TEXT, target TEXT NOT NULL, workload TEXT NOT NULL,
@@ -159,6 +164,11 @@ class SessionWriter:
             )
         elif isinstance(ev, HostFacts):
             c.execute("INSERT OR REPLACE INTO hosts VALUES (?, ?, ?)", (ev.target, _json(ev.facts), ev.at))
+        elif isinstance(ev, ScenarioFacts):
+            c.execute(
+                "INSERT OR REPLACE INTO scenarios VALUES (?, ?, ?, ?)",
+                (ev.scenario, ev.target, _json(ev.facts), ev.at),
+            )
         elif isinstance(ev, RunStarted):
             c.execute(
                 "UPDATE runs SET status='running', started_at=?, commands=? WHERE run_id=?",
@@ -246,6 +256,14 @@ class SessionReader:
     def hosts(self) -> dict[str, dict[str, Any]]:
         rows = self._conn.execute("SELECT target, facts FROM hosts").fetchall()
         return {t: json.loads(f) for t, f in rows}
+
+    def scenario_facts(self) -> dict[tuple[str, str], dict[str, Any]]:
+        """(scenario, target) -> what the scenario's sandbox looked like from inside."""
+        try:
+            rows = self._conn.execute("SELECT scenario, target, facts FROM scenarios").fetchall()
+        except sqlite3.OperationalError:  # a session written before this table existed
+            return {}
+        return {(s, t): json.loads(f) for s, t, f in rows}
 
     def runs(self) -> list[RunRow]:
         rows = self._conn.execute(

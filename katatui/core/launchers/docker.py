@@ -166,6 +166,19 @@ class DockerLauncher(Launcher):
             raise TargetError(_explain(exc, self.transport.name, self.runtime, self.image)) from exc
         return DockerProcess(argv, self.client, container)
 
+    async def inspect_usage(self, run: RunSpec, client: int) -> tuple[int, int | None]:
+        """The container's init PID on the host and its cgroup's memory usage in bytes (if reported)."""
+        container = self._containers[(run.run_id, client)]
+
+        def work() -> tuple[int, int | None]:
+            container.reload()
+            pid = int(container.attrs.get("State", {}).get("Pid") or 0)
+            stats = container.stats(stream=False)
+            usage = (stats.get("memory_stats") or {}).get("usage")
+            return pid, int(usage) if usage is not None else None
+
+        return await asyncio.to_thread(work)
+
     async def release(self, run: RunSpec, client: int) -> None:
         container = self._containers.pop((run.run_id, client), None)
         if container is not None:

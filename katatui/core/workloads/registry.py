@@ -10,7 +10,7 @@ from katatui.core.schema import parse_size
 from katatui.core.transport.base import Stream
 from katatui.core.workloads import fio
 from katatui.core.workloads.base import Procedure, Reading, ServerSpec, WorkloadDriver
-from katatui.core.workloads.config import FioWorkload, Workload
+from katatui.core.workloads.config import FioWorkload, FootprintWorkload, LaunchWorkload, Workload
 
 
 class FioClient:
@@ -94,6 +94,13 @@ class FioDriver:
 
 
 def driver_for(workload: Workload) -> WorkloadDriver | Procedure:
+    from katatui.core.workloads.footprint import FootprintProcedure
+    from katatui.core.workloads.launch import LaunchProcedure
+
     if isinstance(workload, FioWorkload):
         return FioDriver(workload)
+    if isinstance(workload, LaunchWorkload):
+        return LaunchProcedure(workload)
+    if isinstance(workload, FootprintWorkload):
+        return FootprintProcedure(workload)
     raise ValueError(f"no driver for workload type {workload.type!r}")

@@ -1,0 +1,154 @@
+"""Footprint: the host memory a running sandbox costs, found through its process tree.
+
+The container's init process (Docker's ``State.Pid``) leads to its shim (the nearest ancestor, or
+itself, whose name starts with ``containerd-shim``); the sandbox is the shim and everything below
+it. For runc that is the shim and the container's processes; for Kata it is the shim, the
+hypervisor (qemu, cloud-hypervisor, firecracker) and virtiofsd, as seed 002 measured. RSS comes
+from ``ps``, PSS from ``/proc/PID/smaps_rollup``; the container's cgroup usage from Docker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from katatui.core.errors import WorkloadError
+from katatui.core.events import Metric
+from katatui.core.workloads.base import ProcedureContext
+from katatui.core.workloads.config import FootprintWorkload
+
+PS = ["ps", "-e", "-o", "pid=,ppid=,rss=,comm="]
+# Fixed text: the PIDs follow as positional parameters.
+PSS_SCRIPT = 'for p; do printf "pid %s\\n" "$p"; cat "/proc/$p/smaps_rollup" 2>/dev/null; done'
+HYPERVISORS = re.compile(r"^(qemu|cloud-hyperviso|firecracker|kata-qemu|dragonball)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Proc:
+    pid: int
+    ppid: int
+    rss_kb: int
+    comm: str
+
+    @property
+    def role(self) -> str:
+        if self.comm.startswith("containerd-shim"):
+            return "shim"
+        if HYPERVISORS.match(self.comm):
+            return "hypervisor"
+        if self.comm.startswith("virtiofsd"):
+            return "virtiofsd"
+        return "container"
+
+
+def parse_ps(text: str) -> dict[int, Proc]:
+    """``ps -e -o pid=,ppid=,rss=,comm=`` output by PID."""
+    procs = {}
+    for line in text.splitlines():
+        parts = line.split(None, 3)
+        if len(parts) == 4 and parts[0].isdigit() and parts[1].isdigit() and parts[2].isdigit():
+            procs[int(parts[0])] = Proc(int(parts[0]), int(parts[1]), int(parts[2]), parts[3].strip())
+    return procs
+
+
+def sandbox_of(procs: Mapping[int, Proc], pid: int) -> list[Proc]:
+    """The shim above (or at) ``pid`` and all its descendants; just ``pid``'s tree if no shim is found."""
+    top = pid
+    cur = procs.get(pid)
+    while cur is not None:
+        if cur.comm.startswith("containerd-shim"):
+            top = cur.pid
+            break
+        cur = procs.get(cur.ppid)
+    children: dict[int, list[int]] = {}
+    for p in procs.values():
+        children.setdefault(p.ppid, []).append(p.pid)
+    found: list[Proc] = []
+    todo = [top]
+    while todo:
+        pid_ = todo.pop()
+        if pid_ in procs:
+            found.append(procs[pid_])
+            todo.extend(children.get(pid_, []))
+    return sorted(found, key=lambda p: p.pid)
+
+
+def parse_pss(text: str) -> dict[int, int]:
+    """PSS in kB per PID from the output of ``PSS_SCRIPT``."""
+    out: dict[int, int] = {}
+    pid = None
+    for line in text.splitlines():
+        if line.startswith("pid "):
+            pid = int(line.split()[1])
+        elif pid is not None and line.startswith("Pss:"):
+            out[pid] = int(line.split()[1])
+    return out
+
+
+def footprint_metrics(
+    tree: Sequence[Proc], pss_kb: Mapping[int, int], cgroup_bytes: int | None
+) -> dict[str, Metric]:
+    out: dict[str, Metric] = {
+        "sandbox_rss_bytes": Metric(sum(p.rss_kb for p in tree) * 1024.0, "B"),
+        "sandbox_processes": Metric(float(len(tree)), "count"),
+    }
+    if pss_kb:
+        out["sandbox_pss_bytes"] = Metric(sum(pss_kb.get(p.pid, 0) for p in tree) * 1024.0, "B")
+    for role in ("shim", "hypervisor", "virtiofsd", "container"):
+        members = [p for p in tree if p.role == role]
+        if members:
+            out[f"{role}_rss_bytes"] = Metric(sum(p.rss_kb for p in members) * 1024.0, "B")
+            if pss_kb:
+                out[f"{role}_pss_bytes"] = Metric(sum(pss_kb.get(p.pid, 0) for p in members) * 1024.0, "B")
+    if cgroup_bytes is not None:
+        out["cgroup_memory_bytes"] = Metric(float(cgroup_bytes), "B")
+    return out
+
+
+def describe(tree: Iterable[Proc]) -> str:
+    return ", ".join(f"{p.comm}[{p.pid}] {p.rss_kb} kB" for p in tree)
+
+
+class FootprintProcedure:
+    kind = "footprint"
+
+    def __init__(self, workload: FootprintWorkload) -> None:
+        self.workload = workload
+
+    def host_tools(self, launcher: str) -> set[str]:
+        return set()
+
+    def timeout(self, variant: Mapping[str, Any]) -> float:
+        return self.workload.settle + 120.0
+
+    async def perform(self, ctx: ProcedureContext) -> dict[str, Metric]:
+        from katatui.core.launchers.docker import DockerLauncher
+
+        launcher = ctx.launcher
+        if not isinstance(launcher, DockerLauncher):
+            raise WorkloadError("footprint is measured for container scenarios only")
+        run = ctx.run
+        proc = await launcher.start(run, 0, ["sleep", str(self.workload.settle + 120)], None)
+        try:
+            await asyncio.sleep(self.workload.settle)
+            pid, cgroup = await launcher.inspect_usage(run, 0)
+            if not pid:
+                raise WorkloadError("the container is not running (Docker reports no PID)")
+            listing = await ctx.transport.run(PS, timeout=30, check=True)
+            tree = sandbox_of(parse_ps(listing.text()), pid)
+            if not tree:
+                raise WorkloadError(f"process {pid} of the container is not visible on the host")
+            pss = await ctx.transport.run(
+                ["sh", "-c", PSS_SCRIPT, "sh", *(str(p.pid) for p in tree)], timeout=30
+            )
+            metrics = footprint_metrics(tree, parse_pss(pss.text()), cgroup)
+            from katatui.core.events import LogMessage
+
+            ctx.emit(LogMessage("info", f"{run.scenario} sandbox: {describe(tree)}", run.run_id))
+            return metrics
+        finally:
+            await proc.stop(grace=2.0)
+            await launcher.release(run, 0)
