@@ -31,7 +31,9 @@ CONTAINER_SCRATCH = "/katatui-scratch"
 
 
 class DockerProcess(Process):
-    """A container's main process. Output comes from ``attach`` (with logs, so nothing is missed)."""
+    """A container's main process. Output comes from the logs API, followed: it starts at the
+    container's first byte (so a command that exits at once loses nothing) and ends when the
+    container stops. One reader per stream keeps stdout and stderr apart."""
 
     def __init__(self, argv: Sequence[str], client: docker.DockerClient, container: Any) -> None:
         self.argv = tuple(argv)
@@ -40,34 +42,35 @@ class DockerProcess(Process):
         self._loop = asyncio.get_running_loop()
         self._queue: asyncio.Queue[tuple[Stream, bytes] | None] = asyncio.Queue()
         self._returncode: int | None = None
-        self._eof = False
-        self._thread = threading.Thread(target=self._pump, name=f"attach-{container.short_id}", daemon=True)
-        self._thread.start()
+        self._open = 2
+        for name in ("stdout", "stderr"):
+            threading.Thread(
+                target=self._pump, args=(name,), name=f"logs-{name}-{container.short_id}", daemon=True
+            ).start()
 
     def _put(self, item: tuple[Stream, bytes] | None) -> None:
         self._loop.call_soon_threadsafe(self._queue.put_nowait, item)
 
-    def _pump(self) -> None:
+    def _pump(self, name: Stream) -> None:
         try:
-            stream = self._client.api.attach(
-                self._container.id, stdout=True, stderr=True, stream=True, logs=True, demux=True
+            stream = self._client.api.logs(
+                self._container.id, stdout=name == "stdout", stderr=name == "stderr", stream=True, follow=True
             )
-            for out, err in stream:
-                if out:
-                    self._put(("stdout", out))
-                if err:
-                    self._put(("stderr", err))
+            for data in stream:
+                if data:
+                    self._put((name, data))
         except Exception as exc:  # the daemon went away: say so on the stream the parser ignores
-            self._put(("stderr", f"katatui: lost the container's output: {exc}\n".encode()))
+            self._put(("stderr", f"katatui: lost the container's {name}: {exc}\n".encode()))
         finally:
             self._put(None)
 
     async def read(self) -> tuple[Stream, bytes] | None:
-        if self._eof:
-            return None
-        item = await self._queue.get()
-        self._eof = item is None
-        return item
+        while self._open:
+            item = await self._queue.get()
+            if item is not None:
+                return item
+            self._open -= 1
+        return None
 
     async def wait(self) -> int:
         if self._returncode is None:
