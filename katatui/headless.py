@@ -18,13 +18,11 @@ from katatui.core.events import (
 from katatui.core.report import HIGHER_IS_BETTER, Summary, format_value
 
 SHOWN = (
-    "read_bw_bytes_per_s",
-    "read_iops",
-    "read_clat_p99_us",
-    "write_bw_bytes_per_s",
-    "write_iops",
-    "write_clat_p99_us",
-)
+    "read_bw_bytes_per_s", "read_iops", "read_clat_p99_us", "write_bw_bytes_per_s", "write_iops",
+    "write_clat_p99_us", "sent_bits_per_second", "received_bits_per_second", "retransmits",
+    "requests_per_second", "latency_p99_ms", "events_per_second", "mib_per_s", "bytes_per_s",
+    "launch_s", "launch_cold_s", "sandbox_rss_bytes", "sandbox_pss_bytes",
+)  # fmt: skip
 
 
 class HeadlessPrinter:
@@ -73,9 +71,7 @@ class HeadlessPrinter:
 
 
 def _short(metric: str) -> str:
-    direction, _, rest = metric.partition("_")
-    label = {"bw_bytes_per_s": "", "iops": "", "clat_p99_us": "p99"}.get(rest, rest)
-    return f"{direction} {label}".strip()
+    return metric_label(metric).removesuffix(" bandwidth").removesuffix(" IOPS")
 
 
 def summary_table(summary: Summary, title: str) -> Table:
@@ -128,7 +124,27 @@ def cell_label(cell: str) -> str:
 
 
 def metric_label(metric: str) -> str:
-    """``read_clat_p99_us`` as ``read p99``: the unit is in the value."""
+    """``read_clat_p99_us`` as ``read p99``, ``sent_bits_per_second`` as ``sent``: units are in the values."""
     direction, _, rest = metric.partition("_")
-    names = {"bw_bytes_per_s": "bandwidth", "iops": "IOPS"}
-    return f"{direction} {names.get(rest, rest.removeprefix('clat_').removesuffix('_us').replace('_', '.'))}"
+    if direction in ("read", "write"):
+        names = {"bw_bytes_per_s": "bandwidth", "iops": "IOPS"}
+        return (
+            f"{direction} {names.get(rest, rest.removeprefix('clat_').removesuffix('_us').replace('_', '.'))}"
+        )
+    for suffix in ("_bits_per_second", "_per_second", "_per_s", "_bytes", "_ms", "_us", "_s"):
+        if metric.endswith(suffix) and metric != suffix[1:]:
+            metric = metric.removesuffix(suffix)
+            break
+    return metric.replace("_p99_9", " p99.9").replace("_", " ")
+
+
+def print_notes(console: Console, notes: list[str], most: int = 8) -> None:
+    """Statistical notes under the table; the rest are in ``katatui report --format json``."""
+    for note in notes[:most]:
+        console.print(Text("note: ", style="yellow") + Text(note))
+    if len(notes) > most:
+        console.print(
+            Text(
+                f"... and {len(notes) - most} more notes (katatui report SESSION --format json)", style="dim"
+            )
+        )

@@ -13,7 +13,7 @@ from rich.console import Console
 
 from katatui.core.report import CSV_HEADER, format_value, summarize, tidy_rows
 from katatui.core.session import SCHEMA_VERSION, SessionReader
-from katatui.headless import summary_table
+from katatui.headless import print_notes, summary_table
 
 
 def add_parser(sub: Any) -> None:
@@ -62,8 +62,7 @@ def run(args: argparse.Namespace) -> int:
             name = reader.meta.get("profile_name", "?")
             title = f"{name} ({reader.status}): medians, ratio to {summary.reference}"
             console.print(summary_table(summary, title))
-            for warning in summary.warnings():
-                console.print(f"[yellow]note:[/] {warning}")
+            print_notes(console, summary.warnings())
             for scenario, cell, reason in summary.failed:
                 console.print(f"[red]failed[/] {scenario} {cell}: {reason}")
     finally:

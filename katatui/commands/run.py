@@ -16,7 +16,7 @@ from katatui.core.engine import Engine, Outcome
 from katatui.core.profile import load_profile, override_targets
 from katatui.core.report import summarize
 from katatui.core.session import SessionReader, SessionWriter
-from katatui.headless import HeadlessPrinter, summary_table
+from katatui.headless import HeadlessPrinter, print_notes, summary_table
 
 
 def add_parser(sub: Any) -> None:
@@ -70,8 +70,7 @@ def run(args: argparse.Namespace) -> int:
     reader.close()
     if summary.rows:
         console.print(summary_table(summary, f"{profile.name}: medians, ratio to {summary.reference}"))
-        for warning in summary.warnings():
-            console.print(f"[yellow]note:[/] {warning}", highlight=False)
+        print_notes(console, summary.warnings())
     console.print(f"session saved: {out}")
     console.print(f"[dim]report: katatui report {out} --format table|csv|json|md[/]")
     if outcome.status == "interrupted":

@@ -291,6 +291,9 @@ class Engine:
             self._failed += 1
             self.emit(RunFailed(run.run_id, reason))
             return
+        adapt = getattr(self._drivers[run.workload], "adapt", None)
+        if adapt is not None:
+            adapt(st.facts)  # e.g. iperf3's output format depends on its version on that host
         wl = next(w for w in self.profile.workloads if w.name == run.workload)
         ctx = RunContext(
             run=run,

@@ -17,6 +17,7 @@ sed -n 's/^model name[[:space:]]*: */cpu_model=/p' /proc/cpuinfo | head -n 1
 sed -n 's/^MemTotal:[[:space:]]*\([0-9]*\) kB/mem_total_kb=\1/p' /proc/meminfo
 for t in fio iperf3 ab nginx sysbench dd; do p=$(command -v "$t") && echo "tool_$t=$p"; done
 echo "fio_version=$(fio --version 2>/dev/null)"
+echo "iperf3_version=$(iperf3 --version 2>/dev/null | head -n 1)"
 if [ -e /dev/kvm ]; then echo kvm=present; else echo kvm=absent; fi
 echo "os=$(. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME")"
 """

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from katatui.core import guest
 from katatui.core.events import RunSpec
 from katatui.core.launchers.docker import DockerLauncher
 
@@ -24,8 +25,6 @@ cat /proc/mounts
 
 
 def parse_probe(text: str) -> dict[str, Any]:
-    from katatui.core import guest
-
     head, _, mounts = text.partition("---mounts\n")
     facts: dict[str, Any] = {}
     for line in head.splitlines():
@@ -33,6 +32,7 @@ def parse_probe(text: str) -> dict[str, Any]:
         if sep:
             facts[key] = int(value) if value.isdigit() else value
     parsed = guest.parse_mounts(mounts)
+    facts["mounts"] = mounts
     facts["root_fs"] = guest.root_fs_kind(parsed)
     facts["root_mount"] = next(
         ({"source": m.source, "fstype": m.fstype} for m in reversed(parsed) if m.target == "/"), None
@@ -57,8 +57,7 @@ async def probe_guest(launcher: DockerLauncher, scenario: str, index: int) -> di
 
 
 def verdict(runtime: str | None, host_kernel: str | None, facts: dict[str, Any]) -> str | None:
-    from katatui.core import guest
-
     if runtime is None or not host_kernel or "kernel" not in facts:
         return None
-    return guest.isolation_verdict(runtime, host_kernel, str(facts["kernel"]))
+    mounts = guest.parse_mounts(str(facts.get("mounts", "")))
+    return guest.isolation_verdict(runtime, host_kernel, str(facts["kernel"]), guest_mounts=mounts or None)

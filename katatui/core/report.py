@@ -186,6 +186,8 @@ def format_value(value: float, unit: str) -> str:
         return f"{value:,.0f} µs" if value >= 100 else f"{value:,.1f} µs"
     if unit == "bit/s":
         return f"{value / 1e9:,.2f} Gbit/s" if value >= 1e9 else f"{value / 1e6:,.1f} Mbit/s"
+    if unit == "MiB/s":
+        return f"{value:,.1f} MiB/s"
     if unit in ("req/s", "ev/s"):
         return f"{value:,.0f} {unit}"
     if unit == "ms":

@@ -150,5 +150,5 @@ class FootprintProcedure:
             ctx.emit(LogMessage("info", f"{run.scenario} sandbox: {describe(tree)}", run.run_id))
             return metrics
         finally:
-            await proc.stop(grace=2.0)
-            await launcher.release(run, 0)
+            await launcher.release(run, 0)  # removed by force: `sleep` as PID 1 ignores SIGINT/SIGTERM
+            await proc.wait()

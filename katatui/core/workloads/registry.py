@@ -10,7 +10,16 @@ from katatui.core.schema import parse_size
 from katatui.core.transport.base import Stream
 from katatui.core.workloads import fio
 from katatui.core.workloads.base import Procedure, Reading, ServerSpec, WorkloadDriver
-from katatui.core.workloads.config import FioWorkload, FootprintWorkload, LaunchWorkload, Workload
+from katatui.core.workloads.config import (
+    AbWorkload,
+    DdWorkload,
+    FioWorkload,
+    FootprintWorkload,
+    Iperf3Workload,
+    LaunchWorkload,
+    SysbenchWorkload,
+    Workload,
+)
 
 
 class FioClient:
@@ -94,6 +103,7 @@ class FioDriver:
 
 
 def driver_for(workload: Workload) -> WorkloadDriver | Procedure:
+    from katatui.core.workloads.drivers import AbDriver, DdDriver, Iperf3Driver, SysbenchDriver
     from katatui.core.workloads.footprint import FootprintProcedure
     from katatui.core.workloads.launch import LaunchProcedure
 
@@ -103,4 +113,12 @@ def driver_for(workload: Workload) -> WorkloadDriver | Procedure:
         return LaunchProcedure(workload)
     if isinstance(workload, FootprintWorkload):
         return FootprintProcedure(workload)
+    if isinstance(workload, Iperf3Workload):
+        return Iperf3Driver(workload)
+    if isinstance(workload, AbWorkload):
+        return AbDriver(workload)
+    if isinstance(workload, SysbenchWorkload):
+        return SysbenchDriver(workload)
+    if isinstance(workload, DdWorkload):
+        return DdDriver(workload)
     raise ValueError(f"no driver for workload type {workload.type!r}")
