@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import re
 import time
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -57,9 +58,16 @@ class Runner:
     """Executes runs; returns True when a run finished, False when it failed."""
 
     async def execute(self, ctx: RunContext) -> bool:
-        if hasattr(ctx.driver, "perform"):
-            return await self._procedure(ctx)
-        return await self._tool_run(ctx)
+        try:
+            if hasattr(ctx.driver, "perform"):
+                return await self._procedure(ctx)
+            return await self._tool_run(ctx)
+        except (KatatuiError, asyncio.CancelledError):
+            raise
+        except Exception as exc:  # a bug of katatui's: this run fails, the session goes on
+            ctx.warn(f"internal error in run {ctx.run.run_id}: {traceback.format_exc()}")
+            ctx.emit(RunFailed(ctx.run.run_id, f"internal error: {exc!r} (please report it)"))
+            return False
 
     # -- procedures (launch time, footprint) -----------------------------------------------------
     async def _procedure(self, ctx: RunContext) -> bool:
@@ -187,8 +195,10 @@ class Runner:
                     )
                 if spec.ready is not None and re.search(spec.ready, bytes(seen)):
                     break
-                if spec.probe is not None and (await ctx.transport.run(spec.probe, timeout=10)).ok:
-                    break
+                if spec.probe is not None:
+                    with contextlib.suppress(TargetError):  # not answering yet: look again
+                        if (await ctx.transport.run(spec.probe, timeout=5)).ok:
+                            break
                 await asyncio.sleep(0.2)
             else:
                 raise TargetError(f"{spec.name} ({spec.argv[0]}) was not ready within {READY_TIMEOUT:.0f} s")

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from katatui.core.errors import CommandError
+from katatui.core.errors import CommandError, TargetError
 
 if TYPE_CHECKING:
     import docker
@@ -111,7 +111,7 @@ class Transport(abc.ABC):
             rc = await asyncio.wait_for(collect(), timeout)
         except TimeoutError:
             await proc.stop(grace=2.0)
-            raise
+            raise TargetError(f"on {self.name}: `{argv[0]}` did not finish within {timeout:.0f} s") from None
         done = Completed(tuple(argv), rc, b"".join(out), b"".join(err))
         if check and not done.ok:
             raise CommandError(self.name, list(argv), rc, done.stderr.decode(errors="replace"))

@@ -170,7 +170,7 @@ class AbDriver:
         self, variant: Mapping[str, Any], client: int, launcher: str, directory: str | None
     ) -> ServerSpec:
         port = self.workload.port + client
-        probe = ["ab", "-n", "1", self._url(client)]
+        probe = ["ab", "-s", "2", "-n", "1", self._url(client)]
         if launcher != "bare":
             return ServerSpec(["katatui-nginx", str(port)], in_scenario=True, probe=probe, name="nginx")
         # Bare: the same configuration and files as the image's, in a scratch directory of the host.

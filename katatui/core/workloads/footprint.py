@@ -150,5 +150,5 @@ class FootprintProcedure:
             ctx.emit(LogMessage("info", f"{run.scenario} sandbox: {describe(tree)}", run.run_id))
             return metrics
         finally:
-            await launcher.release(run, 0)  # removed by force: `sleep` as PID 1 ignores SIGINT/SIGTERM
-            await proc.wait()
+            # Removed by force: `sleep` as PID 1 ignores SIGINT and SIGTERM; its log readers end with it.
+            await launcher.release(run, 0)

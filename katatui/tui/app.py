@@ -1,0 +1,265 @@
+"""The katatui dashboard application: screens, actions, and the bridge from events to the model.
+
+Events arrive through one listener (live engine or replay, on the event loop or from a thread).
+The listener only queues them and posts one coalesced ``EventsArrived`` message; the handler
+applies the batch to the model; screens repaint from the model on their own timers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Iterable
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual import on, work
+from textual.app import App, SystemCommand
+from textual.binding import BindingType
+from textual.events import Resize
+from textual.message import Message
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from katatui.core.events import Event, LogMessage, SessionFinished
+from katatui.tui.config import TuiConfig
+from katatui.tui.dialogs import MIN_HEIGHT, MIN_WIDTH, ConfirmAbort, ScreenshotPath, TooSmall
+from katatui.tui.keys import ACTIONS, bindings
+from katatui.tui.model import SessionModel
+from katatui.tui.sources import LiveSource, Source
+
+if TYPE_CHECKING:
+    from katatui.core.profile import Profile
+
+SCREENSHOT_DIR = Path("screenshots")
+
+
+class EventsArrived(Message):
+    """Some events are waiting in the app's queue (one message for a whole burst)."""
+
+
+class KatatuiApp(App[int]):
+    TITLE = "katatui"
+    BINDINGS: ClassVar[list[BindingType]] = bindings("app")
+
+    def __init__(
+        self,
+        *,
+        profile_path: Path | None = None,
+        targets: list[str] | None = None,
+        out: Path | None = None,
+        repeats: int | None = None,
+        source: Source | None = None,
+        config: TuiConfig | None = None,
+        profile_text: str = "",
+    ) -> None:
+        super().__init__()
+        self.model = SessionModel()
+        self.profile_path = profile_path
+        self.targets = targets or []
+        self.out = out
+        self.repeats = repeats
+        self.source: Source | None = source
+        self.config = config or TuiConfig()
+        self.profile_text = profile_text
+        self.status: str | None = None  # the session's final status once it ended
+        self.session_running = False
+        self._pending: list[Event] = []
+        self._posted = False
+        self._thread = threading.get_ident()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._quit_when_done = False
+
+    # -- start ----------------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        self._thread = threading.get_ident()
+        self._loop = asyncio.get_running_loop()
+        if self.config.keymap:
+            self.set_keymap(self.config.keymap)
+        for problem in self.config.problems:
+            self.feed(LogMessage("warning", problem))
+        if self.source is not None:
+            self._open_live()
+            self.run_source()
+        else:
+            from katatui.tui.start import StartScreen
+
+            self.push_screen(StartScreen(self.profile_path, self.targets, self.repeats))
+        self.call_after_refresh(self.check_size)
+
+    def start_session(self, profile: Profile) -> None:
+        """The start screen's Start: run the chosen profile live, recorded to the session file."""
+        from katatui.tui.choices import planned_run_seconds
+
+        text = self.profile_text
+        if not text and self.profile_path is not None and self.profile_path.is_file():
+            text = self.profile_path.read_text(encoding="utf-8")
+        # The start screen already put --repeat (or the user's edit of it) into the profile.
+        self.source = LiveSource(profile, out=self.out, repeats=None, profile_text=text)
+        self.model.planned_run_seconds = planned_run_seconds(profile)
+        self._open_live()
+        self.run_source()
+
+    def _open_live(self) -> None:
+        from katatui.tui.live import LiveScreen
+
+        self.push_screen(LiveScreen(self.model))
+
+    @work(exclusive=True, group="session", exit_on_error=False)
+    async def run_source(self) -> None:
+        assert self.source is not None
+        self.session_running = True
+        try:
+            self.status = await self.source.run(self.feed)
+        finally:
+            self.session_running = False
+            self.call_after_refresh(self._session_over)
+
+    @on(Worker.StateChanged)
+    def _worker_changed(self, event: Worker.StateChanged) -> None:
+        """The one place worker failures land: the log says what broke, the app stays up."""
+        if event.state == WorkerState.ERROR:
+            error = event.worker.error
+            self.feed(LogMessage("error", f"{event.worker.group or event.worker.name}: {error!r}"))
+            if event.worker.group == "session":
+                self.status = self.status or "failed"
+            self.notify(f"{error}", title="katatui: something broke", severity="error")
+
+    def _session_over(self) -> None:
+        if self._quit_when_done:
+            self.exit(self.exit_status())
+            return
+        if self.status is not None and self.model.status is None:
+            self.feed(SessionFinished(self.status))  # type: ignore[arg-type]
+        self.show_summary()
+
+    # -- events ---------------------------------------------------------------------------------
+    def feed(self, event: Event) -> None:
+        """The listener: safe from the loop or any thread, and O(1) either way."""
+        if threading.get_ident() != self._thread and self._loop is not None:
+            self._loop.call_soon_threadsafe(self.feed, event)
+            return
+        self._pending.append(event)
+        if not self._posted:
+            self._posted = True
+            self.post_message(EventsArrived())
+
+    def on_events_arrived(self, _message: EventsArrived) -> None:
+        self._posted = False
+        batch, self._pending = self._pending, []
+        for event in batch:
+            self.model.apply(event)
+
+    # -- actions the screens ask for ------------------------------------------------------------
+    def stop_run(self, run_id: str) -> None:
+        if self.source is None or not self.session_running:
+            self.notify("no session is running", severity="warning")
+            return
+        self.feed(LogMessage("warning", self.source.stop_run(run_id), run_id))
+
+    def skip_cell(self, cell: str) -> None:
+        if self.source is None or not self.session_running:
+            self.notify("no session is running", severity="warning")
+            return
+        self.feed(LogMessage("warning", self.source.skip_cell(cell)))
+
+    def confirm_abort(self, *, then_quit: bool = False) -> None:
+        if self.source is None or not self.session_running:
+            if then_quit:
+                self.exit(self.exit_status())
+            else:
+                self.notify("no session is running", severity="warning")
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes and self.source is not None:
+                self._quit_when_done = then_quit
+                self.feed(LogMessage("warning", "aborting: stopping runs, removing containers and scratch"))
+                self.source.abort()
+
+        what = "Abort the session and quit?" if then_quit else "Abort the session?"
+        self.push_screen(ConfirmAbort(f"{what} Runs stop; containers and scratch are removed."), answered)
+
+    def show_summary(self) -> None:
+        from katatui.tui.summary import SummaryScreen
+
+        if isinstance(self.screen, SummaryScreen):
+            self.screen.refresh_summary()
+            return
+        path = self.source.session_path if self.source is not None else None
+        self.push_screen(SummaryScreen(self.model, path))
+
+    def exit_status(self) -> int:
+        """0 completed, 1 some runs failed, 2 the profile had problems and the user quit, 130 aborted."""
+        from katatui.tui.start import StartScreen
+
+        if self.status is None:
+            if self.source is None and any(
+                isinstance(s, StartScreen) and s.profile is None for s in self.screen_stack
+            ):
+                return 2
+            return 130 if self.session_running else 0
+        if self.status == "interrupted":
+            return 130
+        return 1 if self.status == "failed" or self.model.failed_count() else 0
+
+    # -- app-wide actions -----------------------------------------------------------------------
+    def action_quit_katatui(self) -> None:
+        self.confirm_abort(then_quit=True)
+
+    def action_help(self) -> None:
+        from katatui.tui.help import HelpScreen
+
+        self.push_screen(HelpScreen(dict(self._keymap)))
+
+    def default_screenshot(self) -> Path:
+        name = type(self.screen).__name__.removesuffix("Screen").lower() or "screen"
+        return SCREENSHOT_DIR / f"katatui-{name}-{time.strftime('%Y%m%d-%H%M%S')}.svg"
+
+    def action_save_screenshot(self, path: str | None = None) -> None:
+        target = Path(path).expanduser() if path else self.default_screenshot()
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            saved = self.save_screenshot(filename=target.name, path=str(target.parent))
+        except OSError as exc:
+            self.notify(f"could not save the screenshot: {exc}", severity="error")
+            return
+        self.notify(f"screenshot saved: {saved}")
+
+    def action_save_screenshot_as(self) -> None:
+        def chosen(path: str | None) -> None:
+            if path:
+                self.action_save_screenshot(path)
+
+        self.push_screen(ScreenshotPath(str(self.default_screenshot())), chosen)
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        from katatui.tui.live import LiveScreen
+        from katatui.tui.start import StartScreen
+
+        scopes = {"app"} | ({"live"} if isinstance(screen, LiveScreen) else set())
+        scopes |= {"start"} if isinstance(screen, StartScreen) else set()
+        for a in ACTIONS:
+            if a.scope in scopes:
+                yield SystemCommand(
+                    a.description, a.help, partial(self.call_later, screen.run_action, a.action)
+                )
+
+    # -- terminal size --------------------------------------------------------------------------
+    def on_resize(self, _event: Resize) -> None:
+        self.call_after_refresh(self.check_size)  # after Textual has taken the new size
+
+    def check_size(self) -> None:
+        """Cover the screen with TooSmall while the terminal is too small (called on resize and by
+        every screen when it becomes current, so the notice stays on top)."""
+        w, h = self.size
+        small = w < MIN_WIDTH or h < MIN_HEIGHT
+        if small and not isinstance(self.screen, TooSmall):
+            self.push_screen(TooSmall())
+        elif small and isinstance(self.screen, TooSmall) and self.screen.is_mounted:
+            self.screen.update_text()
+        while not small and isinstance(self.screen, TooSmall):
+            self.pop_screen()

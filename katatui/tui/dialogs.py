@@ -1,0 +1,86 @@
+"""Small modal screens: confirm an abort, name a screenshot, and say the terminal is too small."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label
+
+MIN_WIDTH = 100
+MIN_HEIGHT = 30
+
+
+class ConfirmAbort(ModalScreen[bool]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "answer(True)", "Yes, abort", id="confirm_yes"),
+        Binding("n,escape", "answer(False)", "No", id="confirm_no"),
+    ]
+    DEFAULT_CSS = """
+    ConfirmAbort { align: center middle; }
+    ConfirmAbort > Vertical {
+        width: 64; height: auto; border: thick $error; background: $surface; padding: 1 2;
+    }
+    """
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.question)
+            yield Label("[b]y[/b] abort and clean up   [b]n[/b] keep running")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+
+class ScreenshotPath(ModalScreen[str | None]):
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="screenshot_cancel")]
+    DEFAULT_CSS = """
+    ScreenshotPath { align: center middle; }
+    ScreenshotPath > Vertical {
+        width: 80; height: auto; border: thick $accent; background: $surface; padding: 1 2;
+    }
+    """
+
+    def __init__(self, default: str) -> None:
+        super().__init__()
+        self.default = default
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label("Save an SVG screenshot to:")
+            yield Input(self.default, id="screenshot-path")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value.strip() or None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class TooSmall(ModalScreen[None]):
+    """Shown over everything while the terminal is smaller than the dashboard needs."""
+
+    DEFAULT_CSS = """
+    TooSmall { align: center middle; background: $background; }
+    TooSmall > Label { width: auto; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Label(id="too-small")
+
+    def on_mount(self) -> None:
+        self.update_text()
+
+    def update_text(self) -> None:
+        w, h = self.app.size
+        self.query_one("#too-small", Label).update(
+            f"katatui needs a terminal of at least {MIN_WIDTH}×{MIN_HEIGHT}; this one is {w}×{h}.\n"
+            "Enlarge the window (or reduce the font size); the run goes on meanwhile."
+        )

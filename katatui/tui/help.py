@@ -1,0 +1,50 @@
+"""The help screen, built from the action table and the keys in effect (after the config's keymap)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.table import Table
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from katatui.tui.config import config_path
+from katatui.tui.keys import ACTIONS
+
+SCOPES = {"app": "everywhere", "start": "start screen", "live": "live screen"}
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,question_mark", "app.pop_screen", "Close", id="help_close")
+    ]
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll { width: 100; height: 80%; border: thick $accent; background: $surface; }
+    """
+
+    def __init__(self, keymap: dict[str, str]) -> None:
+        super().__init__()
+        self.keymap = keymap
+        self.rows = [(pretty_key(keymap.get(a.id, a.key)), a.help, SCOPES[a.scope], a.id) for a in ACTIONS]
+
+    def compose(self) -> ComposeResult:
+        table = Table(title="katatui keys", expand=True, header_style="bold")
+        table.add_column("key")
+        table.add_column("action")
+        table.add_column("where")
+        table.add_column("id (for [keys])", style="dim")
+        for row in self.rows:
+            table.add_row(*row)
+        table.caption = f'Remap keys in {config_path()} under [keys], e.g.  pause = "space"'
+        with VerticalScroll():
+            yield Static(table)
+            yield Static("ctrl+p opens the command palette: every action above is there too.")
+
+
+def pretty_key(key: str) -> str:
+    names = {"left_square_bracket": "[", "right_square_bracket": "]", "question_mark": "?"}
+    return ", ".join(names.get(k.strip(), k.strip()) for k in key.split(","))

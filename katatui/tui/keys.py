@@ -1,0 +1,72 @@
+"""Every action a user can take: one table feeds the bindings, the footer, the palette and the help.
+
+Each binding has an ``id`` so that ``[keys]`` in the config file can remap it (Textual keymaps).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from textual.binding import Binding, BindingType
+
+Scope = Literal["app", "start", "live"]
+
+
+@dataclass(frozen=True)
+class Action:
+    id: str
+    key: str
+    action: str
+    description: str
+    help: str
+    scope: Scope
+    show: bool = True
+
+
+ACTIONS: tuple[Action, ...] = (
+    Action("start", "g", "start", "Start", "Start the run with the choices on this screen", "start"),
+    Action("reload", "r", "reload", "Reload", "Read the profile file again (after editing it)", "start"),
+    Action("pause", "p", "pause", "Pause", "Pause or resume the display (the run goes on)", "live"),
+    Action("stop_run", "x", "stop_run", "Stop run", "Stop the run being measured now", "live"),
+    Action("skip_cell", "n", "skip_cell", "Skip cell", "Skip the rest of this matrix cell", "live"),
+    Action(
+        "prev_cell", "left_square_bracket", "prev_cell", "Prev cell", "Show the previous matrix cell", "live"
+    ),
+    Action(
+        "next_cell", "right_square_bracket", "next_cell", "Next cell", "Show the next matrix cell", "live"
+    ),
+    Action("follow", "l", "follow", "Follow live", "Show the cell being measured now", "live"),
+    Action("summary", "t", "summary", "Summary", "Open the table of all results so far", "live"),
+    Action("abort", "a", "abort", "Abort", "Stop the session, cleaning up containers and scratch", "live"),
+    Action(
+        "screenshot",
+        "s",
+        "app.save_screenshot",
+        "Screenshot",
+        "Save an SVG screenshot in screenshots/",
+        "app",
+    ),
+    Action(
+        "screenshot_as",
+        "S",
+        "app.save_screenshot_as",
+        "Screenshot as…",
+        "Save an SVG screenshot to a path",
+        "app",
+        show=False,
+    ),
+    Action("help", "question_mark", "app.help", "Help", "List every key and what it does", "app"),
+    Action(
+        "quit", "q", "app.quit_katatui", "Quit", "Quit (stops a running session first, with cleanup)", "app"
+    ),
+)
+BY_ID = {a.id: a for a in ACTIONS}
+
+
+def bindings(scope: Scope) -> list[BindingType]:
+    return [
+        Binding(a.key, a.action, a.description, show=a.show, id=a.id, tooltip=a.help)
+        for a in ACTIONS
+        if a.scope == scope
+    ]

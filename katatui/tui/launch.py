@@ -1,0 +1,41 @@
+"""Entry points for the CLI: the dashboard on a profile, or on a recorded session.
+
+Both return the same exit statuses as the headless run: 0 every run finished, 1 some failed,
+2 the profile had problems and the user quit, 130 the session was aborted.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+DEFAULT_PROFILE = Path("profiles/quick.toml")
+
+
+def run_app(profile_path: str | None, *, targets: list[str], out: Path | None, repeats: int | None) -> int:
+    """Open the start screen on ``profile_path`` (default: profiles/quick.toml) and run from there."""
+    from katatui.core.errors import UserError
+    from katatui.tui.app import KatatuiApp
+    from katatui.tui.config import load_config
+
+    if repeats is not None and repeats < 1:
+        raise UserError(f"--repeat {repeats}: expected a whole number of at least 1")
+    path = Path(profile_path) if profile_path else DEFAULT_PROFILE
+    app = KatatuiApp(profile_path=path, targets=targets, out=out, repeats=repeats, config=load_config())
+    status = app.run()
+    return 130 if status is None else int(status)
+
+
+def replay_app(session_path: Path, *, speed: float = 1.0) -> int:
+    """Play a recorded session into the dashboard at ``speed`` × its pace (0: at once)."""
+    from katatui.core.errors import UserError
+    from katatui.core.session import SessionReader
+    from katatui.tui.app import KatatuiApp
+    from katatui.tui.config import load_config
+    from katatui.tui.sources import ReplaySource
+
+    if speed < 0:
+        raise UserError(f"--speed {speed}: expected 0 (as fast as possible) or more")
+    SessionReader(session_path).close()  # a missing or foreign file is a UserError, before the screen opens
+    app = KatatuiApp(source=ReplaySource(session_path, speed=speed), config=load_config())
+    status = app.run()
+    return 130 if status is None else int(status)

@@ -1,0 +1,340 @@
+"""What the dashboard knows about a session, built only from the engine's events.
+
+The model never imports Textual: events go in (``apply``), the screens read it on their repaint
+timer. Everything held per run or per stream is bounded, so a long session with many clients
+costs the same memory per second as a short one.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter, deque
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from katatui.core.events import (
+    Event,
+    HostFacts,
+    LogMessage,
+    Metric,
+    RunFailed,
+    RunFinished,
+    RunSpec,
+    RunStarted,
+    Sample,
+    SessionFinished,
+    SessionStarted,
+)
+from katatui.core.report import HEADLINE, Stat, Summary, SummaryRow
+from katatui.core.workloads.fio import percentile_ns
+
+# Live metrics in the order their rows appear; names that arrive later and end in one of
+# RATE_SUFFIXES get a row after these.
+LIVE_METRICS = (
+    "read_bw_bytes_per_s",
+    "write_bw_bytes_per_s",
+    "read_iops",
+    "write_iops",
+    "bits_per_second",
+    "requests_per_s",
+    "events_per_s",
+)
+RATE_SUFFIXES = ("_per_s", "_per_second", "_iops")
+PERCENTILES = ((50.0, "p50"), (90.0, "p90"), (99.0, "p99"), (99.9, "p99.9"))
+HISTORY = 600  # per-second points kept per run and metric
+LOG_LINES = 2000
+
+
+def is_live_metric(name: str) -> bool:
+    return name in LIVE_METRICS or name.endswith(RATE_SUFFIXES)
+
+
+def metric_order(names: Iterable[str]) -> list[str]:
+    known = {m: i for i, m in enumerate(LIVE_METRICS)}
+    return sorted(set(names), key=lambda m: (known.get(m, len(known)), m))
+
+
+@dataclass
+class RunState:
+    """One run of the plan. ``series`` holds per-second totals over the run's clients."""
+
+    spec: RunSpec
+    status: str = "planned"  # planned | running | finished | failed
+    commands: tuple[tuple[str, ...], ...] = ()
+    reason: str | None = None
+    results: Mapping[str, Metric] = field(default_factory=dict)
+    started_at: float | None = None
+    finished_at: float | None = None
+    duration: float | None = None
+    series: dict[str, deque[float]] = field(default_factory=dict)
+    last_t: float = 0.0
+    _open: dict[int, dict[str, float]] = field(default_factory=dict)
+    _reported: Counter[int] = field(default_factory=Counter)
+
+    def add(self, sample: Sample) -> None:
+        """Sum clients' rates second by second; a second is closed once every client reported it
+        (or a later second has begun, so a dead client cannot hold the display back)."""
+        second = round(sample.t)
+        acc = self._open.setdefault(second, {})
+        for name, value in sample.metrics.items():
+            if is_live_metric(name):
+                acc[name] = acc.get(name, 0.0) + value
+        self._reported[second] += 1
+        self.last_t = max(self.last_t, sample.t)
+        for s in sorted(self._open):
+            if self._reported[s] >= self.spec.clients or s < second - 1:
+                self._close(s)
+            else:
+                break
+
+    def close_all(self) -> None:
+        for s in sorted(self._open):
+            self._close(s)
+
+    def _close(self, second: int) -> None:
+        for name, value in self._open.pop(second).items():
+            self.series.setdefault(name, deque(maxlen=HISTORY)).append(value)
+        del self._reported[second]
+
+    def values(self, metric: str) -> list[float]:
+        return list(self.series.get(metric, ()))
+
+
+@dataclass
+class Latency:
+    """Histograms merged over clients, intervals and repeats for one scenario in one cell."""
+
+    bins: dict[str, Counter[int]] = field(default_factory=dict)
+    version: int = 0
+    _cache: dict[str, tuple[int, dict[str, float]]] = field(default_factory=dict)
+
+    def add(self, hist: Mapping[str, Mapping[int, int]]) -> None:
+        for name, bins in hist.items():
+            self.bins.setdefault(name, Counter()).update(bins)
+        if hist:
+            self.version += 1
+
+    def percentiles(self, name: str) -> dict[str, float]:
+        """p50 … p99.9 and max in µs, exactly as fio computes them from the same buckets."""
+        cached = self._cache.get(name)
+        if cached is not None and cached[0] == self.version:
+            return cached[1]
+        bins = self.bins.get(name)
+        out: dict[str, float] = {}
+        if bins:
+            for p, label in PERCENTILES:
+                v = percentile_ns(bins, p)
+                if v is not None:
+                    out[label] = v / 1000.0
+            out["max"] = max(k for k, c in bins.items() if c > 0) / 1000.0
+        self._cache[name] = (self.version, out)
+        return out
+
+    def cdf(self, name: str, points: int = 160) -> tuple[list[float], list[float]]:
+        """(latency µs, fraction ≤ it), thinned to about ``points`` steps."""
+        bins = self.bins.get(name)
+        if not bins:
+            return [], []
+        keys = sorted(k for k, c in bins.items() if c > 0)
+        total = sum(bins[k] for k in keys)
+        step = max(1, len(keys) // points)
+        xs: list[float] = []
+        ys: list[float] = []
+        running = 0
+        for i, k in enumerate(keys):
+            running += bins[k]
+            if i % step == 0 or i == len(keys) - 1:
+                xs.append(k / 1000.0)
+                ys.append(running / total)
+        return xs, ys
+
+
+@dataclass(frozen=True)
+class LogLine:
+    seq: int
+    at: float
+    level: str
+    text: str
+
+
+class SessionModel:
+    """Everything the screens show, updated event by event."""
+
+    def __init__(self) -> None:
+        self.session_id = ""
+        self.profile_name = ""
+        self.pairing = "sequential"
+        self.started_at: float | None = None
+        self.last_at: float | None = None
+        self.status: str | None = None  # SessionFinished.status once the session ended
+        self.runs: dict[str, RunState] = {}
+        self.order: list[str] = []
+        self.scenarios: list[str] = []
+        self.cells: list[str] = []
+        self.hosts: dict[str, Mapping[str, object]] = {}
+        self.latency: dict[tuple[str, str], Latency] = {}
+        self.log: deque[LogLine] = deque(maxlen=LOG_LINES)
+        self.version = 0  # bumps on every event: a panel repaints only when it moved
+        self.planned_run_seconds: float | None = None
+        self._log_seq = 0
+
+    # -- events ---------------------------------------------------------------------------------
+    def apply(self, ev: Event) -> None:
+        self.version += 1
+        at = getattr(ev, "at", None)
+        if isinstance(at, float):
+            self.last_at = at if self.last_at is None else max(self.last_at, at)
+        if isinstance(ev, Sample):
+            run = self.runs.get(ev.run_id)
+            if run is not None:
+                run.add(ev)
+                if ev.hist:
+                    key = (run.spec.cell, run.spec.scenario)
+                    self.latency.setdefault(key, Latency()).add(ev.hist)
+        elif isinstance(ev, SessionStarted):
+            self._plan(ev)
+        elif isinstance(ev, RunStarted):
+            run = self.runs.get(ev.run_id)
+            if run is not None:
+                run.status, run.commands, run.started_at = "running", ev.commands, ev.at
+                for cmd in ev.commands:
+                    self._log("command", f"{run.spec.scenario}: $ {' '.join(cmd)}", ev.at)
+        elif isinstance(ev, RunFinished):
+            run = self.runs.get(ev.run_id)
+            if run is not None:
+                run.status, run.results, run.duration, run.finished_at = (
+                    "finished", ev.results, ev.duration, ev.at,
+                )  # fmt: skip
+                run.close_all()
+        elif isinstance(ev, RunFailed):
+            run = self.runs.get(ev.run_id)
+            if run is not None:
+                run.status, run.reason, run.results, run.finished_at = "failed", ev.reason, ev.partial, ev.at
+                run.close_all()
+                where = f"{run.spec.scenario} {run.spec.cell} repeat {run.spec.repeat + 1}"
+                self._log("error", f"run failed: {where}: {ev.reason}", ev.at)
+            else:
+                self._log("error", f"run {ev.run_id} failed: {ev.reason}", ev.at)
+        elif isinstance(ev, LogMessage):
+            self._log(ev.level, ev.text, ev.at)
+        elif isinstance(ev, HostFacts):
+            self.hosts[ev.target] = ev.facts
+        elif isinstance(ev, SessionFinished):
+            self.status = ev.status
+            self._log("info" if ev.status == "completed" else "warning", f"session {ev.status}", ev.at)
+
+    def _plan(self, ev: SessionStarted) -> None:
+        self.session_id, self.profile_name, self.pairing = ev.session_id, ev.profile_name, ev.pairing
+        self.started_at = ev.at
+        for spec in ev.runs:
+            self.runs[spec.run_id] = RunState(spec)
+            self.order.append(spec.run_id)
+            if spec.scenario not in self.scenarios:
+                self.scenarios.append(spec.scenario)
+            if spec.cell not in self.cells:
+                self.cells.append(spec.cell)
+        scen = ", ".join(self.scenarios)
+        self._log(
+            "info", f"{ev.profile_name}: {len(ev.runs)} runs, scenarios {scen}, pairing {ev.pairing}", ev.at
+        )
+
+    def _log(self, level: str, text: str, at: float) -> None:
+        self._log_seq += 1
+        self.log.append(LogLine(self._log_seq, at, level, text))
+
+    # -- questions the screens ask --------------------------------------------------------------
+    def running(self) -> list[RunState]:
+        return [self.runs[r] for r in self.order if self.runs[r].status == "running"]
+
+    def done_count(self) -> int:
+        return sum(1 for r in self.runs.values() if r.status in ("finished", "failed"))
+
+    def failed_count(self) -> int:
+        return sum(1 for r in self.runs.values() if r.status == "failed")
+
+    def live_cell(self) -> str | None:
+        """The cell being measured now, else the last one that started, else the first."""
+        running = self.running()
+        if running:
+            return running[0].spec.cell
+        started = [self.runs[r] for r in self.order if self.runs[r].status != "planned"]
+        if started:
+            return started[-1].spec.cell
+        return self.cells[0] if self.cells else None
+
+    def finished_cells(self) -> list[str]:
+        """Cells with at least one run that ended: the ones worth switching back to."""
+        ended = {r.spec.cell for r in self.runs.values() if r.status in ("finished", "failed")}
+        return [c for c in self.cells if c in ended]
+
+    def runs_of(self, cell: str, scenario: str) -> list[RunState]:
+        return [
+            self.runs[r]
+            for r in self.order
+            if self.runs[r].spec.cell == cell and self.runs[r].spec.scenario == scenario
+        ]
+
+    def shown_run(self, cell: str, scenario: str) -> RunState | None:
+        """The run a column shows: the running one, else the latest that started, else None."""
+        runs = self.runs_of(cell, scenario)
+        running = [r for r in runs if r.status == "running"]
+        if running:
+            return running[-1]
+        started = [r for r in runs if r.status != "planned"]
+        return started[-1] if started else None
+
+    def repeats(self) -> int:
+        return 1 + max((r.spec.repeat for r in self.runs.values()), default=0)
+
+    def elapsed(self) -> float:
+        if self.started_at is None or self.last_at is None:
+            return 0.0
+        return max(0.0, self.last_at - self.started_at)
+
+    def remaining(self) -> float | None:
+        """Seconds left: the mean time per batch so far (or the planned run time) × batches left."""
+        if self.status is not None:
+            return 0.0
+        left = [self.runs[r] for r in self.order if self.runs[r].status in ("planned", "running")]
+        if not left:
+            return 0.0
+        took = [
+            r.finished_at - r.started_at
+            for r in self.runs.values()
+            if r.finished_at is not None and r.started_at is not None
+        ]
+        per_run = statistics.fmean(took) if took else self.planned_run_seconds
+        if per_run is None:
+            return None
+        if self.pairing == "concurrent":
+            batches = len({(r.spec.cell, r.spec.repeat) for r in left})
+            return batches * per_run
+        return len(left) * per_run
+
+    def summary(self) -> Summary:
+        """Medians and spread per cell, metric and scenario, from the runs that finished."""
+        grouped: dict[tuple[str, str], dict[str, list[float]]] = {}
+        units: dict[str, str] = {}
+        for rid in self.order:
+            run = self.runs[rid]
+            if run.status != "finished":
+                continue
+            for metric, m in run.results.items():
+                if metric in HEADLINE:
+                    grouped.setdefault((run.spec.cell, metric), {}).setdefault(run.spec.scenario, []).append(
+                        m.value
+                    )
+                    units[metric] = m.unit
+        order = {m: i for i, m in enumerate(HEADLINE)}
+        rows = [
+            SummaryRow(cell, metric, units[metric], {s: Stat(tuple(v)) for s, v in by.items()})
+            for (cell, metric), by in sorted(
+                grouped.items(), key=lambda kv: (self.cells.index(kv[0][0]), order.get(kv[0][1], 99))
+            )
+        ]
+        failed = [
+            (r.spec.scenario, r.spec.cell, r.reason or "failed")
+            for r in (self.runs[x] for x in self.order)
+            if r.status == "failed"
+        ]
+        return Summary(list(self.scenarios), rows, failed)

@@ -1,0 +1,71 @@
+"""The summary: every finished cell's medians, spread and ratio to the reference scenario."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+from rich.console import Group
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from katatui.headless import summary_table
+from katatui.tui.model import SessionModel
+
+
+class SummaryScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "Back", id="back", tooltip="Back to the live view")
+    ]
+    DEFAULT_CSS = """
+    SummaryScreen { layout: vertical; }
+    #summary-head { height: auto; padding: 0 1; background: $boost; }
+    #summary-body { height: 1fr; padding: 0 1; }
+    """
+
+    def __init__(self, model: SessionModel, session_path: Path | None) -> None:
+        super().__init__()
+        self.model = model
+        self.session_path = session_path
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="summary-head")
+        with VerticalScroll(id="summary-body"):
+            yield Static(id="summary-table")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.refresh_summary()
+
+    def on_screen_resume(self) -> None:
+        self.refresh_summary()
+        self.app.call_after_refresh(getattr(self.app, "check_size", lambda: None))
+
+    def refresh_summary(self) -> None:
+        m = self.model
+        summary = m.summary()
+        head = Text()
+        head.append(f"{m.profile_name}: ", style="bold")
+        state = m.status or "running"
+        head.append(f"session {state}", style="green" if state == "completed" else "yellow")
+        head.append(f" · {m.done_count() - m.failed_count()} runs finished, {m.failed_count()} failed\n")
+        if self.session_path is not None:
+            head.append("session file: ", style="dim")
+            head.append(str(self.session_path), style="bold")
+            head.append("\n")
+            head.append(f"katatui report {self.session_path} --format table|csv|json|md", style="dim")
+            head.append("  (every metric, as text, CSV, JSON or Markdown)", style="dim")
+        self.query_one("#summary-head", Static).update(head)
+        parts: list[Text | object] = []
+        if summary.rows:
+            ref = summary.reference
+            parts.append(summary_table(summary, f"medians (± coefficient of variation), ratio to {ref}"))
+        else:
+            parts.append(Text("no run has finished yet", style="dim"))
+        for scenario, cell, reason in summary.failed:
+            parts.append(Text(f"failed: {scenario} {cell}: {reason}", style="red"))
+        self.query_one("#summary-table", Static).update(Group(*parts))  # type: ignore[arg-type]

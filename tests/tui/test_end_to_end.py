@@ -1,0 +1,110 @@
+"""The whole way through the app: start screen, a real short run over SSH and Docker, summary."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from katatui.core.session import SessionReader
+from katatui.tui.app import KatatuiApp
+from katatui.tui.column import ScenarioColumn
+from katatui.tui.live import LiveScreen
+from katatui.tui.start import StartScreen
+from katatui.tui.summary import SummaryScreen
+from tests.conftest import TestEnv
+from tests.helpers import need
+from tests.tui.conftest import SIZE
+
+pytestmark = pytest.mark.integration
+
+
+LOCAL_DOCKER = """
+[targets.local]
+host = "local"
+docker_socket = "{sock}"
+scratch_base = "{scratch}"
+[[scenarios]]
+launcher = "bare"
+[[scenarios]]
+launcher = "docker"
+runtime = "runc"
+"""
+# bare over SSH (the test sshd) next to runc in the test dockerd
+SSH_AND_DOCKER = """
+[targets.remote]
+host = "{ssh}"
+scratch_base = "{scratch}"
+[targets.local]
+host = "local"
+docker_socket = "{sock}"
+scratch_base = "{scratch}"
+[[scenarios]]
+launcher = "bare"
+targets = ["remote"]
+[[scenarios]]
+launcher = "docker"
+runtime = "runc"
+targets = ["local"]
+"""
+FIO = """
+[[workloads]]
+type = "fio"
+rw = "randread"
+bs = "4k"
+iodepth = 4
+size = "16m"
+runtime = 2
+"""
+
+
+# The engine at commit 228ef75 sometimes stalls before SessionStarted: a probe container's attach
+# never ends (katatui/core/launchers/docker.py DockerProcess._pump); headless `katatui run` stalls
+# alike. Not strict, so the test reports XPASS whenever the engine gets through.
+CORE_STALL = pytest.mark.xfail(reason="engine stalls in a Docker attach before SessionStarted", strict=False)
+
+
+@pytest.mark.parametrize(
+    "targets",
+    [
+        pytest.param(LOCAL_DOCKER, id="local+dockerd", marks=CORE_STALL),
+        pytest.param(SSH_AND_DOCKER, id="sshd+dockerd", marks=CORE_STALL),
+    ],
+)
+async def test_a_short_profile_through_the_app(
+    targets: str, testenv: TestEnv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    need("fio")
+    monkeypatch.setenv("HOME", str(testenv.ssh_home))
+    body = targets.format(ssh=testenv.ssh_url, sock=testenv.docker_sock, scratch=tmp_path / "scratch")
+    path = tmp_path / "e2e.toml"
+    path.write_text('name = "e2e"\nrepeats = 1\n' + body + FIO)
+    out = tmp_path / "e2e.katatui"
+    app = KatatuiApp(profile_path=path, out=out)
+    async with app.run_test(size=SIZE) as pilot:
+        start = app.screen
+        assert isinstance(start, StartScreen)
+        for _ in range(300):  # the probe goes over SSH and asks Docker for its runtimes
+            await pilot.pause(0.1)
+            if "probing" not in str(start.query_one("#targets-info").render()):
+                break
+        assert "reachable" in str(start.query_one("#targets-info").render())
+        await pilot.press("g")
+        await pilot.pause(0.5)
+        assert isinstance(app.screen, LiveScreen)
+        saw_running = False
+        for _ in range(600):
+            await asyncio.sleep(0.1)
+            if isinstance(app.screen, LiveScreen):
+                views = [c.view for c in app.screen.query(ScenarioColumn)]
+                saw_running |= any(v is not None and v.state == "running" and v.rows for v in views)
+            if app.model.status is not None and isinstance(app.screen, SummaryScreen):
+                break
+        assert app.model.status == "completed", [line.text for line in app.model.log]
+        assert saw_running
+        assert str(out) in str(app.screen.query_one("#summary-head").render())
+        assert app.exit_status() == 0
+    reader = SessionReader(out)
+    assert [r.status for r in reader.runs()] == ["finished", "finished"]
+    reader.close()

@@ -1,0 +1,105 @@
+"""The start screen: probing, choices, the cost, and a profile with problems."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from katatui.core.profile import Profile, load_profile
+from katatui.tui.app import KatatuiApp
+from katatui.tui.choices import Choices, TargetProbe, build_profile, estimate, scenario_options
+from katatui.tui.start import StartScreen
+from tests.helpers import fio_profile
+from tests.tui.conftest import SIZE
+
+BARE = '[[scenarios]]\nlauncher = "bare"\n'
+WILD = (
+    '[[scenarios]]\nlauncher = "docker"\nruntime = "*"\n'
+    '[[scenarios]]\nlauncher = "docker"\nruntime = "kata"\n'
+)
+
+
+def probes(runtimes: tuple[str, ...] | None) -> dict[str, TargetProbe]:
+    facts = {"tools": {"fio": "/usr/bin/fio"}, "kernel": "6.1", "nproc": 2}
+    return {"local": TargetProbe("local", "local", facts=facts, runtimes=runtimes)}
+
+
+def test_scenarios_offered_from_what_docker_reports(tmp_path: Path) -> None:
+    profile = load_profile(fio_profile(tmp_path, scenarios=BARE + WILD))
+    opts = scenario_options(profile, probes(("io.containerd.runc.v2", "runc", "runc-alt")))
+    assert [(o.label, o.available) for o in opts] == [
+        ("bare on local", True),
+        ("runc on local", True),
+        ("runc-alt on local", True),
+        ("kata on local", False),
+    ]
+    assert "no runtime 'kata'" in (opts[3].reason or "")
+    chosen = build_profile(profile, opts, Choices(["local"], [opts[0].key, opts[2].key], ["fio"], 3, None, 5))
+    assert [s.label for s in chosen.scenarios] == ["bare", "runc-alt"]
+    assert chosen.repeats == 3 and chosen.workloads[0].runtime == 5  # type: ignore[union-attr]
+    runs, seconds, unknown = estimate(chosen)
+    assert runs == 6 and seconds == 6 * 7 and unknown == []
+
+
+def test_unreachable_target_greys_its_scenarios(tmp_path: Path) -> None:
+    profile = load_profile(fio_profile(tmp_path, scenarios=BARE))
+    down = {"local": TargetProbe("local", "ssh://x", error="connection refused by 10.0.0.1:22")}
+    (opt,) = scenario_options(profile, down)
+    assert not opt.available and "connection refused" in (opt.reason or "")
+
+
+async def test_start_screen_probes_and_starts_with_the_users_choices(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = fio_profile(tmp_path, scenarios=BARE)
+    app = KatatuiApp(profile_path=path)
+    started: list[Profile] = []
+    monkeypatch.setattr(app, "start_session", started.append)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        assert isinstance(screen, StartScreen)
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.3)
+        info = str(screen.query_one("#targets-info").render())
+        assert "local: reachable" in info
+        assert "1 runs, about" in str(screen.query_one("#estimate").render())
+        screen.query_one("#repeats").value = "2"  # type: ignore[attr-defined]
+        await pilot.pause(0.2)
+        assert "2 runs, about" in str(screen.query_one("#estimate").render())
+        await pilot.press("g")
+        await pilot.pause(0.2)
+    (profile,) = started
+    assert profile.repeats == 2 and [s.label for s in profile.scenarios] == ["bare"]
+
+
+async def test_a_bad_profile_shows_its_problems_next_to_the_fields(tmp_path: Path) -> None:
+    path = fio_profile(tmp_path, scenarios=BARE, extra='bs = "huge"\nrwmixread = 400\n')
+    path.write_text(path.read_text().replace('bs = "4k"\n', "").replace("repeats = 1", "repeats = 0"))
+    app = KatatuiApp(profile_path=path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.3)
+        screen = app.screen
+        assert isinstance(screen, StartScreen)
+        workloads = str(screen.query_one("#err-workloads").render())
+        assert "workloads[0].bs" in workloads and "workloads[0].rwmixread" in workloads
+        assert "repeats" in str(screen.query_one("#err-params").render())
+        assert screen.query_one("#start-button").disabled
+        await pilot.press("g")  # refused, with a notice; no crash
+        path.write_text(fio_profile(tmp_path, scenarios=BARE).read_text())
+        await pilot.press("r")
+        await pilot.pause(0.3)
+        assert not screen.query_one("#err-workloads").display
+    assert app.return_value in (None, 0)
+
+
+async def test_quitting_on_a_bad_profile_exits_2(tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text("name = 'x'\n[targets.local]\nhost = 'ftp://nope'\n")
+    app = KatatuiApp(profile_path=path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.3)
+        assert "targets.local.host" in str(app.screen.query_one("#err-targets").render())
+        await pilot.press("q")
+        await pilot.pause(0.2)
+    assert app.return_value == 2
