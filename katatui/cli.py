@@ -11,7 +11,7 @@ from katatui.core.errors import KatatuiError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from katatui.commands import cleanup, image, imports, report, run
+    from katatui.commands import cleanup, image, imports, replay, report, run
 
     parser = argparse.ArgumentParser(
         prog="katatui",
@@ -19,19 +19,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"katatui {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (run, report, imports, cleanup, image):
+    for module in (run, report, replay, imports, cleanup, image):
         module.add_parser(sub)
     return parser
 
 
+COMMANDS = ("run", "report", "replay", "import", "cleanup", "image")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list and args_list[0] not in COMMANDS and not args_list[0].startswith("-"):
+        args_list.insert(0, "run")  # `katatui PROFILE` is `katatui run PROFILE`
     parser = build_parser()
-    args = parser.parse_args(argv)
-    func = getattr(args, "func", None)
-    if func is None:
-        parser.print_help()
-        return 2
     try:
+        if not args_list:  # `katatui`: the dashboard on this machine with the default profile
+            from katatui.tui.launch import run_app
+
+            return run_app(None, targets=[], out=None, repeats=None)
+        args = parser.parse_args(args_list)
+        func = getattr(args, "func", None)
+        if func is None:
+            parser.print_help()
+            return 2
         return int(func(args))
     except KeyboardInterrupt:
         print("katatui: interrupted", file=sys.stderr)

@@ -171,7 +171,9 @@ def test_set_overrides(tmp_path: Path) -> None:
 
 
 def test_every_workload_type_validates(tmp_path: Path) -> None:
-    text = GOOD + """
+    text = (
+        GOOD
+        + """
 [[workloads]]
 type = "iperf3"
 streams = [1, 4]
@@ -190,8 +192,10 @@ type = "footprint"
 type = "dd"
 mode = ["write", "read"]
 """
+    )
     prof = load_profile(write(tmp_path, text))
-    assert [w.type for w in prof.workloads] == ["fio", "iperf3", "ab", "sysbench", "launch", "footprint", "dd"]
+    types = ["fio", "iperf3", "ab", "sysbench", "launch", "footprint", "dd"]
+    assert [w.type for w in prof.workloads] == types
     found = problems(tmp_path, text.replace("concurrency = 100", "concurrency = 0"))
     assert any("workloads[2].concurrency: Input should be greater than 0" in p for p in found), found
     found = problems(tmp_path, text.replace('test = ["cpu", "memory"]', 'test = "gpu"'))

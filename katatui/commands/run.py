@@ -50,13 +50,15 @@ def run(args: argparse.Namespace) -> int:
 
     if args.repeat is not None and args.repeat < 1:
         raise UserError(f"--repeat {args.repeat}: expected a whole number of at least 1")
+    if not args.headless:
+        from katatui.tui.launch import run_app
+
+        return run_app(args.profile, targets=args.target, out=args.out, repeats=args.repeat, sets=args.set)
     profile = override_targets(load_profile(args.profile, args.set), args.target)
     profile_text = Path(args.profile).read_text(encoding="utf-8")
     session_id = new_session_id()
     out = args.out or default_session_path(session_id, profile.name)
     console = Console(stderr=False, highlight=False)
-    if not args.headless:
-        console.print("[dim]the dashboard is not part of this version; running headless[/]")
     writer = SessionWriter(out, session_id=session_id, profile_text=profile_text,
                            profile_json=profile.model_dump_json())  # fmt: skip
     printer = HeadlessPrinter(console, verbose=args.verbose)

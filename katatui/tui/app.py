@@ -54,8 +54,10 @@ class KatatuiApp(App[int]):
         source: Source | None = None,
         config: TuiConfig | None = None,
         profile_text: str = "",
+        sets: list[str] | None = None,
     ) -> None:
         super().__init__()
+        self.sets = sets or []  # --set KEY=VALUE changes to the profile
         self.model = SessionModel()
         self.profile_path = profile_path
         self.targets = targets or []

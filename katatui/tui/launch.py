@@ -9,9 +9,22 @@ from __future__ import annotations
 from pathlib import Path
 
 DEFAULT_PROFILE = Path("profiles/quick.toml")
+# Where the shipped profiles are when katatui runs from its source tree (pip install -e .).
+SHIPPED = Path(__file__).resolve().parents[2] / "profiles" / "quick.toml"
 
 
-def run_app(profile_path: str | None, *, targets: list[str], out: Path | None, repeats: int | None) -> int:
+def default_profile() -> Path:
+    return DEFAULT_PROFILE if DEFAULT_PROFILE.is_file() or not SHIPPED.is_file() else SHIPPED
+
+
+def run_app(
+    profile_path: str | None,
+    *,
+    targets: list[str],
+    out: Path | None,
+    repeats: int | None,
+    sets: list[str] | None = None,
+) -> int:
     """Open the start screen on ``profile_path`` (default: profiles/quick.toml) and run from there."""
     from katatui.core.errors import UserError
     from katatui.tui.app import KatatuiApp
@@ -19,8 +32,10 @@ def run_app(profile_path: str | None, *, targets: list[str], out: Path | None, r
 
     if repeats is not None and repeats < 1:
         raise UserError(f"--repeat {repeats}: expected a whole number of at least 1")
-    path = Path(profile_path) if profile_path else DEFAULT_PROFILE
-    app = KatatuiApp(profile_path=path, targets=targets, out=out, repeats=repeats, config=load_config())
+    path = Path(profile_path) if profile_path else default_profile()
+    app = KatatuiApp(
+        profile_path=path, targets=targets, out=out, repeats=repeats, config=load_config(), sets=sets or []
+    )
     status = app.run()
     return 130 if status is None else int(status)
 

@@ -149,7 +149,8 @@ class StartScreen(Screen[None]):
         try:
             if self.profile_path is None:
                 raise UserError("no profile given")
-            self.profile = override_targets(load_profile(self.profile_path), self.target_overrides)
+            sets = getattr(self.app, "sets", [])
+            self.profile = override_targets(load_profile(self.profile_path, sets), self.target_overrides)
         except ProfileError as exc:
             for p in exc.problems:
                 sec, text = section_of(p, exc.path)

@@ -59,17 +59,11 @@ runtime = 2
 """
 
 
-# The engine at commit 228ef75 sometimes stalls before SessionStarted: a probe container's attach
-# never ends (katatui/core/launchers/docker.py DockerProcess._pump); headless `katatui run` stalls
-# alike. Not strict, so the test reports XPASS whenever the engine gets through.
-CORE_STALL = pytest.mark.xfail(reason="engine stalls in a Docker attach before SessionStarted", strict=False)
-
-
 @pytest.mark.parametrize(
     "targets",
     [
-        pytest.param(LOCAL_DOCKER, id="local+dockerd", marks=CORE_STALL),
-        pytest.param(SSH_AND_DOCKER, id="sshd+dockerd", marks=CORE_STALL),
+        pytest.param(LOCAL_DOCKER, id="local+dockerd"),
+        pytest.param(SSH_AND_DOCKER, id="sshd+dockerd"),
     ],
 )
 async def test_a_short_profile_through_the_app(

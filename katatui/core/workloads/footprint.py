@@ -131,7 +131,7 @@ class FootprintProcedure:
         if not isinstance(launcher, DockerLauncher):
             raise WorkloadError("footprint is measured for container scenarios only")
         run = ctx.run
-        proc = await launcher.start(run, 0, ["sleep", str(self.workload.settle + 120)], None)
+        await launcher.start(run, 0, ["sleep", str(self.workload.settle + 120)], None)
         try:
             await asyncio.sleep(self.workload.settle)
             pid, cgroup = await launcher.inspect_usage(run, 0)
