@@ -169,16 +169,17 @@ class DockerLauncher(Launcher):
             raise TargetError(_explain(exc, self.transport.name, self.runtime, self.image)) from exc
         return DockerProcess(argv, self.client, container)
 
-    async def inspect_usage(self, run: RunSpec, client: int) -> tuple[int, int | None]:
-        """The container's init PID on the host and its cgroup's memory usage in bytes (if reported)."""
+    async def inspect_usage(self, run: RunSpec, client: int) -> tuple[int, int | None, str]:
+        """The container's init PID on the host, its cgroup's memory usage in bytes (if reported),
+        and its id (which is the sandbox id Kata's processes carry on their command lines)."""
         container = self._containers[(run.run_id, client)]
 
-        def work() -> tuple[int, int | None]:
+        def work() -> tuple[int, int | None, str]:
             container.reload()
             pid = int(container.attrs.get("State", {}).get("Pid") or 0)
             stats = container.stats(stream=False)
             usage = (stats.get("memory_stats") or {}).get("usage")
-            return pid, int(usage) if usage is not None else None
+            return pid, int(usage) if usage is not None else None, str(container.id)
 
         return await asyncio.to_thread(work)
 

@@ -1,9 +1,12 @@
 """Footprint: the host memory a running sandbox costs, found through its process tree.
 
 The container's init process (Docker's ``State.Pid``) leads to its shim (the nearest ancestor, or
-itself, whose name starts with ``containerd-shim``); the sandbox is the shim and everything below
-it. For runc that is the shim and the container's processes; for Kata it is the shim, the
-hypervisor (qemu, cloud-hypervisor, firecracker) and virtiofsd, as seed 002 measured. RSS comes
+itself, whose name starts with ``containerd-shim``), and every process whose command line names
+the sandbox's id belongs to it too: Kata 2's hypervisor is re-parented to init, so the tree below
+the shim alone would miss it (``qemu ... -name sandbox-<id>``, ``virtiofsd ... sandboxes/<id>/``).
+The sandbox is those processes and everything below them: for runc the shim and the container's
+processes; for Kata the shim, the hypervisor (qemu, cloud-hypervisor, firecracker) and virtiofsd,
+as seed 002 measured. RSS comes
 from ``ps``, PSS from ``/proc/PID/smaps_rollup``; the container's cgroup usage from Docker.
 """
 
@@ -20,7 +23,7 @@ from katatui.core.events import Metric
 from katatui.core.workloads.base import ProcedureContext
 from katatui.core.workloads.config import FootprintWorkload
 
-PS = ["ps", "-e", "-o", "pid=,ppid=,rss=,comm="]
+PS = ["ps", "-e", "-ww", "-o", "pid=,ppid=,rss=,comm=,args="]
 # Fixed text: the PIDs follow as positional parameters.
 PSS_SCRIPT = 'for p; do printf "pid %s\\n" "$p"; cat "/proc/$p/smaps_rollup" 2>/dev/null; done'
 HYPERVISORS = re.compile(r"^(qemu|cloud-hyperviso|firecracker|kata-qemu|dragonball)", re.IGNORECASE)
@@ -32,6 +35,7 @@ class Proc:
     ppid: int
     rss_kb: int
     comm: str
+    args: str = ""
 
     @property
     def role(self) -> str:
@@ -45,17 +49,20 @@ class Proc:
 
 
 def parse_ps(text: str) -> dict[int, Proc]:
-    """``ps -e -o pid=,ppid=,rss=,comm=`` output by PID."""
+    """``ps -e -ww -o pid=,ppid=,rss=,comm=,args=`` output by PID (comm has no spaces in practice)."""
     procs = {}
     for line in text.splitlines():
-        parts = line.split(None, 3)
-        if len(parts) == 4 and parts[0].isdigit() and parts[1].isdigit() and parts[2].isdigit():
-            procs[int(parts[0])] = Proc(int(parts[0]), int(parts[1]), int(parts[2]), parts[3].strip())
+        parts = line.split(None, 4)
+        if len(parts) >= 4 and parts[0].isdigit() and parts[1].isdigit() and parts[2].isdigit():
+            args = parts[4].strip() if len(parts) > 4 else ""
+            procs[int(parts[0])] = Proc(int(parts[0]), int(parts[1]), int(parts[2]), parts[3].strip(), args)
     return procs
 
 
-def sandbox_of(procs: Mapping[int, Proc], pid: int) -> list[Proc]:
-    """The shim above (or at) ``pid`` and all its descendants; just ``pid``'s tree if no shim is found."""
+def sandbox_of(procs: Mapping[int, Proc], pid: int, sandbox_id: str = "") -> list[Proc]:
+    """The sandbox's processes: the shim above (or at) ``pid``, every process whose command line
+    names ``sandbox_id`` (at least 12 characters, so it cannot match by chance), and all their
+    descendants; just ``pid``'s tree if neither is found."""
     top = pid
     cur = procs.get(pid)
     while cur is not None:
@@ -63,14 +70,19 @@ def sandbox_of(procs: Mapping[int, Proc], pid: int) -> list[Proc]:
             top = cur.pid
             break
         cur = procs.get(cur.ppid)
+    roots = [top]
+    if len(sandbox_id) >= 12:
+        roots += [p.pid for p in procs.values() if sandbox_id in p.args and p.pid != top]
     children: dict[int, list[int]] = {}
     for p in procs.values():
         children.setdefault(p.ppid, []).append(p.pid)
     found: list[Proc] = []
-    todo = [top]
+    seen: set[int] = set()
+    todo = roots
     while todo:
         pid_ = todo.pop()
-        if pid_ in procs:
+        if pid_ in procs and pid_ not in seen:
+            seen.add(pid_)
             found.append(procs[pid_])
             todo.extend(children.get(pid_, []))
     return sorted(found, key=lambda p: p.pid)
@@ -134,11 +146,11 @@ class FootprintProcedure:
         await launcher.start(run, 0, ["sleep", str(self.workload.settle + 120)], None)
         try:
             await asyncio.sleep(self.workload.settle)
-            pid, cgroup = await launcher.inspect_usage(run, 0)
+            pid, cgroup, sandbox_id = await launcher.inspect_usage(run, 0)
             if not pid:
                 raise WorkloadError("the container is not running (Docker reports no PID)")
             listing = await ctx.transport.run(PS, timeout=30, check=True)
-            tree = sandbox_of(parse_ps(listing.text()), pid)
+            tree = sandbox_of(parse_ps(listing.text()), pid, sandbox_id)
             if not tree:
                 raise WorkloadError(f"process {pid} of the container is not visible on the host")
             pss = await ctx.transport.run(
