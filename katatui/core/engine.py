@@ -95,6 +95,10 @@ class Engine:
             w.name: driver_for(w) for w in profile.workloads
         }
         self._runner = Runner()
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._contexts: dict[str, RunContext] = {}
+        self._current_cell: str | None = None
+        self._skipped_cells: set[str] = set()
         self._identified: list[str] = []
         self._finished = 0
         self._failed = 0
@@ -119,7 +123,18 @@ class Engine:
                 self.log("warning", "pairing is concurrent: scenarios share the host at the same time; "
                          "use it for demos, and sequential pairing for figures you compare")  # fmt: skip
             for batch in batches(runs, self.profile.pairing):
-                await asyncio.gather(*(self._run_one(r) for r in batch))
+                if batch[0].cell in self._skipped_cells:
+                    for r in batch:
+                        self._failed += 1
+                        self.emit(RunFailed(r.run_id, "skipped by the user"))
+                    continue
+                self._tasks = {r.run_id: asyncio.create_task(self._run_one(r)) for r in batch}
+                self._current_cell = batch[0].cell
+                outcomes = await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+                self._tasks = {}
+                for outcome in outcomes:  # a stopped run's cancellation is not an error
+                    if isinstance(outcome, Exception):
+                        self.log("error", f"internal error (please report it): {outcome!r}")
         except asyncio.CancelledError:
             status = "interrupted"
         except KatatuiError as exc:
@@ -307,7 +322,38 @@ class Engine:
             emit=self.emit,
             warn=lambda text: self.log("warning", text, run.run_id),
         )
-        if await self._runner.execute(ctx):
+        self._contexts[run.run_id] = ctx
+        try:
+            ok = await self._runner.execute(ctx)
+        except asyncio.CancelledError:
+            self._failed += 1
+            raise
+        finally:
+            self._contexts.pop(run.run_id, None)
+        if ok:
             self._finished += 1
         else:
             self._failed += 1
+
+    # -- control while running (the dashboard's keys) -------------------------------------------
+    def stop_run(self, run_id: str, reason: str = "stopped by the user") -> bool:
+        """Stop one running run as an interrupt would (its partial figures are kept); the session
+        goes on with the next. False when that run is not running."""
+        task = self._tasks.get(run_id)
+        if task is None or task.done():
+            return False
+        ctx = self._contexts.get(run_id)
+        if ctx is not None:
+            ctx.cancel_reason = reason
+        task.cancel()
+        return True
+
+    def skip_cell(self) -> str | None:
+        """Stop the running cell's runs and skip what is left of it; returns the cell skipped."""
+        cell = self._current_cell
+        if cell is None:
+            return None
+        self._skipped_cells.add(cell)
+        for run_id in list(self._tasks):
+            self.stop_run(run_id, "skipped by the user")
+        return cell

@@ -40,6 +40,7 @@ class RunContext:
     mode: str  # "volume" or "container"
     emit: Callable[[Event], None]
     warn: Callable[[str], None]
+    cancel_reason: str = "interrupted by the user"  # what a cancelled run says (stop_run sets another)
     scratches: list[scratch.Scratch] = field(default_factory=list)
 
 
@@ -83,7 +84,7 @@ class Runner:
             ctx.emit(RunFailed(run.run_id, f"no result after {proc.timeout(run.variant):.0f} s"))
             return False
         except asyncio.CancelledError:
-            ctx.emit(RunFailed(run.run_id, "interrupted by the user"))
+            ctx.emit(RunFailed(run.run_id, ctx.cancel_reason))
             raise
         except KatatuiError as exc:
             ctx.emit(RunFailed(run.run_id, str(exc)))
@@ -121,7 +122,7 @@ class Runner:
                 # Stop the tools (fio prints a final object on SIGINT) and keep reading what they say.
                 await asyncio.shield(self._stop_all(procs))
                 await asyncio.shield(self._settle(tasks, 15))
-                ctx.emit(_fail_event(run, driver, parsers, "interrupted by the user"))
+                ctx.emit(_fail_event(run, driver, parsers, ctx.cancel_reason))
                 raise
             if pending:
                 await self._stop_all(procs)
@@ -133,7 +134,7 @@ class Runner:
         except asyncio.CancelledError:
             if not tasks:  # interrupted while starting: nothing measured yet
                 await asyncio.shield(self._stop_all(procs))
-                ctx.emit(_fail_event(run, driver, parsers, "interrupted by the user"))
+                ctx.emit(_fail_event(run, driver, parsers, ctx.cancel_reason))
             raise
         except KatatuiError as exc:
             await self._stop_all(procs)
