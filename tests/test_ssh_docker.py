@@ -33,8 +33,16 @@ def ssh_target(env: TestEnv) -> str:
     return f"local={env.ssh_url}?docker_socket={env.docker_sock}"
 
 
-def labelled(client: docker.DockerClient) -> list[docker.models.containers.Container]:
-    return client.containers.list(all=True, filters={"label": LABEL_SESSION})
+def labelled(
+    client: docker.DockerClient, session: Path | None = None
+) -> list[docker.models.containers.Container]:
+    """katatui's containers in the test dockerd; only those of one session file's run when given."""
+    label = LABEL_SESSION
+    if session is not None:
+        reader = SessionReader(session)
+        label = f"{LABEL_SESSION}={reader.meta['session_id']}"
+        reader.close()
+    return client.containers.list(all=True, filters={"label": label})
 
 
 def test_quick_profile_over_ssh(testenv: TestEnv, docker_client: docker.DockerClient, tmp_path: Path) -> None:
@@ -62,7 +70,7 @@ def test_quick_profile_over_ssh(testenv: TestEnv, docker_client: docker.DockerCl
             if r["scenario"] == scenario and r["metric"].endswith("bw_bytes_per_s")
         ]
         assert len(bw) == 2 and min(bw) > 0
-    assert labelled(docker_client) == []
+    assert labelled(docker_client, out) == []
     assert "×" in done.stdout  # the side-by-side table with ratios
 
 
@@ -75,7 +83,7 @@ def test_sigint_over_ssh_really_uses_the_runtime_and_leaves_nothing(
                          env={"HOME": str(testenv.ssh_home)})  # fmt: skip
     try:
         wait_for_events(out, "Sample", 2)
-        running = labelled(docker_client)
+        running = labelled(docker_client, out)
         assert len(running) == 1
         assert running[0].attrs["HostConfig"]["Runtime"] == "runc-alt"  # Docker's real runtime switch
         assert running[0].attrs["HostConfig"]["NetworkMode"] == "host"
@@ -84,7 +92,7 @@ def test_sigint_over_ssh_really_uses_the_runtime_and_leaves_nothing(
         stdout, stderr = proc.communicate(timeout=90)
     assert proc.returncode == 130, stdout + stderr
     assert "Traceback" not in stderr
-    assert labelled(docker_client) == []
+    assert labelled(docker_client, out) == []
     assert list((tmp_path / "scratch").iterdir()) == []
     reader = SessionReader(out)
     assert reader.status == "interrupted"
@@ -169,13 +177,13 @@ def test_sigkill_leftover_container_is_cleaned_up(
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
-    assert len(labelled(docker_client)) == 1  # what a crash leaves behind
+    assert len(labelled(docker_client, out)) == 1  # what a crash leaves behind
     done = katatui(
         "cleanup", "--docker-socket", testenv.docker_sock, "--scratch-base", str(tmp_path / "scratch")
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "containers removed: 1" in done.stdout and "scratch directories removed: 1" in done.stdout
-    assert labelled(docker_client) == []
+    assert labelled(docker_client, out) == []
     assert list((tmp_path / "scratch").iterdir()) == []
 
 
@@ -199,7 +207,7 @@ def test_image_missing_fio_is_named(
         assert done.returncode == 1
         assert "katatui/nofio:test" in done.stdout and "fio" in done.stdout
         assert "Traceback" not in done.stderr
-        assert labelled(docker_client) == []
+        assert labelled(docker_client, tmp_path / "s.katatui") == []
     finally:
         docker_client.images.remove("katatui/nofio:test", force=True)
 

@@ -52,7 +52,8 @@ def test_live_screen(snap_compare: Any, three_events: list[Event]) -> None:
 
 def test_summary_screen(snap_compare: Any, three_events: list[Event]) -> None:
     src = FakeSource(three_events)
-    src.session_path = FIXTURES / "three_columns.katatui"
+    # relative to the repository, so the picture is the same wherever the checkout is
+    src.session_path = (FIXTURES / "three_columns.katatui").relative_to(Path.cwd())
     app = make_app(src)
 
     async def settle(pilot: Pilot[Any]) -> None:
