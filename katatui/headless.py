@@ -76,7 +76,9 @@ def _short(metric: str) -> str:
 
 def summary_table(summary: Summary, title: str) -> Table:
     caption = (
-        "median ±CV; ×ratio of medians to the first column [95% interval, Welch]" if summary.rows else None
+        "median ±CV; ×ratio of medians to the first column [95% interval of the ratio of means, Welch]"
+        if summary.rows
+        else None
     )
     table = Table(title=title, caption=caption, show_lines=False, header_style="bold")
     table.add_column("cell", overflow="fold", max_width=24)

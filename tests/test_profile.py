@@ -83,6 +83,12 @@ def test_shipped_profiles_are_valid() -> None:
             "targets.local.scratch_base",
             "cannot be /",
         ),
+        (('host = "local"', 'host = "local"\nscratch_base = "//etc"'), "targets.local.scratch_base", "/etc"),
+        (
+            ('host = "local"', 'host = "local"\nscratch_base = "/tmp/a:b"'),
+            "targets.local.scratch_base",
+            "':'",
+        ),
         (("clients = [1, 8]", 'filename = "/dev/sda"'), "workloads[0]", "allow_existing_file = true"),
         (('runtime = "runc"', ""), "scenarios[1]", "needs 'runtime'"),
         (('launcher = "bare"', 'launcher = "bare"\nruntime = "runc"'), "scenarios[0]", "takes no runtime"),

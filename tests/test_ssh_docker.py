@@ -254,3 +254,20 @@ def test_dropped_ssh_connection_is_a_failed_run(testenv: TestEnv, tmp_path: Path
     assert run.status == "failed" and run.reason
     assert len(reader.samples(run.spec.run_id)) >= 2  # what arrived before the cut is kept
     subprocess.run(["pkill", "-f", "--", f"--directory={tmp_path / 'scratch'}"])  # the orphaned remote fio
+
+
+def test_a_changed_host_key_is_refused_even_when_trusting_new_keys(testenv: TestEnv, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True)
+    shutil.copy(testenv.ssh_key, home / ".ssh" / "id_ed25519")
+    (home / ".ssh" / "id_ed25519").chmod(0o600)
+    other = tmp_path / "other"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(other)], check=True)
+    wrong = other.with_suffix(".pub").read_text().split()[:2]
+    (home / ".ssh" / "known_hosts").write_text(f"[127.0.0.1]:{testenv.ssh_port} {' '.join(wrong)}\n")
+    prof = fio_profile(tmp_path, scenarios=BARE, runtime=1, target="trust_new_host_key = true")
+    done = katatui("run", str(prof), "--headless", "--target", f"local={testenv.ssh_url}",
+                   "--out", str(tmp_path / "s.katatui"), env={"HOME": str(home)})  # fmt: skip
+    assert done.returncode == 1
+    assert "does not match the one recorded in known_hosts" in " ".join(done.stdout.split())
+    assert (home / ".ssh" / "known_hosts").read_text().count("\n") == 1  # nothing was added

@@ -181,3 +181,33 @@ def test_repeat_zero_is_a_usage_error(tmp_path: Path) -> None:
     prof.write_text('name="x"\n[targets.l]\n[[scenarios]]\nlauncher="bare"\n[[workloads]]\ntype="launch"\n')
     done = katatui("run", str(prof), "--headless", "--repeat", "0", "--out", str(tmp_path / "s.katatui"))
     assert done.returncode == 2 and "--repeat 0" in done.stderr
+
+
+def test_concurrent_ab_runs_use_their_own_ports(testenv: TestEnv, tmp_path: Path) -> None:
+    port = free_port()
+    text = f"""
+name = "concurrent-ab"
+pairing = "concurrent"
+[targets.node]
+host = "local"
+scratch_base = "{tmp_path / "scratch"}"
+docker_socket = "{testenv.docker_sock}"
+{SCENARIOS}
+[[workloads]]
+type = "ab"
+requests = 20000
+concurrency = 10
+port = {port}
+"""
+    prof = tmp_path / "c.toml"
+    prof.write_text(text)
+    out = tmp_path / "s.katatui"
+    done = katatui("run", str(prof), "--headless", "--out", str(out), "-v")
+    assert done.returncode == 0, done.stdout + done.stderr
+    runs = SessionReader(out).runs()
+    assert all(r.status == "finished" for r in runs)
+    ports = set()
+    for r in runs:
+        server = next(c for c in r.commands if "nginx" in " ".join(c))
+        ports.add(" ".join(server))
+    assert len(ports) == 3  # bare, runc and runc-alt each measured their own nginx

@@ -40,6 +40,8 @@ async def _run(args: argparse.Namespace) -> int:
         base = check_scratch_base(args.scratch_base)
     except ValueError as exc:
         raise UserError(str(exc)) from None
+    if args.docker_socket and not args.docker_socket.startswith("/"):
+        raise UserError(f"--docker-socket {args.docker_socket!r}: expected an absolute path")
     cfg = TargetConfig(host=args.target, docker_socket=args.docker_socket, scratch_base=base)
     transport = make_transport("cleanup", cfg, print)
     status = 0

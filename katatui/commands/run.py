@@ -101,10 +101,10 @@ async def _run(engine: Engine, console: Console) -> Outcome:
         inner.cancel()
 
     inner = asyncio.ensure_future(engine.run())
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(sig, interrupt)
     try:
         return await inner
     finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             loop.remove_signal_handler(sig)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -128,7 +129,9 @@ class Engine:
                         self._failed += 1
                         self.emit(RunFailed(r.run_id, "skipped by the user"))
                     continue
-                self._tasks = {r.run_id: asyncio.create_task(self._run_one(r)) for r in batch}
+                self._tasks = {
+                    r.run_id: asyncio.create_task(self._run_one(r, i)) for i, r in enumerate(batch)
+                }
                 self._current_cell = batch[0].cell
                 outcomes = await asyncio.gather(*self._tasks.values(), return_exceptions=True)
                 self._tasks = {}
@@ -139,6 +142,10 @@ class Engine:
             status = "interrupted"
         except KatatuiError as exc:
             self.log("error", str(exc))
+            status = "failed"
+        except Exception as exc:  # a bug of katatui's: say so, clean up, keep what was measured
+            self.log("error", f"internal error (please report it): {traceback.format_exc()}")
+            self.log("error", f"katatui stopped on an internal error: {exc!r}")
             status = "failed"
         finally:
             await asyncio.shield(self._teardown())
@@ -298,7 +305,7 @@ class Engine:
         name = run.scenario.removesuffix(f"@{run.target}")
         return (name, run.target)
 
-    async def _run_one(self, run: RunSpec) -> None:
+    async def _run_one(self, run: RunSpec, slot: int = 0) -> None:
         key = self._scenario_key(run)
         st = self.targets[run.target]
         reason = self._blocked.get(key) or self._missing_tools(run, st)
@@ -321,6 +328,7 @@ class Engine:
             mode=getattr(wl, "scratch", "volume"),
             emit=self.emit,
             warn=lambda text: self.log("warning", text, run.run_id),
+            slot=slot,
         )
         self._contexts[run.run_id] = ctx
         try:
@@ -340,8 +348,8 @@ class Engine:
         """Stop one running run as an interrupt would (its partial figures are kept); the session
         goes on with the next. False when that run is not running."""
         task = self._tasks.get(run_id)
-        if task is None or task.done():
-            return False
+        if task is None or task.done() or task.cancelling():
+            return False  # not running, or already stopping: a second cancel would cut its cleanup short
         ctx = self._contexts.get(run_id)
         if ctx is not None:
             ctx.cancel_reason = reason

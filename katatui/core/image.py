@@ -481,13 +481,15 @@ async def build_from_host(
 
 async def image_present(client: docker.DockerClient, tag: str) -> bool:
     """True when the daemon has an image by that name."""
-    from docker.errors import ImageNotFound
+    from docker.errors import APIError, ImageNotFound
 
     def look() -> bool:
         try:
             client.images.get(tag)
         except ImageNotFound:
             return False
+        except APIError as exc:  # e.g. a name Docker cannot parse
+            raise TargetError(f"image {tag!r}: {getattr(exc, 'explanation', None) or exc}") from None
         return True
 
     return await asyncio.to_thread(look)

@@ -57,7 +57,9 @@ class TargetConfig(Strict):
 
 
 def check_scratch_base(v: str) -> str:
-    path = PurePosixPath(v)
+    if any(c in v for c in ":\n\r\0") or any(c.isspace() for c in v):
+        raise ValueError(f"{v!r}: a scratch directory's path cannot contain ':' or white space")
+    path = PurePosixPath("/" + v.lstrip("/")) if v.startswith("/") else PurePosixPath(v)
     if not path.is_absolute() or ".." in path.parts:
         raise ValueError(f"expected an absolute path without '..', got {v!r}")
     if str(path) == "/":
@@ -300,7 +302,10 @@ def apply_set(data: dict[str, Any], item: str) -> None:
         data[parts[0]] = value
         return
     if len(parts) == 2 and parts[0] == "limits":
-        data.setdefault("limits", {})[parts[1]] = value
+        limits = data.setdefault("limits", {})
+        if not isinstance(limits, dict):
+            raise UserError(f"--set {item!r}: 'limits' in the profile is not a table")
+        limits[parts[1]] = value
         return
     if len(parts) != 3 or parts[0] not in ("scenario", "workload", "target"):
         raise UserError(
@@ -309,11 +314,14 @@ def apply_set(data: dict[str, Any], item: str) -> None:
     kind, name, field = parts
     if kind == "target":
         targets = data.get("targets", {})
-        if name not in targets:
-            raise UserError(f"--set {item!r}: no target {name!r} (targets: {', '.join(targets)})")
+        if not isinstance(targets, dict) or name not in targets or not isinstance(targets[name], dict):
+            known = ", ".join(targets) if isinstance(targets, dict) else ""
+            raise UserError(f"--set {item!r}: no target table {name!r} (targets: {known})")
         targets[name][field] = value
         return
     items = data.get("scenarios" if kind == "scenario" else "workloads", [])
+    if not isinstance(items, list):
+        items = []
     found = [x for x in items if isinstance(x, dict) and _item_name(kind, x) == name]
     if not found:
         known = ", ".join(_item_name(kind, x) for x in items if isinstance(x, dict))

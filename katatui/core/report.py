@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -160,12 +161,21 @@ def summarize(reader: SessionReader, *, headline_only: bool = True) -> Summary:
         )
         units[res.metric] = res.unit
     order = {m: i for i, m in enumerate(HEADLINE)}
+    drop = _drops_outliers(reader)
+
+    def stat(values: list[float], run_ids: list[str]) -> Stat:
+        if drop:
+            out = set(outliers(values))
+            values = [v for i, v in enumerate(values) if i not in out]
+            run_ids = [r for i, r in enumerate(run_ids) if i not in out]
+        return Stat(tuple(values), tuple(run_ids))
+
     rows = [
         SummaryRow(
             cell,
             metric,
             units[metric],
-            {s: Stat(tuple(v), tuple(ids[(cell, metric)][s])) for s, v in by.items()},
+            {s: stat(v, ids[(cell, metric)][s]) for s, v in by.items()},
         )
         for (cell, metric), by in sorted(
             grouped.items(), key=lambda kv: (cells.index(kv[0][0]), order.get(kv[0][1], 99), kv[0][1])
@@ -173,6 +183,14 @@ def summarize(reader: SessionReader, *, headline_only: bool = True) -> Summary:
     ]
     failed = [(r.spec.scenario, r.spec.cell, r.reason or r.status) for r in runs if r.status == "failed"]
     return Summary(scenarios, rows, failed)
+
+
+def _drops_outliers(reader: SessionReader) -> bool:
+    """The profile's ``drop_outliers`` (seed 004's advice: repeat, drop outliers, then average)."""
+    try:
+        return bool(json.loads(reader.meta.get("profile_json", "{}")).get("drop_outliers"))
+    except (ValueError, AttributeError):
+        return False
 
 
 def format_value(value: float, unit: str) -> str:

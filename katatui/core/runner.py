@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from katatui.core import scratch
-from katatui.core.errors import KatatuiError, TargetError
+from katatui.core.errors import KatatuiError, TargetError, WorkloadError
 from katatui.core.events import Event, Metric, RawOutput, RunFailed, RunFinished, RunSpec, RunStarted, Sample
 from katatui.core.launchers.bare import BareLauncher
 from katatui.core.launchers.base import Launcher, Mount
@@ -40,7 +40,8 @@ class RunContext:
     mode: str  # "volume" or "container"
     emit: Callable[[Event], None]
     warn: Callable[[str], None]
-    cancel_reason: str = "interrupted by the user"  # what a cancelled run says (stop_run sets another)
+    cancel_reason: str = "interrupted by the user"
+    slot: int = 0  # the run's place in its batch: concurrent runs use their own ports
     scratches: list[scratch.Scratch] = field(default_factory=list)
 
 
@@ -99,6 +100,7 @@ class Runner:
         run = ctx.run
         driver: WorkloadDriver = ctx.driver  # type: ignore[assignment]
         servers: list[Process] = []
+        watchers: list[tuple[ServerSpec, asyncio.Task[None]]] = []
         procs: list[Process] = []
         parsers: list[ClientParser] = []
         tasks: list[asyncio.Task[tuple[Any | None, str | None]]] = []
@@ -111,7 +113,9 @@ class Runner:
             ctx.emit(RunStarted(run.run_id, tuple(commands)))
             for c, (_, _, srv) in enumerate(plans):
                 if srv is not None:
-                    servers.append(await self._start_server(ctx, c, *srv[:2]))
+                    proc, reader = await self._start_server(ctx, c, *srv[:2])
+                    servers.append(proc)
+                    watchers.append((srv[0], reader))
             for c, (argv, mount, _) in enumerate(plans):
                 procs.append(await client_launcher.start(run, c, argv, mount))
                 parsers.append(driver.parser())
@@ -128,6 +132,11 @@ class Runner:
                 await self._stop_all(procs)
                 await self._settle(tasks, 15)
                 reason = f"no result after {driver.timeout(run.variant):.0f} s; stopped it"
+                ctx.emit(_fail_event(run, driver, parsers, reason))
+                return False
+            died = [spec.name for spec, reader in watchers if spec.persistent and reader.done()]
+            if died:  # what answered the client was not the server under test
+                reason = f"{', '.join(died)} stopped while the client ran; its figures are not the scenario's"
                 ctx.emit(_fail_event(run, driver, parsers, reason))
                 return False
             return self._conclude(ctx, driver, [t.result() for t in tasks], time.monotonic() - started)
@@ -162,23 +171,28 @@ class Runner:
         if driver.needs_scratch:
             inner, mount = await self._scratch_for(ctx, launcher)
         server = None
-        spec = driver.server(ctx.run.variant, client, ctx.launcher.name, None)
+        port_client = ctx.slot * ctx.run.clients + client  # drivers take their ports from this
+        spec = driver.server(ctx.run.variant, port_client, ctx.launcher.name, None)
         if spec is not None:
             srv_launcher = ctx.launcher if spec.in_scenario else ctx.host
             srv_dir, srv_mount = (None, None)
             if spec.files:
                 srv_dir, srv_mount = await self._scratch_for(ctx, srv_launcher)
-                spec = driver.server(ctx.run.variant, client, ctx.launcher.name, srv_dir)
+                spec = driver.server(ctx.run.variant, port_client, ctx.launcher.name, srv_dir)
                 assert spec is not None
                 assert ctx.scratches, "server files need a host scratch directory"
                 for rel, data in spec.files.items():
                     await write_file(ctx.transport, f"{ctx.scratches[-1].path}/{rel}", data)
             server = (spec, srv_mount, srv_launcher.describe(ctx.run, spec.argv, srv_mount))
-        return driver.argv(ctx.run.variant, inner, client), mount, server
+        try:
+            argv = driver.argv(ctx.run.variant, inner, port_client)
+        except ValueError as exc:  # a value the tool cannot take (a port past 65535, ...)
+            raise WorkloadError(str(exc)) from None
+        return argv, mount, server
 
     async def _start_server(
         self, ctx: RunContext, client: int, spec: ServerSpec, mount: Mount | None
-    ) -> Process:
+    ) -> tuple[Process, asyncio.Task[None]]:
         launcher = ctx.launcher if spec.in_scenario else ctx.host
         number = SERVER_CLIENT_BASE + client
         proc = await launcher.start(ctx.run, number, spec.argv, mount)
@@ -206,7 +220,7 @@ class Runner:
         except BaseException:
             await self._stop_all([proc])
             raise
-        return proc
+        return proc, reader
 
     async def _drain(self, ctx: RunContext, number: int, proc: Process, seen: bytearray) -> None:
         while (chunk := await proc.read()) is not None:

@@ -18,14 +18,23 @@ PREFIX = "katatui."
 MARKER = ".katatui-owner"
 
 
+def _machine() -> str:
+    """This machine: its host name and, where there is one, its machine id (host names repeat)."""
+    try:
+        with open("/etc/machine-id") as fh:
+            return f"{socket.gethostname()}/{fh.read().strip()[:12]}"
+    except OSError:
+        return socket.gethostname()
+
+
 def owner_tag() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    return f"{_machine()}:{os.getpid()}"
 
 
 def owner_alive(tag: str) -> bool:
     """Whether the katatui that wrote ``tag`` may still be running (only known for this machine)."""
     host, _, pid = tag.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
+    if host != _machine() or not pid.isdigit():
         return True  # another machine's katatui: not ours to judge
     try:
         os.kill(int(pid), 0)
@@ -62,7 +71,8 @@ async def create(transport: Transport, base: str, session_id: str) -> Scratch:
     path = done.text().strip()
     if not path.startswith(base.rstrip("/") + "/" + PREFIX):
         raise TargetError(f"on {transport.name}: mktemp returned an unexpected path {path!r}")
-    await transport.run(["chmod", "0777", "--", path], timeout=30)  # a container's user may differ
+    # 0755, never world-writable: another user must not plant links that root's tools would follow.
+    await transport.run(["chmod", "0755", "--", path], timeout=30)
     await transport.run(
         ["sh", "-c", 'printf "%s\\n" "$1" > "$2"', "sh", owner_tag(), f"{path}/{MARKER}"], timeout=30
     )

@@ -78,15 +78,20 @@ class SessionWriter:
 
     def __init__(self, path: str | Path, *, session_id: str, profile_text: str, profile_json: str) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         if self.path.exists():
             raise UserError(f"session file {self.path} already exists; choose another --out")
         self._queue: queue.Queue[Event | None] = queue.Queue()
         self._error: BaseException | None = None
-        conn = sqlite3.connect(self.path, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.executescript(SCHEMA)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.executescript(SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise UserError(
+                f"session file {self.path} cannot be written ({exc}); choose another --out"
+            ) from None
         meta = {
             "schema_version": str(SCHEMA_VERSION),
             "katatui_version": __version__,

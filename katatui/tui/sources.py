@@ -90,8 +90,8 @@ class LiveSource:
 
     def abort(self) -> None:
         """Interrupt the session; the engine stops its runs and cleans up, then finishes."""
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
+        if self._task is not None and not self._task.done() and not self._task.cancelling():
+            self._task.cancel()  # once: a second cancel would cut the engine's cleanup short
 
     def stop_run(self, run_id: str) -> str:
         hook = getattr(self.engine, "stop_run", None)

@@ -163,8 +163,15 @@ class DockerLauncher(Launcher):
             container.start()
             return container
 
+        pending = asyncio.ensure_future(asyncio.to_thread(create))
         try:
-            container = await asyncio.to_thread(create)
+            container = await asyncio.shield(pending)
+        except asyncio.CancelledError:
+            # The thread goes on creating and starting it: wait for it, then remove what it made.
+            with contextlib.suppress(Exception):
+                await pending
+            await self.release(run, client)
+            raise
         except Exception as exc:
             raise TargetError(_explain(exc, self.transport.name, self.runtime, self.image)) from exc
         return DockerProcess(argv, self.client, container)

@@ -93,6 +93,7 @@ class SSHProcess(Process):
         try:
             done = await self._proc.wait()
         except (asyncssh.Error, OSError) as exc:
+            self._transport.lost()
             raise TargetError(f"on {self._transport.name}: the SSH connection dropped: {exc}") from exc
         if done.exit_status is not None and done.exit_status >= 0:
             self._returncode = int(done.exit_status)
@@ -102,6 +103,7 @@ class SSHProcess(Process):
             name = str(done.exit_signal[0])
             self._returncode = -int(getattr(_signal, "SIG" + name, 1))
         else:
+            self._transport.lost()
             raise TargetError(
                 f"on {self._transport.name}: the SSH connection dropped while `{self.argv[0]}` was running"
             )
@@ -113,7 +115,11 @@ class SSHProcess(Process):
         await asyncio.wait_for(self._pid_known.wait(), 10)
         if self.pid is None:
             return
-        await self._transport.run(["kill", "-s", name, str(self.pid)], timeout=20)
+        # sshd makes a command without a terminal a session leader: its PID is its process group,
+        # which also holds what a wrapper started (ab under its sh, dd after its setup).
+        done = await self._transport.run(["kill", "-s", name, "--", f"-{self.pid}"], timeout=20)
+        if not done.ok:
+            await self._transport.run(["kill", "-s", name, str(self.pid)], timeout=20)
 
 
 class SSHTransport(Transport):
@@ -150,11 +156,21 @@ class SSHTransport(Transport):
             kwargs["port"] = self._addr.port
         if self._addr.user:
             kwargs["username"] = self._addr.user
-        if self._trust:
+        known = self._known_keys()
+        # Trusting a *new* key is allowed; a key that differs from a recorded one never is.
+        trusting = self._trust and not known
+        if trusting:
             kwargs["known_hosts"] = None
         try:
             self._conn = await asyncio.wait_for(asyncssh.connect(self._addr.host, **kwargs), 30)
         except asyncssh.HostKeyNotVerifiable as exc:
+            if known:
+                raise TargetError(
+                    f"target {self.name} ({self.how}): the host's key does not match the one recorded in "
+                    f"known_hosts ({exc.reason}). Someone may be intercepting the connection; if the host "
+                    f"was reinstalled, remove the old key (ssh-keygen -R {self._known_name()}) and check "
+                    "the new one."
+                ) from None
             raise TargetError(
                 f"target {self.name} ({self.how}): the host key is not in known_hosts ({exc.reason}). "
                 "Check the key, then add it (ssh once interactively, or ssh-keyscan), or set "
@@ -172,18 +188,29 @@ class SSHTransport(Transport):
                 f"target {self.name} ({self.how}): cannot connect: {exc}. Is the host up and sshd "
                 "listening on that port?"
             ) from None
-        if self._trust:
+        if trusting:
             self._remember_key()
+
+    def _known_name(self) -> str:
+        a = self._addr
+        return a.host if not a.port or a.port == 22 else f"[{a.host}]:{a.port}"
+
+    def _known_keys(self) -> int:
+        """How many keys ~/.ssh/known_hosts records for this host (hashed entries included)."""
+        path = Path.home() / ".ssh" / "known_hosts"
+        if not path.is_file():
+            return 0
+        try:
+            found = asyncssh.read_known_hosts(str(path)).match(self._addr.host, "", self._addr.port or 22)
+        except (OSError, ValueError, asyncssh.Error):
+            return 0
+        return len(found[0]) + len(found[1])
 
     def _remember_key(self) -> None:
         key = self._conn.get_server_host_key()
         if key is None:
             return
-        host = (
-            self._addr.host
-            if not self._addr.port or self._addr.port == 22
-            else f"[{self._addr.host}]:{self._addr.port}"
-        )
+        host = self._known_name()
         line = f"{host} {key.export_public_key('openssh').decode().strip()}\n"
         path = Path.home() / ".ssh" / "known_hosts"
         existing = path.read_text() if path.exists() else ""
@@ -192,6 +219,13 @@ class SSHTransport(Transport):
             with path.open("a") as fh:
                 fh.write(line)
             self._log(f"target {self.name}: trusted a new host key for {host} and added it to {path}")
+
+    def lost(self) -> None:
+        """The connection dropped: the next command connects again (to clean up, or to go on)."""
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                self._conn.close()
+        self._conn = None
 
     async def close(self) -> None:
         for fw in self._forwards:
@@ -212,6 +246,7 @@ class SSHTransport(Transport):
         try:
             proc = await self._conn.create_process(command, encoding=None)
         except (asyncssh.Error, OSError) as exc:
+            self.lost()
             raise TargetError(f"on {self.name}: cannot start `{argv[0]}` over SSH: {exc}") from exc
         if stdin is not None:
             proc.stdin.write(stdin)

@@ -50,6 +50,7 @@ class ServerSpec:
     probe: list[str] | None = None
     files: Mapping[str, bytes] = field(default_factory=dict)
     name: str = "server"
+    persistent: bool = False  # must outlive the client (nginx); else it may end with it (iperf3 -1)
 
 
 class WorkloadDriver(Protocol):

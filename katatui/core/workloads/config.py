@@ -6,6 +6,7 @@ an axis of its own (processes started together whose results are aggregated).
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -91,13 +92,12 @@ class Iperf3Workload(WorkloadBase):
     udp: bool = False
     bitrate: str | None = None  # UDP target rate, iperf3's -b (e.g. "100M")
     port: Port = 5201
-    server_target: str | None = None  # another target runs the server; default: the scenario's host
     server_address: str = "127.0.0.1"  # where the client connects
 
     @field_validator("bitrate")
     @classmethod
     def _bitrate(cls, v: str | None) -> str | None:
-        if v is not None and not v[:-1].replace(".", "", 1).isdigit() and not v.isdigit():
+        if v is not None and not re.fullmatch(r"[0-9]+(\.[0-9]+)?[KMGkmg]?", v):
             raise ValueError(f"expected a rate such as 100M or 1G, got {v!r}")
         return v
 

@@ -172,15 +172,18 @@ class AbDriver:
         port = self.workload.port + client
         probe = ["ab", "-s", "2", "-n", "1", self._url(client)]
         if launcher != "bare":
-            return ServerSpec(["katatui-nginx", str(port)], in_scenario=True, probe=probe, name="nginx")
+            return ServerSpec(
+                ["katatui-nginx", str(port)], in_scenario=True, probe=probe, name="nginx", persistent=True
+            )
         # Bare: the same configuration and files as the image's, in a scratch directory of the host.
         d = directory or "/nonexistent"
         files = {"www/index.html": b"<html><body>katatui</body></html>\n"}
         files |= {f"www/{name}": b"\0" * size for name, size in image.STATIC_FILES.items()}
         files["nginx.conf"] = bare_nginx_config(d, port).encode()
         return ServerSpec(
-            ["nginx", "-c", f"{d}/nginx.conf"], in_scenario=True, probe=probe, files=files, name="nginx"
-        )
+            ["nginx", "-c", f"{d}/nginx.conf"], in_scenario=True, probe=probe, files=files, name="nginx",
+            persistent=True,
+        )  # fmt: skip
 
     def parser(self) -> AbClient:
         return AbClient()

@@ -9,6 +9,7 @@ an SSH channel's cost is not counted.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -44,10 +45,15 @@ class LaunchProcedure:
             proc = await ctx.launcher.start(run, 0, argv, None)
         out = bytearray()
         err = bytearray()
-        while (chunk := await proc.read()) is not None:
-            ctx.emit(RawOutput(run.run_id, 0, chunk[0], chunk[1]))
-            (out if chunk[0] == "stdout" else err).extend(chunk[1])
-        rc = await proc.wait()
+        try:
+            while (chunk := await proc.read()) is not None:
+                ctx.emit(RawOutput(run.run_id, 0, chunk[0], chunk[1]))
+                (out if chunk[0] == "stdout" else err).extend(chunk[1])
+            rc = await proc.wait()
+        except BaseException:  # timed out or interrupted: the command must not outlive its run
+            if run.launcher == "bare":
+                await asyncio.shield(proc.stop(grace=2.0))
+            raise
         if run.launcher == "bare":
             seconds = _host_timing(bytes(err))
         else:
