@@ -211,3 +211,35 @@ port = {port}
         server = next(c for c in r.commands if "nginx" in " ".join(c))
         ports.add(" ".join(server))
     assert len(ports) == 3  # bare, runc and runc-alt each measured their own nginx
+
+
+def test_iperf3_server_on_a_second_target(testenv: TestEnv, tmp_path: Path) -> None:
+    """The client runs in the scenario on one target; its server bare on another, reached over SSH."""
+    text = f"""
+name = "two-targets"
+[targets.client]
+host = "local"
+scratch_base = "{tmp_path / "scratch"}"
+docker_socket = "{testenv.docker_sock}"
+[targets.server]
+host = "{testenv.ssh_url}"
+[[scenarios]]
+launcher = "docker"
+runtime = "runc-alt"
+targets = ["client"]
+[[workloads]]
+type = "iperf3"
+duration = 2
+port = {free_port()}
+server_target = "server"
+"""
+    prof = tmp_path / "two.toml"
+    prof.write_text(text)
+    out = tmp_path / "s.katatui"
+    done = katatui("run", str(prof), "--headless", "--out", str(out), env={"HOME": str(testenv.ssh_home)})
+    assert done.returncode == 0, done.stdout + done.stderr
+    reader = SessionReader(out)
+    (run,) = reader.runs()
+    assert run.status == "finished" and run.spec.target == "client"
+    assert {r.metric for r in reader.results()} >= {"sent_bits_per_second", "received_bits_per_second"}
+    assert reader.hosts()["server"]["address"].startswith("ssh://")

@@ -110,7 +110,10 @@ def markdown(reader: SessionReader) -> str:
             ratio = row.ratio(s, ref) if ref and s != ref else None
             if ratio is not None:
                 ci = row.ratio_ci(s, ref) if ref else None
-                text += f" (×{ratio:.2f}" + (f", 95% CI {ci.low:.2f}–{ci.high:.2f}" if ci else "") + ")"
+                change = f" = {(ratio - 1) * 100:+.0f}%"  # seed 002 reports overhead as a percentage
+                text += (
+                    f" (×{ratio:.2f}{change}" + (f", 95% CI {ci.low:.2f}–{ci.high:.2f}" if ci else "") + ")"
+                )
             cells.append(text)
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return "\n".join(lines) + "\n"

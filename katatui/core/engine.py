@@ -292,8 +292,8 @@ class Engine:
                 await st.transport.close()
 
     # -- one run --------------------------------------------------------------------------------
-    def _missing_tools(self, run: RunSpec, st: TargetState) -> str | None:
-        needed = self._drivers[run.workload].host_tools(run.launcher)
+    def _missing_tools(self, run: RunSpec, st: TargetState, launcher: str | None = None) -> str | None:
+        needed = self._drivers[run.workload].host_tools(launcher or run.launcher)
         missing = sorted(t for t in needed if t not in st.facts.get("tools", {}))
         if not missing:
             return None
@@ -308,7 +308,12 @@ class Engine:
     async def _run_one(self, run: RunSpec, slot: int = 0) -> None:
         key = self._scenario_key(run)
         st = self.targets[run.target]
+        wl = next(w for w in self.profile.workloads if w.name == run.workload)
+        server_name = getattr(wl, "server_target", None)
+        server_st = self.targets.get(server_name) if server_name else None
         reason = self._blocked.get(key) or self._missing_tools(run, st)
+        if not reason and server_st is not None:
+            reason = server_st.error or self._missing_tools(run, server_st, launcher="bare")
         if reason:
             self._failed += 1
             self.emit(RunFailed(run.run_id, reason))
@@ -316,7 +321,6 @@ class Engine:
         adapt = getattr(self._drivers[run.workload], "adapt", None)
         if adapt is not None:
             adapt(st.facts)  # e.g. iperf3's output format depends on its version on that host
-        wl = next(w for w in self.profile.workloads if w.name == run.workload)
         ctx = RunContext(
             run=run,
             driver=self._drivers[run.workload],
@@ -329,6 +333,7 @@ class Engine:
             emit=self.emit,
             warn=lambda text: self.log("warning", text, run.run_id),
             slot=slot,
+            server_host=BareLauncher(server_st.transport) if server_st is not None else None,
         )
         self._contexts[run.run_id] = ctx
         try:

@@ -198,6 +198,13 @@ class Profile(Strict):
                         f"scenarios[{i}].targets names {t!r}, which is not under [targets] "
                         f"(known: {', '.join(self.targets)})"
                     )
+        for i, w in enumerate(self.workloads):
+            server = getattr(w, "server_target", None)
+            if server is not None and server not in self.targets:
+                raise ValueError(
+                    f"workloads[{i}].server_target names {server!r}, which is not under [targets] "
+                    f"(known: {', '.join(self.targets)})"
+                )
         labels = [s.label for s in self.scenarios if s.runtime != "*"]
         dupes = sorted({x for x in labels if labels.count(x) > 1})
         if dupes:

@@ -42,6 +42,7 @@ class RunContext:
     warn: Callable[[str], None]
     cancel_reason: str = "interrupted by the user"
     slot: int = 0  # the run's place in its batch: concurrent runs use their own ports
+    server_host: BareLauncher | None = None  # another target that runs the servers (iperf3 server_target)
     scratches: list[scratch.Scratch] = field(default_factory=list)
 
 
@@ -174,7 +175,7 @@ class Runner:
         port_client = ctx.slot * ctx.run.clients + client  # drivers take their ports from this
         spec = driver.server(ctx.run.variant, port_client, ctx.launcher.name, None)
         if spec is not None:
-            srv_launcher = ctx.launcher if spec.in_scenario else ctx.host
+            srv_launcher = ctx.launcher if spec.in_scenario else (ctx.server_host or ctx.host)
             srv_dir, srv_mount = (None, None)
             if spec.files:
                 srv_dir, srv_mount = await self._scratch_for(ctx, srv_launcher)
@@ -193,7 +194,7 @@ class Runner:
     async def _start_server(
         self, ctx: RunContext, client: int, spec: ServerSpec, mount: Mount | None
     ) -> tuple[Process, asyncio.Task[None]]:
-        launcher = ctx.launcher if spec.in_scenario else ctx.host
+        launcher = ctx.launcher if spec.in_scenario else (ctx.server_host or ctx.host)
         number = SERVER_CLIENT_BASE + client
         proc = await launcher.start(ctx.run, number, spec.argv, mount)
         seen = bytearray()
@@ -275,7 +276,8 @@ class Runner:
         await asyncio.gather(*(stop(p) for p in procs))
 
     async def _release_all(self, ctx: RunContext) -> None:
-        for launcher in {id(ctx.launcher): ctx.launcher, id(ctx.host): ctx.host}.values():
+        launchers = [ctx.launcher, ctx.host] + ([ctx.server_host] if ctx.server_host else [])
+        for launcher in {id(x): x for x in launchers}.values():
             for client in [
                 *range(ctx.run.clients),
                 *(SERVER_CLIENT_BASE + c for c in range(ctx.run.clients)),

@@ -92,7 +92,8 @@ class Iperf3Workload(WorkloadBase):
     udp: bool = False
     bitrate: str | None = None  # UDP target rate, iperf3's -b (e.g. "100M")
     port: Port = 5201
-    server_address: str = "127.0.0.1"  # where the client connects
+    server_target: str | None = None  # another target runs the server (bare); default: the scenario's host
+    server_address: str = "127.0.0.1"  # where the server listens and the client connects
 
     @field_validator("bitrate")
     @classmethod
