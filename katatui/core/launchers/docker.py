@@ -18,7 +18,7 @@ from katatui.core.events import RunSpec
 from katatui.core.launchers.base import Launcher, Mount
 from katatui.core.profile import Limits, parse_size
 from katatui.core.scratch import owner_alive, owner_tag
-from katatui.core.transport.base import Process, Stream, Transport
+from katatui.core.transport.base import Process, Stream, StreamedProcess, Transport
 
 if TYPE_CHECKING:
     import docker
@@ -30,19 +30,17 @@ VOLUME_PATH = "/scratch"
 CONTAINER_SCRATCH = "/katatui-scratch"
 
 
-class DockerProcess(Process):
+class DockerProcess(StreamedProcess):
     """A container's main process. Output comes from the logs API, followed: it starts at the
     container's first byte (so a command that exits at once loses nothing) and ends when the
     container stops. One reader per stream keeps stdout and stderr apart."""
 
     def __init__(self, argv: Sequence[str], client: docker.DockerClient, container: Any) -> None:
-        self.argv = tuple(argv)
+        super().__init__(argv)
         self._client = client
         self._container = container
         self._loop = asyncio.get_running_loop()
-        self._queue: asyncio.Queue[tuple[Stream, bytes] | None] = asyncio.Queue()
         self._returncode: int | None = None
-        self._open = 2
         for name in ("stdout", "stderr"):
             threading.Thread(
                 target=self._pump, args=(name,), name=f"logs-{name}-{container.short_id}", daemon=True
@@ -63,14 +61,6 @@ class DockerProcess(Process):
             self._put(("stderr", f"katatui: lost the container's {name}: {exc}\n".encode()))
         finally:
             self._put(None)
-
-    async def read(self) -> tuple[Stream, bytes] | None:
-        while self._open:
-            item = await self._queue.get()
-            if item is not None:
-                return item
-            self._open -= 1
-        return None
 
     async def wait(self) -> int:
         if self._returncode is None:

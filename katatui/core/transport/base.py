@@ -67,6 +67,23 @@ class Process(abc.ABC):
         return await self.wait()
 
 
+class StreamedProcess(Process):
+    """A process whose two output streams are pumped into one queue; each pump ends with None."""
+
+    def __init__(self, argv: Sequence[str]) -> None:
+        self.argv = tuple(argv)
+        self._queue: asyncio.Queue[tuple[Stream, bytes] | None] = asyncio.Queue()
+        self._open = 2  # streams not yet closed
+
+    async def read(self) -> tuple[Stream, bytes] | None:
+        while self._open:
+            item = await self._queue.get()
+            if item is not None:
+                return item
+            self._open -= 1
+        return None
+
+
 class Transport(abc.ABC):
     """One host. ``name`` is the target's name in the profile; ``address`` says how it is reached."""
 

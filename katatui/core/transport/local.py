@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from katatui.core.errors import TargetError
-from katatui.core.transport.base import Process, Stream, Transport
+from katatui.core.transport.base import Process, Stream, StreamedProcess, Transport
 
 if TYPE_CHECKING:
     import docker
@@ -18,12 +18,10 @@ if TYPE_CHECKING:
 READ_SIZE = 65536
 
 
-class LocalProcess(Process):
+class LocalProcess(StreamedProcess):
     def __init__(self, argv: Sequence[str], proc: asyncio.subprocess.Process) -> None:
-        self.argv = tuple(argv)
+        super().__init__(argv)
         self._proc = proc
-        self._queue: asyncio.Queue[tuple[Stream, bytes] | None] = asyncio.Queue()
-        self._open = 2
         assert proc.stdout is not None and proc.stderr is not None
         self._pumps = [
             asyncio.create_task(self._pump("stdout", proc.stdout)),
@@ -36,14 +34,6 @@ class LocalProcess(Process):
                 await self._queue.put((name, data))
         finally:
             await self._queue.put(None)
-
-    async def read(self) -> tuple[Stream, bytes] | None:
-        while self._open:
-            item = await self._queue.get()
-            if item is not None:
-                return item
-            self._open -= 1
-        return None
 
     async def wait(self) -> int:
         return await self._proc.wait()

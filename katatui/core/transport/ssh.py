@@ -22,7 +22,7 @@ import asyncssh
 
 from katatui.core.errors import TargetError
 from katatui.core.profile import parse_address
-from katatui.core.transport.base import Process, Stream, Transport
+from katatui.core.transport.base import Process, Stream, StreamedProcess, Transport
 
 if TYPE_CHECKING:
     import docker
@@ -33,13 +33,11 @@ PID_MARK = b"katatui-pid:"
 WRAPPER = 'printf \'katatui-pid:%s\\n\' "$$" >&2; exec "$@"'
 
 
-class SSHProcess(Process):
+class SSHProcess(StreamedProcess):
     def __init__(self, transport: SSHTransport, argv: Sequence[str], proc: Any) -> None:
-        self.argv = tuple(argv)
+        super().__init__(argv)
         self._transport = transport
         self._proc = proc
-        self._queue: asyncio.Queue[tuple[Stream, bytes] | None] = asyncio.Queue()
-        self._open = 2
         self.pid: int | None = None
         self._pid_known = asyncio.Event()
         self._returncode: int | None = None
@@ -78,14 +76,6 @@ class SSHProcess(Process):
         finally:
             self._pid_known.set()
         await self._pump("stderr", reader)
-
-    async def read(self) -> tuple[Stream, bytes] | None:
-        while self._open:
-            item = await self._queue.get()
-            if item is not None:
-                return item
-            self._open -= 1
-        return None
 
     async def wait(self) -> int:
         if self._returncode is not None:
