@@ -123,19 +123,24 @@ class Summary:
         return self.scenarios[0] if self.scenarios else None
 
     def warnings(self) -> list[str]:
-        """Outliers (hyperfine's modified Z-score) and ratios the spread cannot separate from 1."""
+        """Outliers (hyperfine's modified Z-score), and per scenario and cell the metrics whose ratio
+        the spread cannot separate from 1 (their 95% interval includes 1), one line each."""
         out = []
         ref = self.reference
+        unseparated: dict[tuple[str, str], list[str]] = {}
         for row in self.rows:
             for s, stat in row.by_scenario.items():
                 for run_id in stat.outlier_runs():
                     out.append(f"{s} {row.cell} {row.metric}: run {run_id} is an outlier (modified Z > 3.5)")
                 ci = row.ratio_ci(s, ref) if ref and s != ref else None
                 if ci is not None and not ci.separates:
-                    out.append(
-                        f"{s} vs {ref} {row.cell} {row.metric}: the 95% interval of the ratio "
-                        f"[{ci.low:.2f}, {ci.high:.2f}] includes 1: the spread does not separate them"
+                    unseparated.setdefault((s, row.cell), []).append(
+                        f"{row.metric} [{ci.low:.2f}–{ci.high:.2f}]"
                     )
+        for (s, cell), metrics in unseparated.items():
+            out.append(
+                f"{s} vs {ref} {cell}: within the noise (95% interval includes 1): {', '.join(metrics)}"
+            )
         return out
 
 
