@@ -119,7 +119,7 @@ class Runner:
                     watchers.append((srv[0], reader))
             for c, (argv, mount, _) in enumerate(plans):
                 procs.append(await client_launcher.start(run, c, argv, mount))
-                parsers.append(driver.parser())
+                parsers.append(driver.parser(run.variant))
             tasks = [asyncio.create_task(self._client(ctx, c, p, parsers[c])) for c, p in enumerate(procs)]
             try:
                 _, pending = await asyncio.wait(tasks, timeout=driver.timeout(run.variant))

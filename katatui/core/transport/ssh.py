@@ -22,7 +22,7 @@ import asyncssh
 
 from katatui.core.errors import TargetError
 from katatui.core.profile import parse_address
-from katatui.core.transport.base import Process, Stream, StreamedProcess, Transport
+from katatui.core.transport.base import Completed, Process, Stream, StreamedProcess, Transport
 
 if TYPE_CHECKING:
     import docker
@@ -240,9 +240,7 @@ class SSHTransport(Transport):
             raise TargetError(f"on {self.name}: cannot start `{argv[0]}` over SSH: {exc}") from exc
         if stdin is not None:
             proc.stdin.write(stdin)
-            proc.stdin.write_eof()
-        else:
-            proc.stdin.write_eof()
+        proc.stdin.write_eof()
         return SSHProcess(self, argv, proc)
 
     async def run(
@@ -252,7 +250,7 @@ class SSHTransport(Transport):
         input: bytes | None = None,
         timeout: float | None = None,
         check: bool = False,
-    ) -> Any:
+    ) -> Completed:
         done = await super().run(argv, input=input, timeout=timeout, check=check)
         if done.returncode == 127 and b"not found" in done.stderr:
             raise TargetError(f"on {self.name}: `{argv[0]}` is not installed (not found on PATH); install it")

@@ -68,7 +68,7 @@ class WorkloadDriver(Protocol):
         self, variant: Mapping[str, Any], client: int, launcher: str, directory: str | None
     ) -> ServerSpec | None: ...
 
-    def parser(self) -> ClientParser: ...
+    def parser(self, variant: Mapping[str, Any]) -> ClientParser: ...
 
     def combine(self, finals: Sequence[Any]) -> dict[str, Metric]:
         """Results of a run from the final states of all its clients (histograms merged, rates summed)."""
@@ -77,6 +77,22 @@ class WorkloadDriver(Protocol):
     def timeout(self, variant: Mapping[str, Any]) -> float:
         """How long a run may take before it is stopped as hung."""
         ...
+
+
+class InScenarioDriver:
+    """For drivers whose one tool runs in the scenario with no server (fio, sysbench, dd): the host
+    needs the tool only when the scenario is bare."""
+
+    tool: str
+    client_in_scenario = True
+
+    def host_tools(self, launcher: str) -> set[str]:
+        return {self.tool} if launcher == "bare" else set()
+
+    def server(
+        self, variant: Mapping[str, Any], client: int, launcher: str, directory: str | None
+    ) -> ServerSpec | None:
+        return None
 
 
 @dataclass

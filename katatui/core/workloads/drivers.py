@@ -14,7 +14,7 @@ from katatui.core import image
 from katatui.core.events import Metric
 from katatui.core.transport.base import Stream
 from katatui.core.workloads import ab, dd, iperf3, sysbench
-from katatui.core.workloads.base import Reading, ServerSpec
+from katatui.core.workloads.base import InScenarioDriver, Reading, ServerSpec
 from katatui.core.workloads.config import AbWorkload, DdWorkload, Iperf3Workload, SysbenchWorkload
 
 
@@ -91,7 +91,7 @@ class Iperf3Driver:
             [*argv, "--forceflush"], in_scenario=False, ready=rb"Server listening", name="iperf3 server"
         )
 
-    def parser(self) -> Iperf3Client:
+    def parser(self, variant: Mapping[str, Any]) -> Iperf3Client:
         return Iperf3Client(self.json_stream, 1)
 
     def combine(self, finals: Sequence[Any]) -> dict[str, Metric]:
@@ -185,7 +185,7 @@ class AbDriver:
             persistent=True,
         )  # fmt: skip
 
-    def parser(self) -> AbClient:
+    def parser(self, variant: Mapping[str, Any]) -> AbClient:
         return AbClient()
 
     def combine(self, finals: Sequence[Any]) -> dict[str, Metric]:
@@ -222,16 +222,13 @@ class SysbenchClient:
         return self.stream.result, sysbench.classify_failure(self.stream, returncode, bytes(self.stderr))
 
 
-class SysbenchDriver:
+class SysbenchDriver(InScenarioDriver):
     kind = "sysbench"
+    tool = "sysbench"
     needs_scratch = False
-    client_in_scenario = True
 
     def __init__(self, workload: SysbenchWorkload) -> None:
         self.workload = workload
-
-    def host_tools(self, launcher: str) -> set[str]:
-        return {"sysbench"} if launcher == "bare" else set()
 
     def argv(self, variant: Mapping[str, Any], directory: str | None, client: int) -> list[str]:
         w = self.workload
@@ -245,10 +242,7 @@ class SysbenchDriver:
         )  # fmt: skip
         return sysbench.build_argv(params)
 
-    def server(self, variant: Mapping[str, Any], client: int, launcher: str, directory: str | None) -> None:
-        return None
-
-    def parser(self) -> SysbenchClient:
+    def parser(self, variant: Mapping[str, Any]) -> SysbenchClient:
         return SysbenchClient()
 
     def combine(self, finals: Sequence[Any]) -> dict[str, Metric]:
@@ -279,16 +273,13 @@ class DdClient:
         return result, dd.classify_failure(self.stream, returncode, expected_bytes=self.expected)
 
 
-class DdDriver:
+class DdDriver(InScenarioDriver):
     kind = "dd"
+    tool = "dd"
     needs_scratch = True
-    client_in_scenario = True
 
     def __init__(self, workload: DdWorkload) -> None:
         self.workload = workload
-
-    def host_tools(self, launcher: str) -> set[str]:
-        return {"dd"} if launcher == "bare" else set()
 
     def _params(self, variant: Mapping[str, Any]) -> dd.DdParams:
         w = self.workload
@@ -302,13 +293,8 @@ class DdDriver:
             return run
         return ["sh", "-c", DD_READ, "sh", dd.scratch_file(directory), params.bs, str(params.count), *run]
 
-    def server(self, variant: Mapping[str, Any], client: int, launcher: str, directory: str | None) -> None:
-        return None
-
-    def parser(self) -> DdClient:
-        return DdClient(
-            dd.block_size_bytes(self.workload.bs if isinstance(self.workload.bs, str) else "4k"), None
-        )
+    def parser(self, variant: Mapping[str, Any]) -> DdClient:
+        return DdClient(dd.block_size_bytes(str(variant["bs"])), None)  # this run's block size
 
     def combine(self, finals: Sequence[Any]) -> dict[str, Metric]:
         return _summed([dd.final_metrics(r) for r in finals], {"bytes", "bytes_per_s"})

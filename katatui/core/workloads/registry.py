@@ -9,7 +9,7 @@ from katatui.core.events import Metric
 from katatui.core.schema import parse_size
 from katatui.core.transport.base import Stream
 from katatui.core.workloads import fio
-from katatui.core.workloads.base import Procedure, Reading, ServerSpec, WorkloadDriver
+from katatui.core.workloads.base import InScenarioDriver, Procedure, Reading, WorkloadDriver
 from katatui.core.workloads.config import (
     AbWorkload,
     DdWorkload,
@@ -53,9 +53,9 @@ class FioClient:
         return self._finished
 
 
-class FioDriver:
+class FioDriver(InScenarioDriver):
     kind = "fio"
-    client_in_scenario = True
+    tool = "fio"
 
     def __init__(self, workload: FioWorkload) -> None:
         self.workload = workload
@@ -78,18 +78,10 @@ class FioDriver:
             filename=w.filename if w.allow_existing_file else None,
         )
 
-    def host_tools(self, launcher: str) -> set[str]:
-        return {"fio"} if launcher == "bare" else set()
-
     def argv(self, variant: Mapping[str, Any], directory: str | None, client: int) -> list[str]:
         return fio.build_fio_argv(self.params(variant), directory)
 
-    def server(
-        self, variant: Mapping[str, Any], client: int, launcher: str, directory: str | None
-    ) -> ServerSpec | None:
-        return None
-
-    def parser(self) -> FioClient:
+    def parser(self, variant: Mapping[str, Any]) -> FioClient:
         return FioClient()
 
     def combine(self, finals: Sequence[Any]) -> dict[str, Metric]:
