@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from katatui.core import hostfacts, scratch
+from katatui.core import fairness, hostfacts, scratch
 from katatui.core.errors import KatatuiError
 from katatui.core.events import (
     Event,
@@ -30,7 +30,7 @@ from katatui.core.events import (
 )
 from katatui.core.identity import probe_guest, verdict
 from katatui.core.launchers.bare import BareLauncher
-from katatui.core.launchers.base import Launcher
+from katatui.core.launchers.base import Launcher, Mount
 from katatui.core.launchers.docker import DockerLauncher, docker_facts, remove_leftovers, remove_session
 from katatui.core.plan import ResolvedScenario, batches, expand, resolve_scenarios
 from katatui.core.profile import Profile, TargetConfig, parse_address
@@ -101,6 +101,7 @@ class Engine:
         self._current_cell: str | None = None
         self._skipped_cells: set[str] = set()
         self._identified: list[str] = []
+        self._fairness: dict[tuple[str, str], fairness.Side] = {}
         self._finished = 0
         self._failed = 0
 
@@ -211,6 +212,7 @@ class Engine:
                     self.log("error", f"scenario {sc.name} on {t} cannot run: {reason}")
                 else:
                     await self._identify(sc, self.targets[t])
+        self._check_fairness()
         if any(sc.launcher == "bare" for sc in scenarios) and (
             self.profile.limits.cpus or self.profile.limits.memory
         ):
@@ -252,21 +254,32 @@ class Engine:
         modes = {getattr(w, "scratch", "volume") for w in self.profile.workloads}
         self._launchers[(sc.name, st.name)] = DockerLauncher(
             st.transport, st.docker, runtime=sc.runtime, image=sc.image, session_id=self.session_id,
-            limits=self.profile.limits, scratch_mode=modes.pop() if len(modes) == 1 else "volume",
+            limits=sc.limits or self.profile.limits,
+            scratch_mode=modes.pop() if len(modes) == 1 else "volume",
         )  # fmt: skip
         return None
 
     async def _identify(self, sc: ResolvedScenario, st: TargetState) -> None:
         """Record what the scenario's sandbox looks like from inside; shout if a VM runtime gave none."""
         launcher = self._launchers.get((sc.name, st.name))
+        if launcher is None:
+            return
+        record = await self._fairness_probe(sc, st, launcher)
         if not isinstance(launcher, DockerLauncher):
+            self._fairness[(sc.name, st.name)] = fairness.Side(sc.name, st.name, sc.runtime, record)
+            self.emit(ScenarioFacts(sc.name, st.name, {"fairness": record}))
             return
         try:
             facts = await probe_guest(launcher, sc.name, len(self._identified))
         except KatatuiError as exc:
             self.log("warning", f"scenario {sc.name} on {st.name}: could not read its guest identity: {exc}")
-            return
+            facts = {}
         self._identified.append(sc.name)
+        facts["fairness"] = record
+        self._fairness[(sc.name, st.name)] = fairness.Side(sc.name, st.name, sc.runtime, record)
+        if "kernel" not in facts:
+            self.emit(ScenarioFacts(sc.name, st.name, facts))
+            return
         facts["host_kernel"] = st.facts.get("kernel")
         warning = verdict(sc.runtime, st.facts.get("kernel"), facts)
         if warning:
@@ -277,6 +290,58 @@ class Engine:
         kernels = f"kernel {facts.get('kernel')} (host {facts['host_kernel']})"
         self.log("info", f"{sc.name} on {st.name}: {kernels}, / is {facts.get('root_fs')}, "
                  f"{facts.get('nproc')} CPUs, {mib} MiB")  # fmt: skip
+
+    async def _fairness_probe(
+        self, sc: ResolvedScenario, st: TargetState, launcher: Launcher
+    ) -> dict[str, Any]:
+        """CPUs, memory, limits and the scratch directory's filesystem as the scenario's workload
+        sees them (the fairness record); what cannot be read says why."""
+        limits = sc.limits or self.profile.limits
+        record: dict[str, Any] = {"limits": {"cpus": limits.cpus, "memory": limits.memory}}
+        if sc.launcher == "bare":
+            record["limits"] = {"cpus": None, "memory": None}
+        mode = getattr(launcher, "scratch_mode", "volume")
+        made: scratch.Scratch | None = None
+        try:
+            host_path = None
+            if launcher.needs_host_scratch(mode):
+                made = await scratch.create(st.transport, st.config.scratch_base, self.session_id)
+                host_path = made.path
+            inner = launcher.scratch_path(host_path)
+            if isinstance(launcher, BareLauncher):
+                record.update(await fairness.probe_host_dir(st.transport, inner))
+            else:
+                mount = Mount(host_path, inner) if host_path and inner != host_path else None
+                spec = RunSpec(f"fair{len(self._fairness)}", -1, "fairness", sc.name, sc.launcher, sc.runtime,
+                               st.name, "fairness", "fairness", {}, 1, 0)  # fmt: skip
+                proc = await launcher.start(
+                    spec, 0, ["sh", "-c", fairness.SCENARIO_PROBE, "sh", inner], mount
+                )
+                out = bytearray()
+                try:
+                    while (chunk := await proc.read()) is not None:
+                        if chunk[0] == "stdout":
+                            out += chunk[1]
+                    await proc.wait()
+                finally:
+                    await launcher.release(spec, 0)
+                record.update(fairness.summarize_scenario(fairness.parse_kv(out.decode(errors="replace"))))
+        except KatatuiError as exc:
+            record["error"] = f"could not probe: {exc}"
+            self.log("warning", f"scenario {sc.name} on {st.name}: fairness probe failed: {exc}")
+        finally:
+            if made is not None:
+                with contextlib.suppress(KatatuiError):
+                    await scratch.remove(st.transport, made, st.config.scratch_base)
+        return record
+
+    def _check_fairness(self) -> None:
+        by_target: dict[str, list[fairness.Side]] = {}
+        for (_, target), side in self._fairness.items():
+            by_target.setdefault(target, []).append(side)
+        for target, sides in by_target.items():
+            for warning in fairness.check(sides):
+                self.log("warning", f"fairness on {target}: {warning}")
 
     async def _teardown(self) -> None:
         for launcher in self._launchers.values():
@@ -333,6 +398,8 @@ class Engine:
             emit=self.emit,
             warn=lambda text: self.log("warning", text, run.run_id),
             slot=slot,
+            drop_caches=self.profile.drop_caches,
+            sample_sandbox=self.profile.sample_sandbox,
             server_host=BareLauncher(server_st.transport) if server_st is not None else None,
         )
         self._contexts[run.run_id] = ctx

@@ -73,6 +73,11 @@ class RunStarted:
     at: float = field(default_factory=time.time)
 
 
+# The client number of the samples that describe a run's sandbox as the host sees it (CPU and
+# memory of the shim, hypervisor, virtiofsd and container processes), apart from the tools' own.
+SANDBOX_CLIENT = 2000
+
+
 @dataclass(frozen=True)
 class Sample:
     run_id: str
@@ -92,6 +97,16 @@ class RawOutput:
     client: int
     stream: Literal["stdout", "stderr"]
     data: bytes
+    at: float = field(default_factory=time.time)
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    """The conditions a run met: the host's state before and during it, the page cache, what its
+    scenario saw. Several may arrive for one run (before, then during); later keys add to earlier."""
+
+    run_id: str
+    facts: Mapping[str, Any]
     at: float = field(default_factory=time.time)
 
 
@@ -132,6 +147,7 @@ Event = (
     | RunStarted
     | Sample
     | RawOutput
+    | RunFacts
     | RunFinished
     | RunFailed
     | LogMessage

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from katatui.core.events import RunSpec
-from katatui.core.profile import Profile, Scenario
+from katatui.core.profile import Limits, Profile, Scenario
 
 # Docker lists these next to the runtimes a user registered; they are runc under other names.
 DOCKER_BUILTIN_PREFIXES = ("io.containerd.runc.", "io.containerd.runtime.v1.")
@@ -30,6 +30,7 @@ class ResolvedScenario:
     runtime: str | None
     image: str
     targets: tuple[str, ...]
+    limits: Limits | None = None  # the scenario's own limits, when it has them
 
 
 def resolve_scenarios(
@@ -44,7 +45,7 @@ def resolve_scenarios(
     for sc in profile.scenarios:
         targets = tuple(sc.targets or profile.targets)
         if sc.runtime != "*":
-            out.append(ResolvedScenario(sc.label, sc.launcher, sc.runtime, sc.image, targets))
+            out.append(ResolvedScenario(sc.label, sc.launcher, sc.runtime, sc.image, targets, sc.limits))
             continue
         seen: dict[str, list[str]] = {}
         for t in targets:
@@ -58,7 +59,7 @@ def resolve_scenarios(
             name = _wild_name(sc, r)
             if any(o.name == name for o in out):
                 continue  # an explicit scenario for the same runtime wins
-            out.append(ResolvedScenario(name, sc.launcher, r, sc.image, tuple(ts)))
+            out.append(ResolvedScenario(name, sc.launcher, r, sc.image, tuple(ts), sc.limits))
     return out, warnings
 
 

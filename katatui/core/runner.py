@@ -16,11 +16,22 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from katatui.core import scratch
+from katatui.core import fairness, scratch
 from katatui.core.errors import KatatuiError, TargetError, WorkloadError
-from katatui.core.events import Event, Metric, RawOutput, RunFailed, RunFinished, RunSpec, RunStarted, Sample
+from katatui.core.events import (
+    Event,
+    Metric,
+    RawOutput,
+    RunFacts,
+    RunFailed,
+    RunFinished,
+    RunSpec,
+    RunStarted,
+    Sample,
+)
 from katatui.core.launchers.bare import BareLauncher
 from katatui.core.launchers.base import Launcher, Mount
+from katatui.core.sandbox import SandboxSampler
 from katatui.core.transport.base import Process, Transport
 from katatui.core.workloads.base import ClientParser, Procedure, ProcedureContext, ServerSpec, WorkloadDriver
 
@@ -43,6 +54,8 @@ class RunContext:
     cancel_reason: str = "interrupted by the user"
     slot: int = 0  # the run's place in its batch: concurrent runs use their own ports
     server_host: BareLauncher | None = None  # another target that runs the servers (iperf3 server_target)
+    drop_caches: bool = False  # drop the host's page cache before the run (the profile's choice)
+    sample_sandbox: bool = True  # sample the sandbox's host CPU and memory once a second
     scratches: list[scratch.Scratch] = field(default_factory=list)
 
 
@@ -62,6 +75,7 @@ class Runner:
 
     async def execute(self, ctx: RunContext) -> bool:
         try:
+            await self._record_conditions(ctx)
             if hasattr(ctx.driver, "perform"):
                 return await self._procedure(ctx)
             return await self._tool_run(ctx)
@@ -71,6 +85,20 @@ class Runner:
             ctx.warn(f"internal error in run {ctx.run.run_id}: {traceback.format_exc()}")
             ctx.emit(RunFailed(ctx.run.run_id, f"internal error: {exc!r} (please report it)"))
             return False
+
+    async def _record_conditions(self, ctx: RunContext) -> None:
+        """The fairness record of the run: the page cache (dropped first when asked) and the host's
+        load, governor and KSM state just before it starts."""
+        run = ctx.run
+        if ctx.drop_caches:
+            page_cache = await fairness.drop_caches(ctx.transport)
+            if page_cache.startswith("not"):
+                ctx.warn(f"page cache {page_cache} (drop_caches needs root on {run.target})")
+        else:
+            page_cache = "not dropped (drop_caches is off)"
+        state = await fairness.host_state(ctx.transport)
+        ctx.emit(RunFacts(run.run_id, {"scenario": run.scenario, "target": run.target,
+                                       "page_cache": page_cache, **state}))  # fmt: skip
 
     # -- procedures (launch time, footprint) -----------------------------------------------------
     async def _procedure(self, ctx: RunContext) -> bool:
@@ -107,6 +135,7 @@ class Runner:
         tasks: list[asyncio.Task[tuple[Any | None, str | None]]] = []
         started = time.monotonic()
         client_launcher = ctx.launcher if driver.client_in_scenario else ctx.host
+        sampler: SandboxSampler | None = None
         try:
             plans = [await self._prepare_client(ctx, driver, client_launcher, c) for c in range(run.clients)]
             commands = [tuple(client_launcher.describe(run, a, m)) for a, m, _ in plans]
@@ -121,6 +150,11 @@ class Runner:
                 procs.append(await client_launcher.start(run, c, argv, mount))
                 parsers.append(driver.parser(run.variant))
             tasks = [asyncio.create_task(self._client(ctx, c, p, parsers[c])) for c, p in enumerate(procs)]
+            if ctx.sample_sandbox:
+                sampler = SandboxSampler(
+                    run.run_id, ctx.transport, lambda: ctx.launcher.sandbox_roots(run), ctx.emit
+                )
+                sampler.start()
             try:
                 _, pending = await asyncio.wait(tasks, timeout=driver.timeout(run.variant))
             except asyncio.CancelledError:
@@ -140,7 +174,11 @@ class Runner:
                 reason = f"{', '.join(died)} stopped while the client ran; its figures are not the scenario's"
                 ctx.emit(_fail_event(run, driver, parsers, reason))
                 return False
-            return self._conclude(ctx, driver, [t.result() for t in tasks], time.monotonic() - started)
+            if sampler is not None:
+                await sampler.stop()
+            return self._conclude(
+                ctx, driver, [t.result() for t in tasks], time.monotonic() - started, sampler
+            )
         except asyncio.CancelledError:
             if not tasks:  # interrupted while starting: nothing measured yet
                 await asyncio.shield(self._stop_all(procs))
@@ -152,6 +190,8 @@ class Runner:
             ctx.emit(_fail_event(run, driver, parsers, str(exc)))
             return False
         finally:
+            if sampler is not None:
+                await asyncio.shield(sampler.stop())
             await asyncio.shield(self._stop_all(servers))
             await asyncio.shield(self._release_all(ctx))
 
@@ -247,6 +287,7 @@ class Runner:
         driver: WorkloadDriver,
         outcomes: Sequence[tuple[Any | None, str | None]],
         took: float,
+        sampler: SandboxSampler | None = None,
     ) -> bool:
         run = ctx.run
         reasons = [f"client {i}: {r}" if run.clients > 1 else r for i, (_, r) in enumerate(outcomes) if r]
@@ -255,7 +296,10 @@ class Runner:
             partial = driver.combine(finals) if finals else {}
             ctx.emit(RunFailed(run.run_id, "; ".join(reasons), partial))
             return False
-        ctx.emit(RunFinished(run.run_id, driver.combine(finals), took))
+        results = driver.combine(finals)
+        if sampler is not None:
+            results = {**results, **sampler.results(results)}
+        ctx.emit(RunFinished(run.run_id, results, took))
         return True
 
     @staticmethod

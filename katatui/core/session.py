@@ -312,6 +312,15 @@ class SessionReader:
         ).fetchall()
         return b"".join(r[0] for r in rows)
 
+    def run_facts(self) -> dict[str, dict[str, Any]]:
+        """run_id -> the conditions the run met (the fairness record), merged in arrival order."""
+        out: dict[str, dict[str, Any]] = {}
+        for run_id, payload in self._conn.execute(
+            "SELECT run_id, payload FROM events WHERE kind='RunFacts' ORDER BY seq"
+        ):
+            out.setdefault(run_id, {}).update(json.loads(payload).get("facts", {}))
+        return out
+
     def logs(self) -> list[LogMessage]:
         return [
             LogMessage(p["level"], p["text"], p.get("run_id"), at)

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from katatui.core.events import (
+    SANDBOX_CLIENT,
     Event,
     HostFacts,
     LogMessage,
@@ -40,6 +41,8 @@ LIVE_METRICS = (
     "events_per_s",
 )
 RATE_SUFFIXES = ("_per_s", "_per_second", "_iops")
+# What the host pays for a run's sandbox (its processes' CPU and memory), shown under the rates.
+SANDBOX_METRICS = ("sandbox_cpu_percent", "sandbox_pss_bytes")
 PERCENTILES = ((50.0, "p50"), (90.0, "p90"), (99.0, "p99"), (99.9, "p99.9"))
 HISTORY = 600  # per-second points kept per run and metric
 LOG_LINES = 2000
@@ -51,7 +54,8 @@ def is_live_metric(name: str) -> bool:
 
 def metric_order(names: Iterable[str]) -> list[str]:
     known = {m: i for i, m in enumerate(LIVE_METRICS)}
-    return sorted(set(names), key=lambda m: (known.get(m, len(known)), m))
+    last = {m: len(known) + 1 + i for i, m in enumerate(SANDBOX_METRICS)}  # after every rate
+    return sorted(set(names), key=lambda m: (last.get(m, known.get(m, len(known))), m))
 
 
 @dataclass
@@ -74,6 +78,11 @@ class RunState:
     def add(self, sample: Sample) -> None:
         """Sum clients' rates second by second; a second is closed once every client reported it
         (or a later second has begun, so a dead client cannot hold the display back)."""
+        if sample.client == SANDBOX_CLIENT:  # the sandbox as the host sees it: a series of its own
+            for name in SANDBOX_METRICS:
+                if name in sample.metrics:
+                    self.series.setdefault(name, deque(maxlen=HISTORY)).append(sample.metrics[name])
+            return
         second = round(sample.t)
         acc = self._open.setdefault(second, {})
         for name, value in sample.metrics.items():

@@ -40,6 +40,11 @@ class Launcher(abc.ABC):
     async def start(self, run: RunSpec, client: int, argv: Sequence[str], mount: Mount | None) -> Process:
         """Start one client and return its process; its output streams as it arrives."""
 
+    async def sandbox_roots(self, run: RunSpec) -> list[tuple[int, str]]:
+        """(host PID, sandbox id) of each live container of ``run``, for the sandbox sampler;
+        empty when the launcher starts nothing but host processes."""
+        return []
+
     async def release(self, run: RunSpec, client: int) -> None:  # noqa: B027 - optional hook
         """Remove what ``start`` created (containers); called when the run ends, fails or is interrupted."""
 

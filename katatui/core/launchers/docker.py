@@ -180,6 +180,21 @@ class DockerLauncher(Launcher):
 
         return await asyncio.to_thread(work)
 
+    async def sandbox_roots(self, run: RunSpec) -> list[tuple[int, str]]:
+        held = [c for (run_id, _), c in list(self._containers.items()) if run_id == run.run_id]
+
+        def work() -> list[tuple[int, str]]:
+            out = []
+            for container in held:
+                with contextlib.suppress(Exception):  # gone already
+                    container.reload()
+                    pid = int(container.attrs.get("State", {}).get("Pid") or 0)
+                    if pid:
+                        out.append((pid, str(container.id)))
+            return out
+
+        return await asyncio.to_thread(work) if held else []
+
     async def release(self, run: RunSpec, client: int) -> None:
         container = self._containers.pop((run.run_id, client), None)
         if container is not None:
