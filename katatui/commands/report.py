@@ -11,6 +11,7 @@ from typing import Any
 
 from rich.console import Console
 
+from katatui.core import fairness
 from katatui.core.report import CSV_HEADER, format_value, summarize, tidy_rows
 from katatui.core.session import SCHEMA_VERSION, SessionReader
 from katatui.headless import print_notes, summary_table
@@ -41,6 +42,7 @@ def run(args: argparse.Namespace) -> int:
                 "hosts": reader.hosts(),
                 "results": tidy_rows(results, include_partial=args.partial),
                 "summary": summary_json(reader),
+                "fairness": fairness.record(reader),
                 "failed_runs": [
                     {
                         "run_id": r.spec.run_id,
@@ -56,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
             sys.stdout.write("\n")
         elif args.format == "md":
             sys.stdout.write(markdown(reader))
+            sys.stdout.write(fairness_markdown(fairness.record(reader)))
         else:
             console = Console(highlight=False)
             summary = summarize(reader)
@@ -65,6 +68,7 @@ def run(args: argparse.Namespace) -> int:
             print_notes(console, summary.warnings())
             for scenario, cell, reason in summary.failed:
                 console.print(f"[red]failed[/] {scenario} {cell}: {reason}")
+            print_fairness(console, fairness.record(reader))
     finally:
         reader.close()
     return 0
@@ -116,4 +120,32 @@ def markdown(reader: SessionReader) -> str:
                 )
             cells.append(text)
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def print_fairness(console: Console, rec: dict[str, Any]) -> None:
+    """The fairness record under the results: what each side saw and got, and where they differ."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    head, rows = fairness.record_rows(rec)
+    if not rows:
+        return
+    table = Table(title="fairness record: what each scenario saw and got", title_style="bold")
+    for i, h in enumerate(head):
+        table.add_column(h, style="dim" if i == 0 else None)
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+    for w in rec.get("warnings", []):
+        console.print(f"[yellow]fairness[/] {escape(w)}")
+
+
+def fairness_markdown(rec: dict[str, Any]) -> str:
+    head, rows = fairness.record_rows(rec)
+    if not rows:
+        return ""
+    lines = ["", "### Fairness record", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in rows]
+    lines += [""] + [f"- **warning** {w}" for w in rec.get("warnings", [])]
     return "\n".join(lines) + "\n"

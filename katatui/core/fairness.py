@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from katatui.core.errors import KatatuiError
+from katatui.core.session import SessionReader
 from katatui.core.transport.base import Transport
 
 # Fixed scripts: they take no values from a profile; the directory comes as "$1".
@@ -217,3 +218,96 @@ def run_checks(records: Iterable[Mapping[str, Any]]) -> list[str]:
                         f"(load {load[0]} on {nproc} CPUs): its figures may be low"
                     )
     return out
+
+
+def _median(values: Sequence[float]) -> float | None:
+    if not values:
+        return None
+    s = sorted(values)
+    mid = len(s) // 2
+    return s[mid] if len(s) % 2 else (s[mid - 1] + s[mid]) / 2
+
+
+def record(reader: SessionReader) -> dict[str, Any]:
+    """A session's fairness record: one row per scenario and target (what it saw and got, and the
+    conditions of its runs), and the warnings that follow from comparing them."""
+    facts = reader.scenario_facts()
+    run_facts = reader.run_facts()
+    runs = reader.runs()
+    busy: dict[str, float] = {}
+    for res in reader.results():
+        if res.metric == "host_cpu_busy_percent_mean":
+            busy[res.run.spec.run_id] = res.value
+    rows: list[dict[str, Any]] = []
+    sides: dict[str, list[Side]] = {}
+    keys = list(dict.fromkeys((r.spec.scenario, r.spec.target) for r in runs))
+    for scenario, target in keys:
+        f = facts.get((scenario, target), {})
+        fair = f.get("fairness", {})
+        mine = [r for r in runs if (r.spec.scenario, r.spec.target) == (scenario, target)]
+        runtime = mine[0].spec.runtime if mine else None
+        ids = [r.spec.run_id for r in mine]
+        conds = [run_facts.get(i, {}) for i in ids]
+        loads = []
+        for c in conds:
+            with contextlib.suppress(ValueError, IndexError):
+                loads.append(float(str(c.get("loadavg", "")).split()[0]))
+        mem = fair.get("effective_memory_bytes")
+        rows.append({
+            "scenario": scenario,
+            "target": target,
+            "runtime": runtime,
+            "kernel": f.get("kernel"),
+            "cpus": fair.get("effective_cpus"),
+            "nproc": fair.get("nproc"),
+            "memory_mib": round(mem / 2**20) if isinstance(mem, int) else None,
+            "limits": fair.get("limits"),
+            "scratch_fs": fair.get("scratch_fs"),
+            "direct_io": fair.get("direct_io"),
+            "page_cache": sorted({str(c["page_cache"]) for c in conds if c.get("page_cache")}),
+            "load_before_median": _median(loads),
+            "host_cpu_busy_percent_median": _median([busy[i] for i in ids if i in busy]),
+            "governor": sorted({str(c["governor"]) for c in conds if c.get("governor")}),
+            "ksm": sorted({str(c["ksm"]) for c in conds if c.get("ksm")}),
+            "error": fair.get("error"),
+        })  # fmt: skip
+        if fair:
+            sides.setdefault(target, []).append(Side(scenario, target, runtime, fair))
+    warnings = [f"on {t}: {w}" for t, ss in sides.items() for w in check(ss)]
+    by_cell: dict[str, list[dict[str, Any]]] = {}
+    for r in runs:
+        if r.spec.run_id in run_facts:
+            by_cell.setdefault(r.spec.cell, []).append({**run_facts[r.spec.run_id], "run_id": r.spec.run_id})
+    for recs in by_cell.values():
+        # One record per scenario is enough to see the page cache treated differently.
+        firsts = list({str(x.get("scenario")): x for x in recs}.values())
+        warnings += [w for w in run_checks(firsts) if "page cache" in w]
+        warnings += [w for w in run_checks(recs) if "page cache" not in w]
+    return {"scenarios": rows, "runs": run_facts, "warnings": list(dict.fromkeys(warnings))}
+
+
+def record_rows(rec: Mapping[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """The record as a table: one column per scenario, one row per fact."""
+
+    def num(v: object, fmt: str) -> str:
+        return format(v, fmt) if isinstance(v, int | float) else "?"
+
+    scenarios = list(rec.get("scenarios", []))
+    if not scenarios:
+        return [], []
+    facts: list[tuple[str, Any]] = [
+        ("CPUs usable", lambda r: num(r.get("cpus"), "g")),
+        ("memory visible", lambda r: f"{num(r.get('memory_mib'), ',')} MiB"),
+        ("limits asked", lambda r: ", ".join(f"{k} {v}" for k, v in (r.get("limits") or {}).items()
+                                             if v is not None) or "none"),
+        ("fs under scratch", lambda r: str(r.get("scratch_fs") or "?")),
+        ("O_DIRECT", lambda r: str(r.get("direct_io") or "?")),
+        ("page cache", lambda r: "; ".join(r.get("page_cache") or []) or "?"),
+        ("load before (median)", lambda r: num(r.get("load_before_median"), ".2f")),
+        ("host CPU busy during", lambda r: num(r.get("host_cpu_busy_percent_median"), ".0f") + "%"),
+        ("CPU governor", lambda r: "; ".join(r.get("governor") or []) or "?"),
+        ("KSM", lambda r: "; ".join(r.get("ksm") or []) or "?"),
+    ]  # fmt: skip
+    single_target = len({r["target"] for r in scenarios}) == 1
+    head = ["", *(r["scenario"] if single_target else f"{r['scenario']}@{r['target']}" for r in scenarios)]
+    return head, [[name, *(get(r) for r in scenarios)] for name, get in facts]

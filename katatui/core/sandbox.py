@@ -26,7 +26,7 @@ from katatui.core.workloads.footprint import PS, Proc, parse_ps, sandbox_of
 # Fixed text: the PIDs follow as positional parameters.
 STAT_SCRIPT = (
     'getconf CLK_TCK; head -n 1 /proc/stat; for p; do printf "pid %s\\n" "$p"; '
-    'cat "/proc/$p/stat" 2>/dev/null; grep -E "^(Rss|Pss):" "/proc/$p/smaps_rollup" 2>/dev/null; done'
+    'cat "/proc/$p/stat" 2>/dev/null; grep -E "^(Rss|Pss):" "/proc/$p/smaps_rollup" 2>/dev/null; done; exit 0'
 )
 ROLES = ("shim", "hypervisor", "virtiofsd", "container")
 REFRESH = 5.0  # seconds between looks for processes that joined the sandbox
