@@ -34,7 +34,7 @@ from katatui.core.launchers.base import Launcher, Mount
 from katatui.core.launchers.docker import DockerLauncher, docker_facts, remove_leftovers, remove_session
 from katatui.core.plan import ResolvedScenario, batches, expand, resolve_scenarios
 from katatui.core.profile import Profile, TargetConfig, parse_address
-from katatui.core.runner import RunContext, Runner
+from katatui.core.runner import RunContext, Runner, Site
 from katatui.core.transport.base import Transport
 from katatui.core.transport.local import LocalTransport
 from katatui.core.workloads.base import Procedure, WorkloadDriver
@@ -102,6 +102,7 @@ class Engine:
         self._skipped_cells: set[str] = set()
         self._identified: list[str] = []
         self._fairness: dict[tuple[str, str], fairness.Side] = {}
+        self._scenarios: list[ResolvedScenario] = []
         self._finished = 0
         self._failed = 0
 
@@ -119,6 +120,7 @@ class Engine:
         try:
             await self._connect_all()
             scenarios = await self._prepare_scenarios()
+            self._scenarios = scenarios
             runs = expand(self.profile, scenarios, self.repeats)
             self.emit(SessionStarted(self.session_id, self.profile.name, self.profile.pairing, tuple(runs)))
             if self.profile.pairing == "concurrent":
@@ -366,6 +368,30 @@ class Engine:
         pkgs = " ".join(sorted({PACKAGES.get(t, t) for t in missing}))
         return f"{names} not installed on {st.name}; install it (Debian: apt-get install {pkgs})"
 
+    def _sites(
+        self, run: RunSpec, scenario: str, on_host_failure: str
+    ) -> tuple[list[Site | None], str | None]:
+        """Where each client of a spread run goes; a target that cannot run it fails the run, or
+        with ``on_host_failure = "continue"`` leaves its clients out."""
+        sites: list[Site | None] = []
+        problems: dict[str, str] = {}
+        made: dict[str, Site] = {}
+        for c in range(run.clients):
+            host = run.host_of(c)
+            st = self.targets[host]
+            problem = self._blocked.get((scenario, host)) or self._missing_tools(run, st)
+            if problem:
+                problems[host] = problem
+                sites.append(None)
+                continue
+            if host not in made:
+                made[host] = Site(host, self._launchers[(scenario, host)], BareLauncher(st.transport),
+                                  st.transport, st.config.scratch_base)  # fmt: skip
+            sites.append(made[host])
+        if problems and (on_host_failure != "continue" or not made):
+            return [], "; ".join(f"{h}: {p}" for h, p in problems.items())
+        return sites, None
+
     def _scenario_key(self, run: RunSpec) -> tuple[str, str]:
         name = run.scenario.removesuffix(f"@{run.target}")
         return (name, run.target)
@@ -376,7 +402,14 @@ class Engine:
         wl = next(w for w in self.profile.workloads if w.name == run.workload)
         server_name = getattr(wl, "server_target", None)
         server_st = self.targets.get(server_name) if server_name else None
-        reason = self._blocked.get(key) or self._missing_tools(run, st)
+        sc = next((s for s in self._scenarios if s.name == key[0]), None)
+        on_host_failure = sc.on_host_failure if sc is not None else "fail"
+        sites: list[Site | None] = []
+        reason = None
+        if run.hosts:
+            sites, reason = self._sites(run, key[0], on_host_failure)
+        else:
+            reason = self._blocked.get(key) or self._missing_tools(run, st)
         if not reason and server_st is not None:
             reason = server_st.error or self._missing_tools(run, server_st, launcher="bare")
         if reason:
@@ -386,13 +419,14 @@ class Engine:
         adapt = getattr(self._drivers[run.workload], "adapt", None)
         if adapt is not None:
             adapt(st.facts)  # e.g. iperf3's output format depends on its version on that host
+        main = next((s for s in sites if s is not None), None)
         ctx = RunContext(
             run=run,
             driver=self._drivers[run.workload],
-            launcher=self._launchers[key],
-            host=BareLauncher(st.transport),
-            transport=st.transport,
-            scratch_base=st.config.scratch_base,
+            launcher=main.launcher if main else self._launchers[key],
+            host=main.host if main else BareLauncher(st.transport),
+            transport=main.transport if main else st.transport,
+            scratch_base=main.scratch_base if main else st.config.scratch_base,
             session_id=self.session_id,
             mode=getattr(wl, "scratch", "volume"),
             emit=self.emit,
@@ -401,7 +435,15 @@ class Engine:
             drop_caches=self.profile.drop_caches,
             sample_sandbox=self.profile.sample_sandbox,
             server_host=BareLauncher(server_st.transport) if server_st is not None else None,
+            sites=sites,
+            on_host_failure=on_host_failure,
         )
+        if run.hosts and None in sites:
+            down = sorted({run.host_of(c) for c, s in enumerate(sites) if s is None})
+            ctx.degraded.extend(f"{h}: {self._blocked.get((key[0], h)) or 'unreachable'}" for h in down)
+            running = sum(s is not None for s in sites)
+            self.log("warning", f"run {run.run_id}: {', '.join(down)} down; "
+                     f"{running} of {run.clients} clients run (degraded)", run.run_id)  # fmt: skip
         self._contexts[run.run_id] = ctx
         try:
             ok = await self._runner.execute(ctx)

@@ -28,6 +28,12 @@ class RunSpec:
     variant: Mapping[str, Any]
     clients: int
     repeat: int
+    # The target of each client when the run's clients are spread over several targets (empty:
+    # every client runs on ``target``).
+    hosts: tuple[str, ...] = ()
+
+    def host_of(self, client: int) -> str:
+        return self.hosts[client] if client < len(self.hosts) else self.target
 
     @property
     def variant_label(self) -> str:

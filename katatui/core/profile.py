@@ -133,6 +133,11 @@ class Scenario(Strict):
     image: str = IMAGE_TAG
     targets: list[str] | None = None
     limits: Limits | None = None  # this scenario's own, instead of the profile's [limits]
+    # Spread each run's clients over the scenario's targets (one run per cell, not one per target):
+    # "round-robin" deals them out in turn, "blocks" gives each target a contiguous share.
+    spread: Literal["round-robin", "blocks"] | None = None
+    # When a target of a spread run is down: fail the whole run, or run degraded without its clients.
+    on_host_failure: Literal["fail", "continue"] = "fail"
 
     @field_validator("name")
     @classmethod

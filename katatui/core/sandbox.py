@@ -104,7 +104,9 @@ class SandboxSampler:
         emit: Callable[[Event], None],
         *,
         interval: float = 1.0,
+        client: int = SANDBOX_CLIENT,
     ) -> None:
+        self.client = client
         self.run_id = run_id
         self.transport = transport
         self._roots = roots
@@ -212,7 +214,27 @@ class SandboxSampler:
         if not metrics:
             return
         self._hz = hz
-        self.emit(Sample(self.run_id, round(t, 3), metrics, SANDBOX_CLIENT))
+        self.emit(Sample(self.run_id, round(t, 3), metrics, self.client))
+
+    @staticmethod
+    def combined(samplers: Sequence[SandboxSampler], results: Mapping[str, Metric]) -> dict[str, Metric]:
+        """The totals of a run whose clients ran on several hosts (one sampler each)."""
+        if len(samplers) == 1:
+            return samplers[0].results(results)
+        merged = SandboxSampler(
+            samplers[0].run_id, samplers[0].transport, samplers[0]._roots, samplers[0].emit
+        )
+        tot = merged.totals
+        for s in samplers:
+            for role, ticks in s.totals.cpu_ticks.items():  # ticks in the first host's units
+                tot.cpu_ticks[role] = tot.cpu_ticks.get(role, 0) + round(ticks * merged._hz / s._hz)
+            tot.busy += s.totals.busy
+            if s.totals.samples:
+                tot.pss_sum += s.totals.pss_sum / s.totals.samples
+                tot.rss_peak += s.totals.rss_peak
+                tot.seconds = max(tot.seconds, s.totals.seconds)
+        tot.samples = 1 if tot.pss_sum or tot.cpu_ticks else 0
+        return merged.results(results)
 
     def results(self, results: Mapping[str, Metric]) -> dict[str, Metric]:
         """The run's sandbox totals, and its throughput per host CPU second."""

@@ -78,7 +78,9 @@ class RunState:
     def add(self, sample: Sample) -> None:
         """Sum clients' rates second by second; a second is closed once every client reported it
         (or a later second has begun, so a dead client cannot hold the display back)."""
-        if sample.client == SANDBOX_CLIENT:  # the sandbox as the host sees it: a series of its own
+        if sample.client >= SANDBOX_CLIENT:  # the sandbox as the host sees it: a series of its own
+            if sample.client > SANDBOX_CLIENT:
+                return  # the sandboxes of a spread run's other hosts: in its results, not in the column
             for name in SANDBOX_METRICS:
                 if name in sample.metrics:
                     self.series.setdefault(name, deque(maxlen=HISTORY)).append(sample.metrics[name])
