@@ -180,6 +180,16 @@ class DockerLauncher(Launcher):
 
         return await asyncio.to_thread(work)
 
+    async def attrs(self, run: RunSpec, client: int) -> dict[str, Any]:
+        """The container's inspect document as it is now (``Created``, ``State.StartedAt``...)."""
+        container = self._containers[(run.run_id, client)]
+
+        def work() -> dict[str, Any]:
+            container.reload()
+            return dict(container.attrs)
+
+        return await asyncio.to_thread(work)
+
     async def release(self, run: RunSpec, client: int) -> None:
         container = self._containers.pop((run.run_id, client), None)
         if container is not None:
