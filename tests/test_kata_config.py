@@ -140,7 +140,7 @@ def test_vm_phases_from_uptime_and_dmesg() -> None:
     }
     t0 = parse_docker_time("2026-11-22T07:10:00.000000000Z")
     assert t0 is not None
-    phases = dict(phases_for("kata-qemu", requested=t0, done=t0 + 1.2, attrs=attrs, output=output))
+    phases = dict(phases_for("kata-qemu", requested=t0, total=1.2, attrs=attrs, output=output))
     assert list(phases) == ["create", "sandbox", "guest_kernel", "guest_userspace", "run", "exit"]
     assert phases["create"] == pytest.approx(0.1)
     assert phases["sandbox"] == pytest.approx(0.35)  # the kernel started 0.55 s before the end

@@ -22,6 +22,7 @@ and the exit, so no phase is negative and together they make exactly ``boot_tota
 
 from __future__ import annotations
 
+import asyncio
 import calendar
 import re
 import statistics
@@ -108,16 +109,24 @@ def phases_for(
     runtime: str | None,
     *,
     requested: float,
-    done: float,
+    total: float,
     attrs: Mapping[str, Any],
     output: str,
 ) -> list[tuple[str, float]]:
-    """The phases of one launch, from katatui's two moments (on the host's clock), Docker's
-    inspect document and what the command printed."""
+    """The phases of one launch, from when katatui asked (on the host's clock) and how long it
+    took until Docker reported the exit, Docker's inspect document and what the command printed.
+    Moments are taken relative to the request, so the phases add up to ``total``."""
     state = attrs.get("State") or {}
-    created = parse_docker_time(attrs.get("Created"))
-    started = parse_docker_time(state.get("StartedAt"))
-    finished = parse_docker_time(state.get("FinishedAt"))
+
+    def since(stamp: Any) -> float | None:
+        t = parse_docker_time(stamp if isinstance(stamp, str) else None)
+        return None if t is None else t - requested
+
+    created, started, finished = (
+        since(attrs.get("Created")),
+        since(state.get("StartedAt")),
+        since(state.get("FinishedAt")),
+    )
     if runtime is not None and guest.looks_like_vm_runtime(runtime):
         up0, up1, dmesg = parse_output(output)
         boot = kata.parse_guest_dmesg(dmesg)
@@ -136,8 +145,8 @@ def phases_for(
             else:
                 marks.append(("guest_userspace", command_start))
         marks.append(("run", finished))
-        return chain(requested, marks, done)
-    return chain(requested, [("create", created), ("start", started), ("run", finished)], done)
+        return chain(0.0, marks, total)
+    return chain(0.0, [("create", created), ("start", started), ("run", finished)], total)
 
 
 class BootProcedure:
@@ -159,7 +168,7 @@ class BootProcedure:
         if not isinstance(launcher, DockerLauncher):
             raise WorkloadError("the boot timeline is measured for container scenarios only")
         run = ctx.run
-        offset = await host_clock_offset(ctx)
+        offset = await host_clock_offset(ctx, launcher.client)
         requested = time.time() + offset
         t0 = time.monotonic()
         proc = await launcher.start(run, 0, ["sh", "-c", SCRIPT], None)
@@ -178,29 +187,29 @@ class BootProcedure:
             said = err.decode(errors="replace").strip().splitlines()[-1:] or ["no error output"]
             raise WorkloadError(f"the boot probe exited with status {rc}: {said[0]}")
         text = out.decode(errors="replace")
-        phases = phases_for(
-            run.runtime, requested=requested, done=requested + total, attrs=attrs, output=text
-        )
+        phases = phases_for(run.runtime, requested=requested, total=total, attrs=attrs, output=text)
         metrics = {f"boot_{name}_s": Metric(seconds, "s") for name, seconds in phases}
         metrics["boot_total_s"] = Metric(total, "s")
         return metrics
 
 
-async def host_clock_offset(ctx: ProcedureContext) -> float:
-    """The target's clock minus katatui's: 0 on this machine; else from ``date +%s.%N`` there,
-    taken halfway through the round trip (Docker's times are the target's)."""
+async def host_clock_offset(ctx: ProcedureContext, client: Any) -> float:
+    """The Docker daemon's clock minus katatui's: 0 on this machine; else from the daemon's own
+    ``SystemTime`` (the clock that stamps ``Created``), taken halfway through the quickest of
+    three round trips; the split between ``create`` and ``exit`` carries that estimate's error."""
     if ctx.transport.is_local:
         return 0.0
-    before = time.time()
-    done = await ctx.transport.run(["date", "+%s.%N"], timeout=30)
-    after = time.time()
-    try:
-        remote = float(done.text().strip())
-    except ValueError:
-        raise WorkloadError(
-            "the target's `date +%s.%N` gave no time; the boot timeline needs GNU date"
-        ) from None
-    return remote - (before + after) / 2
+    best: tuple[float, float] | None = None
+    for _ in range(3):
+        before = time.time()
+        info = await asyncio.to_thread(client.info)
+        after = time.time()
+        remote = parse_docker_time(str(info.get("SystemTime") or ""))
+        if remote is not None and (best is None or after - before < best[0]):
+            best = (after - before, remote - (before + after) / 2)
+    if best is None:
+        raise WorkloadError("the Docker daemon reports no SystemTime; the boot timeline needs it")
+    return best[1]
 
 
 def timeline(rows: Iterable[tuple[str, str, float]]) -> dict[str, list[tuple[str, float]]]:
