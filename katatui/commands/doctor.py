@@ -9,15 +9,11 @@ import sys
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
-from katatui.core.doctor import Check, Diagnosis, diagnose
+from katatui.core.doctor import diagnose
 from katatui.core.errors import UserError
 from katatui.core.profile import TargetConfig, load_profile, override_targets, parse_address
-
-STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red"}
-MARK = {"pass": "✓ pass", "warn": "! warn", "fail": "✗ FAIL"}
+from katatui.doctorview import diagnosis_view
 
 
 def add_parser(sub: Any) -> None:
@@ -80,40 +76,5 @@ def run(args: argparse.Namespace) -> int:
         json.dump(diagnosis.as_dict(), sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        print_diagnosis(Console(highlight=False), diagnosis)
+        Console(highlight=False).print(diagnosis_view(diagnosis))
     return diagnosis.exit_code
-
-
-def checks_table(title: str, checks: list[Check], *, scope: bool = False) -> Table:
-    table = Table(title=title, title_justify="left", show_lines=False, expand=False)
-    if scope:
-        table.add_column("scenario")
-    table.add_column("check")
-    table.add_column("status")
-    table.add_column("why")
-    table.add_column("what to do", style="dim")
-    for c in checks:
-        cells: list[str | Text] = [c.scope.split(" ", 1)[-1]] if scope else []
-        cells += [c.name, Text(MARK[c.status], style=STYLE[c.status]), c.why, c.todo]
-        table.add_row(*cells)
-    return table
-
-
-def print_diagnosis(console: Console, diagnosis: Diagnosis) -> None:
-    for host in diagnosis.hosts:
-        title = f"host {host.target} ({host.address})"
-        console.print(checks_table(title, host.checks))
-        kata = host.facts.get("kata_config")
-        if kata:
-            shown = ", ".join(f"{k}={v}" for k, v in kata.items() if v is not None)
-            console.print(f"[dim]Kata configuration: {shown}[/]")
-    if diagnosis.scenarios:
-        console.print(checks_table("scenarios of the profile", diagnosis.scenarios, scope=True))
-    if diagnosis.canaries:
-        console.print(checks_table("canaries", diagnosis.canaries, scope=True))
-    code = diagnosis.exit_code
-    if diagnosis.with_profile:
-        verdict = "every scenario can run" if code == 0 else "a scenario cannot run (see FAIL above)"
-    else:
-        verdict = "no check failed" if code == 0 else "a check failed (see FAIL above)"
-    console.print(Text(f"doctor: {verdict}", style="green" if code == 0 else "bold red"))
