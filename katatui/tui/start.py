@@ -139,6 +139,7 @@ class StartScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.query_one("#doctor-info", Static).display = False  # until d has run the checks
         self.query_one("#start-head", Static).update(f"katatui: reading {self.profile_path}…")
         self.call_after_refresh(self.action_reload)  # the first frame first, then the profile
 
@@ -332,7 +333,9 @@ class StartScreen(Screen[None]):
         def done(diagnosis: Diagnosis) -> None:
             text = Text("doctor ", style="bold")
             text.append_text(compact(diagnosis))
-            self.query_one("#doctor-info", Static).update(text)
+            info = self.query_one("#doctor-info", Static)
+            info.update(text)
+            info.display = True
 
         self.app.push_screen(DoctorScreen(targets, self.profile, on_done=done))
 
