@@ -9,7 +9,8 @@ from rich.text import Text
 from katatui.core.workloads.boot import LABELS
 
 COLOURS = {
-    "create": "bright_blue", "start": "cyan", "sandbox": "magenta", "guest_kernel": "red",
+    "create": "bright_blue", "start": "cyan", "sandbox": "magenta", "guest_boot": "dark_orange",
+    "guest_kernel": "red",
     "guest_userspace": "yellow", "container_start": "bright_green", "run": "green", "exit": "bright_black",
 }  # fmt: skip
 

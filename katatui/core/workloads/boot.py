@@ -14,7 +14,8 @@ ran init (and systemd, when it is init, how long user space took), as seeds 002 
 boot times. The phases: ``create``, ``sandbox`` (created to the guest kernel's start: shim,
 hypervisor process and firmware), ``guest_kernel``, ``guest_userspace`` (init, the agent and,
 without systemd's figure, the container's creation), ``container_start`` (when systemd's figure
-splits it off), ``run`` and ``exit``.
+splits it off), ``run`` and ``exit``; when the guest's dmesg cannot be read, ``guest_boot`` is its
+kernel and user space together.
 
 Each phase is a difference of two moments taken in order, each held between the previous moment
 and the exit, so no phase is negative and together they make exactly ``boot_total_s``.
@@ -46,9 +47,13 @@ echo "katatui-boot-dmesg-end"
 read up1 rest < /proc/uptime
 echo "katatui-boot-uptime-end $up1"
 """
-PHASES = ("create", "start", "sandbox", "guest_kernel", "guest_userspace", "container_start", "run", "exit")
+PHASES = (
+    "create", "start", "sandbox", "guest_boot", "guest_kernel", "guest_userspace", "container_start", "run",
+    "exit",
+)  # fmt: skip
 LABELS = {
-    "create": "create", "start": "start", "sandbox": "sandbox", "guest_kernel": "guest kernel",
+    "create": "create", "start": "start", "sandbox": "sandbox", "guest_boot": "guest boot",
+    "guest_kernel": "guest kernel",
     "guest_userspace": "guest user space + agent", "container_start": "container start", "run": "run",
     "exit": "exit",
 }  # fmt: skip
@@ -142,8 +147,8 @@ def phases_for(
                     marks.append(("container_start", command_start))
                 else:
                     marks.append(("guest_userspace", command_start))
-            else:
-                marks.append(("guest_userspace", command_start))
+            else:  # no dmesg in the guest (restricted): its kernel and user space in one
+                marks.append(("guest_boot", command_start))
         marks.append(("run", finished))
         return chain(0.0, marks, total)
     return chain(0.0, [("create", created), ("start", started), ("run", finished)], total)
