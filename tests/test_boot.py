@@ -28,6 +28,8 @@ def boot_profile(tmp_path: Path, env: TestEnv, repeats: int = 2) -> Path:
 
 def check_phases(out: Path, runs: int) -> None:
     reader = SessionReader(out)
+    failed = [(r.spec.scenario, r.reason) for r in reader.runs() if r.status != "finished"]
+    assert failed == []
     by_run: dict[str, dict[str, float]] = {}
     for r in reader.results():
         assert not r.partial
@@ -76,5 +78,6 @@ def test_boot_is_for_containers_only(testenv: TestEnv, tmp_path: Path) -> None:
     done = katatui("run", str(path), "--headless", "--out", str(out))
     assert done.returncode == 0, done.stdout + done.stderr
     reader = SessionReader(out)
-    assert {r.spec.scenario for r in reader.runs()} == {"runc-alt"}  # bare has no boot to time
+    scenarios = {r.spec.scenario for r in reader.runs()}
+    assert scenarios == {"runc-alt"}, done.stdout  # bare has no boot to time
     reader.close()

@@ -42,8 +42,8 @@ def docker_env(env: TestEnv) -> dict[str, str]:
 
 
 def leftovers(client: docker.DockerClient) -> list[str]:
-    return [c.name for c in client.containers.list(all=True, filters={"label": LABEL_SESSION})
-            if c.name.startswith("katatui-doctor")]  # fmt: skip
+    found = client.containers.list(all=True, filters={"label": LABEL_SESSION}, ignore_removed=True)
+    return [c.name for c in found if c.name.startswith("katatui-doctor")]
 
 
 def test_this_machine(testenv: TestEnv) -> None:

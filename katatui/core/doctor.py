@@ -260,7 +260,7 @@ def module_checks(probe: Mapping[str, str], vm_runtimes: Sequence[str]) -> list[
             )
         ]
     how = (
-        "the kernel has no loadable modules (/proc/modules is missing)"
+        "not in /sys/module, and the kernel has no loadable modules (/proc/modules is missing)"
         if probe.get("modules") == "no"
         else "neither loaded nor found by modinfo"
     )

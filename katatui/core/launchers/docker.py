@@ -229,7 +229,7 @@ async def remove_leftovers(client: docker.DockerClient, *, everything: bool = Fa
 
     def work() -> list[str]:
         removed = []
-        for c in client.containers.list(all=True, filters={"label": LABEL_SESSION}):
+        for c in client.containers.list(all=True, filters={"label": LABEL_SESSION}, ignore_removed=True):
             owner = c.labels.get(LABEL_OWNER, "")
             if everything or not owner or not owner_alive(owner):
                 with contextlib.suppress(Exception):
@@ -245,7 +245,9 @@ async def remove_session(client: docker.DockerClient, session_id: str) -> list[s
 
     def work() -> list[str]:
         removed = []
-        for c in client.containers.list(all=True, filters={"label": f"{LABEL_SESSION}={session_id}"}):
+        for c in client.containers.list(
+            all=True, filters={"label": f"{LABEL_SESSION}={session_id}"}, ignore_removed=True
+        ):
             with contextlib.suppress(Exception):
                 c.remove(force=True, v=True)
                 removed.append(str(c.name))
