@@ -11,9 +11,11 @@ from typing import Any
 
 from rich.console import Console
 
+from katatui.bootbars import boot_bars
 from katatui.core import fairness
 from katatui.core.report import CSV_HEADER, format_value, summarize, tidy_rows
 from katatui.core.session import SCHEMA_VERSION, SessionReader
+from katatui.core.workloads.boot import timeline
 from katatui.headless import print_notes, summary_table
 
 
@@ -66,6 +68,10 @@ def run(args: argparse.Namespace) -> int:
             title = f"{name} ({reader.status}): medians, ratio to {summary.reference}"
             console.print(summary_table(summary, title))
             print_notes(console, summary.warnings())
+            boot = timeline((r.run.spec.scenario, r.metric, r.value) for r in results if not r.partial)
+            if boot:
+                console.print("[bold]boot timeline[/] (medians)")
+                console.print(boot_bars(boot))
             for scenario, cell, reason in summary.failed:
                 console.print(f"[red]failed[/] {scenario} {cell}: {reason}")
             print_fairness(console, fairness.record(reader))

@@ -27,6 +27,15 @@ class Action:
 ACTIONS: tuple[Action, ...] = (
     Action("start", "g", "start", "Start", "Start the run with the choices on this screen", "start"),
     Action("reload", "r", "reload", "Reload", "Read the profile file again (after editing it)", "start"),
+    Action(
+        "doctor",
+        "d",
+        "doctor",
+        "Doctor",
+        "Check the targets and scenarios (kvm, runtimes, Kata) and start a canary under each runtime",
+        "start",
+        show=False,
+    ),
     Action("pause", "p", "pause", "Pause", "Pause or resume the display (the run goes on)", "live"),
     Action("stop_run", "x", "stop_run", "Stop run", "Stop the run being measured now", "live"),
     Action("skip_cell", "n", "skip_cell", "Skip cell", "Skip the rest of this matrix cell", "live"),

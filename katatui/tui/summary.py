@@ -13,7 +13,9 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from katatui.core.workloads.boot import timeline
 from katatui.headless import summary_table
+from katatui.tui.boot import BootTimeline
 from katatui.tui.model import SessionModel
 
 
@@ -36,6 +38,7 @@ class SummaryScreen(Screen[None]):
         yield Static(id="summary-head")
         with VerticalScroll(id="summary-body"):
             yield Static(id="summary-table")
+            yield BootTimeline(id="boot-timeline")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -69,3 +72,6 @@ class SummaryScreen(Screen[None]):
         for scenario, cell, reason in summary.failed:
             parts.append(Text(f"failed: {scenario} {cell}: {reason}", style="red"))
         self.query_one("#summary-table", Static).update(Group(*parts))  # type: ignore[arg-type]
+        finished = [m.runs[r] for r in m.order if m.runs[r].status == "finished"]
+        rows = [(r.spec.scenario, k, v.value) for r in finished for k, v in r.results.items()]
+        self.query_one("#boot-timeline", BootTimeline).show(timeline(rows))

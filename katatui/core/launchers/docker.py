@@ -231,6 +231,16 @@ class DockerLauncher(Launcher):
 
         return await asyncio.to_thread(work) if held else []
 
+    async def attrs(self, run: RunSpec, client: int) -> dict[str, Any]:
+        """The container's inspect document as it is now (``Created``, ``State.StartedAt``...)."""
+        container = self._containers[(run.run_id, client)]
+
+        def work() -> dict[str, Any]:
+            container.reload()
+            return dict(container.attrs)
+
+        return await asyncio.to_thread(work)
+
     async def release(self, run: RunSpec, client: int) -> None:
         container = self._containers.pop((run.run_id, client), None)
         if container is not None:
@@ -270,7 +280,7 @@ async def remove_leftovers(client: docker.DockerClient, *, everything: bool = Fa
 
     def work() -> list[str]:
         removed = []
-        for c in client.containers.list(all=True, filters={"label": LABEL_SESSION}):
+        for c in client.containers.list(all=True, filters={"label": LABEL_SESSION}, ignore_removed=True):
             owner = c.labels.get(LABEL_OWNER, "")
             if everything or not owner or not owner_alive(owner):
                 with contextlib.suppress(Exception):
@@ -286,7 +296,9 @@ async def remove_session(client: docker.DockerClient, session_id: str) -> list[s
 
     def work() -> list[str]:
         removed = []
-        for c in client.containers.list(all=True, filters={"label": f"{LABEL_SESSION}={session_id}"}):
+        for c in client.containers.list(
+            all=True, filters={"label": f"{LABEL_SESSION}={session_id}"}, ignore_removed=True
+        ):
             with contextlib.suppress(Exception):
                 c.remove(force=True, v=True)
                 removed.append(str(c.name))
