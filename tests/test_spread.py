@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import tomllib
 from pathlib import Path
@@ -151,6 +152,12 @@ def test_seed001_spread_over_two_hosts(testenv: TestEnv, tmp_path: Path, clients
             assert b"katatui-ready" not in reader.raw(spec.run_id, 0, "stderr")
         else:
             assert "start" not in rec
+    report = katatui("report", str(out), "--format", "json")
+    doc = json.loads(report.stdout)
+    if max(clients) > 1:
+        assert {r["host"] for r in doc["per_host"]} == {"node1", "node2"}
+        assert {s["scenario"] for s in doc["start_barrier"]} == {"bare", "runc", "kata"}
+    assert "per host" in katatui("report", str(out)).stdout or max(clients) == 1
 
 
 @pytest.mark.integration

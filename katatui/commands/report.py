@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 
 from katatui.bootbars import boot_bars
-from katatui.core import fairness
+from katatui.core import fairness, spread
 from katatui.core.report import CSV_HEADER, format_value, summarize, tidy_rows
 from katatui.core.session import SCHEMA_VERSION, SessionReader
 from katatui.core.workloads.boot import timeline
@@ -45,6 +46,9 @@ def run(args: argparse.Namespace) -> int:
                 "results": tidy_rows(results, include_partial=args.partial),
                 "summary": summary_json(reader),
                 "fairness": fairness.record(reader),
+                "per_host": spread.per_host(reader),
+                "start_barrier": spread.start_spreads(reader),
+                "degraded_runs": [{"run_id": r, "left_out": why} for r, why in spread.degraded(reader)],
                 "failed_runs": [
                     {
                         "run_id": r.spec.run_id,
@@ -74,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
                 console.print(boot_bars(boot))
             for scenario, cell, reason in summary.failed:
                 console.print(f"[red]failed[/] {scenario} {cell}: {reason}")
+            print_spread(console, reader)
             print_fairness(console, fairness.record(reader))
     finally:
         reader.close()
@@ -127,6 +132,29 @@ def markdown(reader: SessionReader) -> str:
             cells.append(text)
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def print_spread(console: Console, reader: SessionReader) -> None:
+    """Runs spread over several targets: each host's share (a slow node shows), start spreads."""
+    from rich.table import Table
+
+    rows = spread.per_host(reader)
+    if rows:
+        table = Table(title="per host (clients spread over targets): medians", title_style="bold")
+        for h in ("cell", "scenario", "host", "clients", "metric", "median"):
+            table.add_column(h, justify="right" if h in ("clients", "median") else "left")
+        for r in rows:
+            table.add_row(escape(r["cell"]), r["scenario"], r["host"], str(r["clients"]), r["metric"],
+                          format_value(r["median"], r["unit"]))  # fmt: skip
+        console.print(table)
+    for s in spread.start_spreads(reader):
+        console.print(
+            f"start barrier {s['scenario']} {escape(s['cell'])}: clients started within "
+            f"{s['start_spread_median_s'] * 1000:,.0f} ms (median of {s['runs']}; worst "
+            f"{s['start_spread_max_s'] * 1000:,.0f} ms; by {', '.join(s['measured_by'])})"
+        )
+    for run_id, why in spread.degraded(reader):
+        console.print(f"[yellow]degraded[/] run {run_id} went on without: {escape(', '.join(why))}")
 
 
 def print_fairness(console: Console, rec: dict[str, Any]) -> None:

@@ -23,6 +23,7 @@ from katatui.core.events import (
     RunSpec,
     RunStarted,
     Sample,
+    ScenarioFacts,
     SessionFinished,
     SessionStarted,
 )
@@ -183,6 +184,7 @@ class SessionModel:
         self.scenarios: list[str] = []
         self.cells: list[str] = []
         self.hosts: dict[str, Mapping[str, object]] = {}
+        self.fairness: dict[tuple[str, str], Mapping[str, object]] = {}  # (scenario, target) -> record
         self.latency: dict[tuple[str, str], Latency] = {}
         self.log: deque[LogLine] = deque(maxlen=LOG_LINES)
         self.version = 0  # bumps on every event: a panel repaints only when it moved
@@ -230,6 +232,10 @@ class SessionModel:
             self._log(ev.level, ev.text, ev.at)
         elif isinstance(ev, HostFacts):
             self.hosts[ev.target] = ev.facts
+        elif isinstance(ev, ScenarioFacts):
+            record = ev.facts.get("fairness")
+            if isinstance(record, Mapping):
+                self.fairness[(ev.scenario, ev.target)] = record
         elif isinstance(ev, SessionFinished):
             self.status = ev.status
             self._log("info" if ev.status == "completed" else "warning", f"session {ev.status}", ev.at)
