@@ -53,7 +53,8 @@ def parse_stats(text: str) -> tuple[int, list[int], dict[int, ProcStat]]:
     seen_stat = False
 
     def flush() -> None:
-        if pid is not None and seen_stat:
+        # A process without memory maps is a zombie (or gone): its figures are no longer the sandbox's.
+        if pid is not None and seen_stat and rss > 0:
             out[pid] = ProcStat(ticks, rss, pss)
 
     for line in lines[2:]:
