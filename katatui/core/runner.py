@@ -225,6 +225,7 @@ class Runner:
         started = time.monotonic()
         clients = [c for c in range(run.clients) if ctx.site(c) is not None]
         gate = Gate(clients) if len(clients) > 1 else None
+        reported = False  # the interruption has been handled and said
         try:
             plans = {c: await self._prepare_client(ctx, driver, c) for c in clients}
             commands = [tuple(self._client_launcher(ctx, driver, c).describe(run, a, m))
@@ -255,6 +256,7 @@ class Runner:
                 await asyncio.shield(self._stop_all(procs.values()))
                 await asyncio.shield(self._settle(tasks.values(), 15))
                 ctx.emit(_fail_event(run, driver, parsers.values(), ctx.cancel_reason))
+                reported = True
                 raise
             if pending:
                 await self._stop_all(procs.values())
@@ -272,8 +274,9 @@ class Runner:
             outcomes = {c: t.result() for c, t in tasks.items()}
             return self._conclude(ctx, driver, outcomes, time.monotonic() - started, samplers, gate)
         except asyncio.CancelledError:
-            if not tasks:  # interrupted while starting: nothing measured yet
+            if not reported:  # interrupted while starting (or at the barrier): nothing measured yet
                 await asyncio.shield(self._stop_all(procs.values()))
+                await asyncio.shield(self._settle(tasks.values(), 15))
                 ctx.emit(_fail_event(run, driver, parsers.values(), ctx.cancel_reason))
             raise
         except KatatuiError as exc:
