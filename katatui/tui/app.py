@@ -26,9 +26,9 @@ from textual.worker import Worker, WorkerState
 from katatui.core.events import Event, LogMessage, SessionFinished
 from katatui.tui.config import TuiConfig
 from katatui.tui.dialogs import MIN_HEIGHT, MIN_WIDTH, ConfirmAbort, ScreenshotPath, TooSmall
-from katatui.tui.keys import ACTIONS, bindings
+from katatui.tui.keys import ACTIONS, BY_ID, bindings
 from katatui.tui.model import SessionModel
-from katatui.tui.sources import LiveSource, Source
+from katatui.tui.sources import LiveSource, ReplaySource, Source
 
 if TYPE_CHECKING:
     from katatui.core.profile import Profile
@@ -55,8 +55,10 @@ class KatatuiApp(App[int]):
         config: TuiConfig | None = None,
         profile_text: str = "",
         sets: list[str] | None = None,
+        notice: str = "",
     ) -> None:
         super().__init__()
+        self.notice = notice  # said once the screen is up (the demo says why it is playing)
         self.sets = sets or []  # --set KEY=VALUE changes to the profile
         self.model = SessionModel()
         self.profile_path = profile_path
@@ -82,7 +84,11 @@ class KatatuiApp(App[int]):
             self.set_keymap(self.config.keymap)
         for problem in self.config.problems:
             self.feed(LogMessage("warning", problem))
+        if self.notice:
+            self.notify(self.notice, title="katatui", timeout=12)
         if self.source is not None:
+            if isinstance(self.source, ReplaySource):
+                self.source.on_rewind = self.rewind
             self._open_live()
             self.run_source()
         else:
@@ -154,6 +160,54 @@ class KatatuiApp(App[int]):
         for event in batch:
             self.model.apply(event)
 
+    def rewind(self) -> None:
+        """A replay went back: forget every event; the replay sends them again up to its new time."""
+        self._pending.clear()
+        self.model.reset()
+        self.status = None
+
+    # -- replays --------------------------------------------------------------------------------
+    @property
+    def replay(self) -> ReplaySource | None:
+        return self.source if isinstance(self.source, ReplaySource) else None
+
+    def replay_control(self, what: str) -> None:
+        """Pause, seek, step or change the speed of a replay (``what``: pause, back, forward, step,
+        slower, faster). Going back after the end plays on from there."""
+        rp = self.replay
+        if rp is None:
+            self.notify("only a replay can do that", severity="warning")
+            return
+        seek = self.config.seek_seconds
+        if what == "pause":
+            rp.toggle_pause()
+        elif what == "back":
+            rp.seek_by(-seek)
+        elif what == "forward":
+            rp.seek_by(seek)
+        elif what == "step":
+            rp.step()
+        elif what == "slower":
+            rp.slower()
+        elif what == "faster":
+            rp.faster()
+        pb = rp.prepare()
+        if not self.session_running and not pb.ended:
+            self.run_source()
+
+    def replay_keys(self) -> str:
+        """The replay keys in effect (after the config's keymap), for the status line."""
+        from katatui.tui.help import pretty_key
+
+        def key(action_id: str) -> str:
+            return pretty_key(self._keymap.get(action_id, BY_ID[action_id].key)).split(", ")[0]
+
+        return (
+            f"{key('pause')} pause · {key('replay_back')}/{key('replay_forward')} "
+            f"∓{self.config.seek_seconds:g} s · {key('replay_step')} step · "
+            f"{key('replay_slower')}/{key('replay_faster')} speed"
+        )
+
     # -- actions the screens ask for ------------------------------------------------------------
     def stop_run(self, run_id: str) -> None:
         if self.source is None or not self.session_running:
@@ -168,6 +222,12 @@ class KatatuiApp(App[int]):
         self.feed(LogMessage("warning", self.source.skip_cell(cell)))
 
     def confirm_abort(self, *, then_quit: bool = False) -> None:
+        if self.replay is not None:  # nothing runs on any host: quit at once, nothing to abort
+            if then_quit:
+                self.exit(self.exit_status())
+            else:
+                self.notify("a replay has nothing to abort: q quits", severity="warning")
+            return
         if self.source is None or not self.session_running:
             if then_quit:
                 self.exit(self.exit_status())
@@ -197,6 +257,8 @@ class KatatuiApp(App[int]):
         """0 completed, 1 some runs failed, 2 the profile had problems and the user quit, 130 aborted."""
         from katatui.tui.start import StartScreen
 
+        if self.replay is not None:
+            return 0  # watching a recording went fine, whatever the recorded runs did
         if self.status is None:
             if self.source is None and any(
                 isinstance(s, StartScreen) and s.profile is None for s in self.screen_stack
@@ -243,6 +305,7 @@ class KatatuiApp(App[int]):
         from katatui.tui.start import StartScreen
 
         scopes = {"app"} | ({"live"} if isinstance(screen, LiveScreen) else set())
+        scopes |= {"replay"} if isinstance(screen, LiveScreen) and self.replay is not None else set()
         scopes |= {"start"} if isinstance(screen, StartScreen) else set()
         for a in ACTIONS:
             if a.scope in scopes:

@@ -14,7 +14,7 @@ from textual.widgets import Static
 from katatui.tui.config import config_path
 from katatui.tui.keys import ACTIONS
 
-SCOPES = {"app": "everywhere", "start": "start screen", "live": "live screen"}
+SCOPES = {"app": "everywhere", "start": "start screen", "live": "live screen", "replay": "replays"}
 
 
 class HelpScreen(ModalScreen[None]):
@@ -46,5 +46,13 @@ class HelpScreen(ModalScreen[None]):
 
 
 def pretty_key(key: str) -> str:
-    names = {"left_square_bracket": "[", "right_square_bracket": "]", "question_mark": "?"}
+    names = {
+        "left_square_bracket": "[",
+        "right_square_bracket": "]",
+        "question_mark": "?",
+        "full_stop": ".",
+        "minus": "-",
+        "plus": "+",
+        "equals_sign": "=",
+    }
     return ", ".join(names.get(k.strip(), k.strip()) for k in key.split(","))

@@ -10,7 +10,7 @@ from typing import Literal
 
 from textual.binding import Binding, BindingType
 
-Scope = Literal["app", "start", "live"]
+Scope = Literal["app", "start", "live", "replay"]
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,10 @@ class Action:
 ACTIONS: tuple[Action, ...] = (
     Action("start", "g", "start", "Start", "Start the run with the choices on this screen", "start"),
     Action("reload", "r", "reload", "Reload", "Read the profile file again (after editing it)", "start"),
-    Action("pause", "p", "pause", "Pause", "Pause or resume the display (the run goes on)", "live"),
+    Action(
+        "pause", "p", "pause", "Pause",
+        "Pause or resume the display (the run goes on); in a replay, the replay itself", "live",
+    ),  # fmt: skip
     Action("stop_run", "x", "stop_run", "Stop run", "Stop the run being measured now", "live"),
     Action("skip_cell", "n", "skip_cell", "Skip cell", "Skip the rest of this matrix cell", "live"),
     Action(
@@ -39,6 +42,22 @@ ACTIONS: tuple[Action, ...] = (
     Action("follow", "l", "follow", "Follow live", "Show the cell being measured now", "live"),
     Action("summary", "t", "summary", "Summary", "Open the table of all results so far", "live"),
     Action("abort", "a", "abort", "Abort", "Stop the session, cleaning up containers and scratch", "live"),
+    Action(
+        "replay_back", "b", "replay_back", "Back",
+        "Replay: go back [replay] seek_seconds (10 s); the view is rebuilt up to there", "replay",
+    ),  # fmt: skip
+    Action(
+        "replay_forward", "f", "replay_forward", "Forward",
+        "Replay: jump forward [replay] seek_seconds (10 s)", "replay",
+    ),  # fmt: skip
+    Action(
+        "replay_step", "full_stop", "replay_step", "Step",
+        "Replay: pause, then one second on (or on to the next event)", "replay",
+    ),  # fmt: skip
+    Action("replay_slower", "minus", "replay_slower", "Slower", "Replay: halve the speed", "replay"),
+    Action(
+        "replay_faster", "plus,equals_sign", "replay_faster", "Faster", "Replay: double the speed", "replay"
+    ),
     Action(
         "screenshot",
         "s",

@@ -161,6 +161,18 @@ class SessionModel:
     """Everything the screens show, updated event by event."""
 
     def __init__(self) -> None:
+        self.version = 0  # bumps on every event: a panel repaints only when it moved
+        self.generation = 0  # bumps on reset: screens drop what they painted from the old state
+        self.planned_run_seconds: float | None = None
+        self._clear()
+
+    def reset(self) -> None:
+        """Forget every event (a replay seeking back applies them again from the start)."""
+        self._clear()
+        self.version += 1
+        self.generation += 1
+
+    def _clear(self) -> None:
         self.session_id = ""
         self.profile_name = ""
         self.pairing = "sequential"
@@ -174,8 +186,6 @@ class SessionModel:
         self.hosts: dict[str, Mapping[str, object]] = {}
         self.latency: dict[tuple[str, str], Latency] = {}
         self.log: deque[LogLine] = deque(maxlen=LOG_LINES)
-        self.version = 0  # bumps on every event: a panel repaints only when it moved
-        self.planned_run_seconds: float | None = None
         self._log_seq = 0
 
     # -- events ---------------------------------------------------------------------------------
