@@ -35,7 +35,8 @@ def first_command() -> int:
     first = first_screen()
     if not first.demo:
         return run_app(None, targets=[], out=None, repeats=None)
-    print(f"katatui: {first.reason}\nkatatui: showing the demo session instead (katatui demo)", file=sys.stderr)
+    print(f"katatui: {first.reason}", file=sys.stderr)
+    print("katatui: showing the demo session instead (katatui demo)", file=sys.stderr)
     return replay_app(demo_path(), notice=demo_notice(first.reason))
 
 

@@ -37,13 +37,16 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--speed", type=float, default=1.0, help="times real time; 0 plays it at once (default 1)")
     p.add_argument("--from", dest="start", metavar="T", help="start T into the session: 90, 1:30, 2m")
+    p.add_argument("--paused", action="store_true", help="open paused (p plays)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from katatui.tui.launch import replay_app
 
-    return replay_app(demo_path(), speed=args.speed, start=args.start, notice=demo_notice())
+    return replay_app(
+        demo_path(), speed=args.speed, start=args.start, paused=args.paused, notice=demo_notice()
+    )
 
 
 def demo_notice(reason: str = "") -> str:

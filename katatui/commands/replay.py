@@ -13,6 +13,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--demo", action="store_true", help="replay the demo session shipped with katatui")
     p.add_argument("--speed", type=float, default=1.0, help="times real time; 0 plays it at once (default 1)")
     p.add_argument("--from", dest="start", metavar="T", help="start T into the session: 90, 1:30, 2m")
+    p.add_argument("--paused", action="store_true", help="open paused (p plays)")
     p.set_defaults(func=run)
 
 
@@ -24,7 +25,9 @@ def run(args: argparse.Namespace) -> int:
     if args.demo and args.session is not None:
         raise UserError("give a SESSION or --demo, not both")
     if args.demo:
-        return replay_app(demo_path(), speed=args.speed, start=args.start, notice=demo_notice())
+        return replay_app(
+            demo_path(), speed=args.speed, start=args.start, paused=args.paused, notice=demo_notice()
+        )
     if args.session is None:
         raise UserError("replay: which session? give a .katatui file, or --demo for the shipped one")
-    return replay_app(args.session, speed=args.speed, start=args.start)
+    return replay_app(args.session, speed=args.speed, start=args.start, paused=args.paused)

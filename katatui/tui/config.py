@@ -21,7 +21,6 @@ import platformdirs
 
 from katatui.tui.keys import BY_ID
 
-
 DEFAULT_SEEK = 10.0
 
 

@@ -28,9 +28,13 @@ ACTIONS: tuple[Action, ...] = (
     Action("start", "g", "start", "Start", "Start the run with the choices on this screen", "start"),
     Action("reload", "r", "reload", "Reload", "Read the profile file again (after editing it)", "start"),
     Action(
-        "pause", "p", "pause", "Pause",
-        "Pause or resume the display (the run goes on); in a replay, the replay itself", "live",
-    ),  # fmt: skip
+        "pause",
+        "p",
+        "pause",
+        "Pause",
+        "Pause or resume the display (the run goes on); in a replay, the replay itself",
+        "live",
+    ),
     Action("stop_run", "x", "stop_run", "Stop run", "Stop the run being measured now", "live"),
     Action("skip_cell", "n", "skip_cell", "Skip cell", "Skip the rest of this matrix cell", "live"),
     Action(
@@ -43,17 +47,29 @@ ACTIONS: tuple[Action, ...] = (
     Action("summary", "t", "summary", "Summary", "Open the table of all results so far", "live"),
     Action("abort", "a", "abort", "Abort", "Stop the session, cleaning up containers and scratch", "live"),
     Action(
-        "replay_back", "b", "replay_back", "Back",
-        "Replay: go back [replay] seek_seconds (10 s); the view is rebuilt up to there", "replay",
-    ),  # fmt: skip
+        "replay_back",
+        "b",
+        "replay_back",
+        "Back",
+        "Replay: go back [replay] seek_seconds (10 s); the view is rebuilt up to there",
+        "replay",
+    ),
     Action(
-        "replay_forward", "f", "replay_forward", "Forward",
-        "Replay: jump forward [replay] seek_seconds (10 s)", "replay",
-    ),  # fmt: skip
+        "replay_forward",
+        "f",
+        "replay_forward",
+        "Forward",
+        "Replay: jump forward [replay] seek_seconds (10 s)",
+        "replay",
+    ),
     Action(
-        "replay_step", "full_stop", "replay_step", "Step",
-        "Replay: pause, then one second on (or on to the next event)", "replay",
-    ),  # fmt: skip
+        "replay_step",
+        "full_stop",
+        "replay_step",
+        "Step",
+        "Replay: pause, then one second on (or on to the next event)",
+        "replay",
+    ),
     Action("replay_slower", "minus", "replay_slower", "Slower", "Replay: halve the speed", "replay"),
     Action(
         "replay_faster", "plus,equals_sign", "replay_faster", "Faster", "Replay: double the speed", "replay"

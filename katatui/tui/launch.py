@@ -43,10 +43,16 @@ def run_app(
 
 
 def replay_app(
-    session_path: Path, *, speed: float = 1.0, start: str | None = None, notice: str = ""
+    session_path: Path,
+    *,
+    speed: float = 1.0,
+    start: str | None = None,
+    paused: bool = False,
+    notice: str = "",
 ) -> int:
     """Play a recorded session into the dashboard at ``speed`` × its pace (0: at once), from
-    ``start`` (a time into the session: 90, 1:30, 2m). Exit status 0 once the user quits."""
+    ``start`` (a time into the session: 90, 1:30, 2m), ``paused`` or playing. Exit status 0 once
+    the user quits."""
     from katatui.core.errors import UserError
     from katatui.core.playback import parse_time
     from katatui.tui.app import KatatuiApp
@@ -56,7 +62,7 @@ def replay_app(
     if speed < 0 or speed != speed:
         raise UserError(f"--speed {speed}: expected 0 (as fast as possible) or more")
     at = parse_time(start) if start is not None else 0.0
-    source = ReplaySource(session_path, speed=speed, start=at)
+    source = ReplaySource(session_path, speed=speed, start=at, paused=paused)
     timeline = source.load()  # a missing or foreign file is a UserError, before the screen opens
     source.timeline = timeline
     if not timeline.events:

@@ -133,10 +133,12 @@ class ReplaySource:
         start: float = 0.0,
         max_gap: float = 2.0,
         timeline: Timeline | None = None,
+        paused: bool = False,
     ) -> None:
         self.session_path: Path | None = path
         self.initial_speed = speed
         self.start = start
+        self.start_paused = paused
         self.max_gap = max_gap  # long pauses in a recording (image builds) are shortened to this
         self.timeline = timeline
         self.playback: Playback | None = None
@@ -163,6 +165,7 @@ class ReplaySource:
             if self.timeline is None:
                 self.timeline = self.load()
             self.playback = Playback(self.timeline, speed=self.initial_speed or 1.0, max_gap=self.max_gap)
+            self.playback.paused = self.start_paused
         return self.playback
 
     async def run(self, listener: Listener) -> Status:
