@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -65,13 +66,14 @@ class FirstScreen:
     reason: str = ""
 
 
-def first_screen(environ: dict[str, str] | None = None, socket: Path = DOCKER_SOCKET) -> FirstScreen:
+def first_screen(environ: Mapping[str, str] | None = None, socket: Path | None = None) -> FirstScreen:
     """The demo when nothing says Docker is on this machine (no ``DOCKER_HOST``, no daemon socket).
 
     A socket that is there but does not answer (daemon down, no permission) is a real problem the
     start screen explains, so it never falls back to the demo.
     """
     env = os.environ if environ is None else environ
+    socket = socket or DOCKER_SOCKET
     if env.get("DOCKER_HOST") or socket.exists():
         return FirstScreen(False)
     installed = shutil.which("dockerd", path=env.get("PATH")) or shutil.which("docker", path=env.get("PATH"))
