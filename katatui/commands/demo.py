@@ -18,7 +18,7 @@ from typing import Any
 from katatui.core.errors import UserError
 
 DOCKER_SOCKET = Path("/var/run/docker.sock")
-RECORDED_ON = "a 2-CPU Debian 12 VM: bare vs runc vs runc-alt (a second registration of runc)"
+RECORDED_ON = "a 2-CPU Debian 12 VM"
 
 
 def demo_path() -> Path:
@@ -53,8 +53,8 @@ def run(args: argparse.Namespace) -> int:
 def demo_notice(reason: str = "") -> str:
     head = f"{reason}\n" if reason else ""
     return (
-        f"{head}Demo: a recorded session replayed (recorded on {RECORDED_ON}); "
-        "figures are from that machine, not this one."
+        f"{head}Demo: a session recorded on {RECORDED_ON} (bare vs runc vs runc-alt, the same runc "
+        "registered twice); its figures are from that machine, not this one."
     )
 
 

@@ -84,8 +84,6 @@ class KatatuiApp(App[int]):
             self.set_keymap(self.config.keymap)
         for problem in self.config.problems:
             self.feed(LogMessage("warning", problem))
-        if self.notice:
-            self.notify(self.notice, title="katatui", timeout=12)
         if self.source is not None:
             if isinstance(self.source, ReplaySource):
                 self.source.on_rewind = self.rewind
@@ -95,6 +93,8 @@ class KatatuiApp(App[int]):
             from katatui.tui.start import StartScreen
 
             self.push_screen(StartScreen(self.profile_path, self.targets, self.repeats))
+        if self.notice:
+            self.call_after_refresh(self.notify, self.notice, title="katatui", timeout=15)
         self.call_after_refresh(self.check_size)
 
     def start_session(self, profile: Profile) -> None:
@@ -204,7 +204,7 @@ class KatatuiApp(App[int]):
 
         return (
             f"{key('pause')} pause · {key('replay_back')}/{key('replay_forward')} "
-            f"∓{self.config.seek_seconds:g} s · {key('replay_step')} step · "
+            f"±{self.config.seek_seconds:g} s · {key('replay_step')} step · "
             f"{key('replay_slower')}/{key('replay_faster')} speed"
         )
 

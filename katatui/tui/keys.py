@@ -24,6 +24,7 @@ class Action:
     show: bool = True
 
 
+# fmt: off
 ACTIONS: tuple[Action, ...] = (
     Action("start", "g", "start", "Start", "Start the run with the choices on this screen", "start"),
     Action("reload", "r", "reload", "Reload", "Read the profile file again (after editing it)", "start"),
@@ -46,33 +47,23 @@ ACTIONS: tuple[Action, ...] = (
     Action("follow", "l", "follow", "Follow live", "Show the cell being measured now", "live"),
     Action("summary", "t", "summary", "Summary", "Open the table of all results so far", "live"),
     Action("abort", "a", "abort", "Abort", "Stop the session, cleaning up containers and scratch", "live"),
+    # Replay keys: listed on the replay's status line, so not in the footer.
     Action(
-        "replay_back",
-        "b",
-        "replay_back",
-        "Back",
-        "Replay: go back [replay] seek_seconds (10 s); the view is rebuilt up to there",
-        "replay",
+        "replay_back", "b", "replay_back", "Back",
+        "Replay: go back [replay] seek_seconds (10 s); the view is rebuilt up to there", "replay", False,
     ),
     Action(
-        "replay_forward",
-        "f",
-        "replay_forward",
-        "Forward",
-        "Replay: jump forward [replay] seek_seconds (10 s)",
-        "replay",
+        "replay_forward", "f", "replay_forward", "Forward",
+        "Replay: jump forward [replay] seek_seconds (10 s)", "replay", False,
     ),
     Action(
-        "replay_step",
-        "full_stop",
-        "replay_step",
-        "Step",
-        "Replay: pause, then one second on (or on to the next event)",
-        "replay",
+        "replay_step", "full_stop", "replay_step", "Step",
+        "Replay: pause, then one second on (or on to the next event)", "replay", False,
     ),
-    Action("replay_slower", "minus", "replay_slower", "Slower", "Replay: halve the speed", "replay"),
+    Action("replay_slower", "minus", "replay_slower", "Slower", "Replay: halve the speed", "replay", False),
     Action(
-        "replay_faster", "plus,equals_sign", "replay_faster", "Faster", "Replay: double the speed", "replay"
+        "replay_faster", "plus,equals_sign", "replay_faster", "Faster", "Replay: double the speed", "replay",
+        False,
     ),
     Action(
         "screenshot",
@@ -96,6 +87,7 @@ ACTIONS: tuple[Action, ...] = (
         "quit", "q", "app.quit_katatui", "Quit", "Quit (stops a running session first, with cleanup)", "app"
     ),
 )
+# fmt: on
 BY_ID = {a.id: a for a in ACTIONS}
 
 

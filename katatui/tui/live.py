@@ -35,7 +35,7 @@ class LiveScreen(Screen[None]):
     DEFAULT_CSS = """
     LiveScreen { layout: vertical; }
     #progress { height: 2; padding: 0 1; background: $boost; }
-    #replay { height: 1; padding: 0 1; background: $boost; display: none; }
+    #replay { height: auto; max-height: 4; padding: 0 1; background: $boost; display: none; }
     #columns { height: auto; max-height: 60%; }
     #bottom { height: 1fr; min-height: 8; }
     #percentiles { width: 1fr; }
@@ -123,20 +123,22 @@ class LiveScreen(Screen[None]):
             return
         pb = rp.playback
         if pb.ended:
-            state = "■ end"
+            state = "END"
         elif pb.paused:
-            state = "❚❚ paused"
+            state = "PAUSED"
         else:
-            state = "▶ playing"
+            state = "PLAYING"
         line = f"{state}  replay {clock(pb.t)} / {clock(pb.total)}  ×{pb.speed:g}"
         if line == self._replay_line:
             return
         self._replay_line = line
         text = Text()
-        text.append(f"{state} ", style="reverse yellow" if pb.paused else "bold")
-        text.append(f" replay {clock(pb.t)} / {clock(pb.total)}  ", style="bold")
+        text.append(f" {state} ", style="reverse yellow" if pb.paused else "reverse green")
+        text.append(f"  replay {clock(pb.t)} / {clock(pb.total)}  ", style="bold")
         text.append(f"×{pb.speed:g}  ")
         text.append(f"{self.katatui.replay_keys()}", style="dim")
+        if self.katatui.notice:  # the demo says what it is (and why it plays instead of a run)
+            text.append("\n" + self.katatui.notice, style="yellow")
         self.query_one("#replay", Static).update(text)
 
     def _paint_columns(self) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from katatui.commands.demo import demo_path
+from katatui.commands.demo import demo_notice, demo_path
 from katatui.core.playback import Timeline
 from katatui.core.report import summarize
 from katatui.core.session import SessionReader
@@ -126,7 +126,7 @@ async def test_pause_stops_the_replay_clock_and_the_data() -> None:
         assert (pb.t, pb.sent, app.model.version) == (t, sent, version)
         screen = app.screen
         assert isinstance(screen, LiveScreen)
-        assert "paused" in str(screen.query_one("#replay").render())
+        assert "PAUSED" in str(screen.query_one("#replay").render())
         await pilot.press("p")
         await until(pilot, lambda: pb.sent > sent and app.model.version > version, "playing again")
         assert not pb.paused
@@ -233,7 +233,7 @@ async def test_replay_keys_are_remappable_listed_in_help_and_hidden_in_a_live_ru
         await until(pilot, lambda: source.playback is not None and app.model.runs, "loaded")
         await pilot.press("k")
         assert source.playback is not None and source.playback.t == 25.0
-        assert "k/f ∓5 s" in str(app.screen.query_one("#replay").render())
+        assert "k/f ±5 s" in str(app.screen.query_one("#replay").render())
         await pilot.press("question_mark")
         await pilot.pause(0.2)
         help_screen = app.screen
@@ -250,3 +250,13 @@ async def test_replay_keys_are_remappable_listed_in_help_and_hidden_in_a_live_ru
         assert not screen.query_one("#replay").display
         await pilot.press("b")  # no effect in a live run
         assert live.model.version > 0
+
+
+async def test_the_demo_says_what_it_is_on_the_live_screen() -> None:
+    notice = demo_notice("No Docker on this machine (no /var/run/docker.sock, DOCKER_HOST not set)")
+    app = KatatuiApp(source=ReplaySource(DEMO, paused=True), config=TuiConfig(), notice=notice)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.5)
+        line = str(app.screen.query_one("#replay").render())
+        assert "No Docker on this machine" in line and "Demo: a session recorded on" in line
+        assert "PAUSED" in line and "replay 0:00 / 1:4" in line
