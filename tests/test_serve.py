@@ -4,6 +4,7 @@ websocket (the demo replay drawn, a key pressed, the app quits); and the address
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -18,6 +19,7 @@ import pytest
 
 from katatui.cli import main
 from katatui.commands.serve import app_argv, is_loopback
+from tests.conftest import TestEnv
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -28,16 +30,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def server() -> Iterator[tuple[int, subprocess.Popen[str]]]:
+@contextlib.contextmanager
+def serving(args: list[str], env: dict[str, str]) -> Iterator[tuple[int, subprocess.Popen[str]]]:
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "katatui", "serve", "--port", str(port), "--", "demo", "--speed", "4"],
+        [sys.executable, "-m", "katatui", "serve", "--port", str(port), *args],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
+        env={**env, "PYTHONPATH": str(REPO)},
     )
     try:
         assert proc.stdout is not None
@@ -51,6 +53,29 @@ def server() -> Iterator[tuple[int, subprocess.Popen[str]]]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture
+def server() -> Iterator[tuple[int, subprocess.Popen[str]]]:
+    with serving(["--", "demo", "--speed", "4"], dict(os.environ)) as running:
+        yield running
+
+
+async def screen_text(port: int, *wanted: bytes) -> bytes:
+    """What the app draws for a 160×48 browser, until every ``wanted`` piece has appeared."""
+    screen = b""
+    async with (
+        aiohttp.ClientSession() as http,
+        http.ws_connect(f"http://127.0.0.1:{port}/ws?width=160&height=48") as ws,
+    ):
+        for _ in range(2000):
+            msg = await asyncio.wait_for(ws.receive(), 60)
+            if msg.type == aiohttp.WSMsgType.BINARY:
+                screen += msg.data
+            if all(w in screen for w in wanted):
+                break
+        await ws.send_str(json.dumps(["stdin", "q"]))
+    return screen
 
 
 async def test_serve_answers_with_the_app_page_and_drives_the_app(
@@ -158,3 +183,20 @@ def test_app_argv_is_an_argument_list() -> None:
     assert app_argv([]) == [sys.executable, "-m", "katatui"]
     assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
     assert not is_loopback("0.0.0.0") and not is_loopback("example.org")
+
+
+@pytest.mark.skipif(Path("/var/run/docker.sock").exists(), reason="this machine has a Docker socket")
+async def test_plain_katatui_without_docker_shows_the_demo_and_why(tmp_path: Path) -> None:
+    """The README's first command, for real: no DOCKER_HOST, no socket, no docker on PATH."""
+    env = {k: v for k, v in os.environ.items() if k != "DOCKER_HOST"}
+    env["PATH"] = str(Path(sys.executable).parent)
+    with serving([], env) as (port, _proc):
+        screen = await screen_text(port, b"No Docker on this machine", b"replay", b"runc-alt")
+    assert b"No Docker on this machine" in screen and b"runc-alt" in screen, screen[-3000:]
+
+
+async def test_plain_katatui_with_docker_opens_the_start_screen(testenv: TestEnv) -> None:
+    env = {**os.environ, "DOCKER_HOST": f"unix://{testenv.docker_sock}"}
+    with serving([], env) as (port, _proc):
+        screen = await screen_text(port, b"profile", b"Targets")
+    assert b"Targets" in screen and b"No Docker" not in screen, screen[-3000:]
