@@ -121,6 +121,7 @@ async def test_serve_answers_with_the_app_page_and_drives_the_app(
         (["serve", "--host", "0.0.0.0"], "not a loopback address"),
         (["serve", "--host", "192.168.1.10", "--port", "8080"], "--allow-network"),
         (["serve", "--port", "0"], "expected a TCP port"),
+        (["serve", "--public-url", "projector:8000"], "expected http://host:port"),
         (["serve", "--", "report", "x.katatui"], "is not a dashboard"),
         (["serve", "--", "run", "profiles/quick.toml", "--headless"], "--headless"),
         (["serve", "--", "replay", "--speed", "fast"], "not valid"),

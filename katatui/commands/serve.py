@@ -106,6 +106,8 @@ def run(args: argparse.Namespace) -> int:
             "this network can drive katatui, including starting runs on your hosts",
             file=sys.stderr,
         )
+    if args.public_url and not args.public_url.startswith(("http://", "https://")):
+        raise UserError(f"--public-url {args.public_url}: expected http://host:port or https://host")
     argv = app_argv(args.katatui_args)
     server = make_server(argv, args.host, args.port, args.public_url or public_url(args.host, args.port))
     try:

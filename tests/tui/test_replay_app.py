@@ -4,6 +4,7 @@ run, with pause, seek, step, speed and --from. Assertions are on the replay cloc
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from katatui.commands.demo import demo_notice, demo_path
@@ -12,7 +13,7 @@ from katatui.core.report import summarize
 from katatui.core.session import SessionReader
 from katatui.tui.app import KatatuiApp
 from katatui.tui.column import ScenarioColumn
-from katatui.tui.config import TuiConfig
+from katatui.tui.config import TuiConfig, load_config
 from katatui.tui.help import HelpScreen
 from katatui.tui.live import LiveScreen
 from katatui.tui.model import SessionModel
@@ -260,3 +261,14 @@ async def test_the_demo_says_what_it_is_on_the_live_screen() -> None:
         line = str(app.screen.query_one("#replay").render())
         assert "No Docker on this machine" in line and "Demo: a session recorded on" in line
         assert "PAUSED" in line and "replay 0:00 / 1:4" in line
+
+
+def test_seek_seconds_from_the_config(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[keys]\nreplay_back = "k"\n[replay]\nseek_seconds = 30\n')
+    cfg = load_config(path)
+    assert cfg.seek_seconds == 30.0 and cfg.keymap == {"replay_back": "k"} and not cfg.problems
+    path.write_text('[replay]\nseek_seconds = "ten"\n')
+    cfg = load_config(path)
+    assert cfg.seek_seconds == 10.0
+    assert cfg.problems == (f"{path}: replay.seek_seconds: expected a number of seconds above 0, such as 10",)
