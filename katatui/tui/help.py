@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
@@ -36,10 +37,12 @@ class HelpScreen(ModalScreen[None]):
         table.add_column("key")
         table.add_column("action")
         table.add_column("where")
-        table.add_column("id (for [keys])", style="dim")
+        table.add_column(Text("id (for [keys])"), style="dim")
         for row in self.rows:
-            table.add_row(*row)
-        table.caption = f'Remap keys in {config_path()} under [keys], e.g.  pause = "space"'
+            table.add_row(*(Text(cell) for cell in row))  # literal: "[replay]" is not markup
+        table.caption = Text(
+            f'Remap keys in {config_path()} under [keys], e.g.  pause = "space"', style="dim"
+        )
         with VerticalScroll():
             yield Static(table)
             yield Static("ctrl+p opens the command palette: every action above is there too.")
