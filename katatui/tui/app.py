@@ -191,8 +191,8 @@ class KatatuiApp(App[int]):
             rp.slower()
         elif what == "faster":
             rp.faster()
-        pb = rp.prepare()
-        if not self.session_running and not pb.ended:
+        pb = rp.playback
+        if pb is not None and not self.session_running and not pb.ended:
             self.run_source()
 
     def replay_keys(self) -> str:

@@ -110,8 +110,11 @@ class LiveScreen(Screen[None]):
             self._paint_log()
 
     def _restart(self) -> None:
-        """The model was reset (a replay went back): drop the log lines painted from the old one."""
+        """The model was reset (a replay went back): drop the log lines painted from the old one,
+        and the chosen cell if it has not finished by now."""
         self._generation = self.model.generation
+        if self.pinned not in self.model.finished_cells():
+            self.pinned = None
         self.query_one(RichLog).clear()
         self._logged = 0
         self._painted = -1

@@ -159,26 +159,18 @@ class ReplaySource:
         finally:
             reader.close()
 
-    def prepare(self) -> Playback:
-        """Read the session (once) and set the clock at ``start``."""
-        if self.playback is None:
-            if self.timeline is None:
-                self.timeline = self.load()
-            self.playback = Playback(self.timeline, speed=self.initial_speed or 1.0, max_gap=self.max_gap)
-            self.playback.paused = self.start_paused
-        return self.playback
-
     async def run(self, listener: Listener) -> Status:
-        if self.playback is None:
+        self._listener = listener
+        if self.playback is None:  # the first run: read the session, then start where asked
             if self.timeline is None:
                 self.timeline = await asyncio.to_thread(self.load)
-            pb = self.prepare()
-            self._listener = listener
+            pb = Playback(self.timeline, speed=self.initial_speed or 1.0, max_gap=self.max_gap)
+            pb.paused = self.start_paused
             start = self.timeline.total if self.initial_speed == 0 else self.start
+            self.playback = pb
             if start > 0:
                 self._deliver(pb.seek(start))
-        pb = self.prepare()
-        self._listener = listener
+        pb = self.playback  # later runs (after the end, the user went back) go on from there
         self._wake = asyncio.Event()
         loop = asyncio.get_running_loop()
         self._last = loop.time()
@@ -214,7 +206,9 @@ class ReplaySource:
                 self._listener(ev)
 
     def _control(self, move: Callable[[Playback], Moved | None]) -> None:
-        pb = self.prepare()
+        pb = self.playback
+        if pb is None:  # still reading the session: keys wait for it
+            return
         self.sync()  # the time played so far counts at the old speed / before the pause
         moved = move(pb)
         if moved is not None:
@@ -223,12 +217,11 @@ class ReplaySource:
             self._wake.set()
 
     # -- what the dashboard's keys ask for ------------------------------------------------------
-    def toggle_pause(self) -> bool:
+    def toggle_pause(self) -> None:
         def flip(pb: Playback) -> None:
             pb.paused = not pb.paused
 
         self._control(flip)
-        return self.prepare().paused
 
     def seek_by(self, seconds: float) -> None:
         self._control(lambda pb: pb.seek(pb.t + seconds))
@@ -239,13 +232,11 @@ class ReplaySource:
     def step(self) -> None:
         self._control(lambda pb: pb.step())
 
-    def faster(self) -> float:
+    def faster(self) -> None:
         self._control(lambda pb: (pb.faster(), None)[1])
-        return self.prepare().speed
 
-    def slower(self) -> float:
+    def slower(self) -> None:
         self._control(lambda pb: (pb.slower(), None)[1])
-        return self.prepare().speed
 
     def abort(self) -> None:
         self._aborted = True
@@ -253,14 +244,14 @@ class ReplaySource:
             self._wake.set()
 
     def stop_run(self, run_id: str) -> str:
-        end = self.prepare().timeline.end_of_run(run_id)
+        end = self.playback.timeline.end_of_run(run_id) if self.playback else None
         if end is None:
             return f"replay: run {run_id} never ended in this recording"
         self.seek_to(end)
         return f"replay: skipped to the end of run {run_id}"
 
     def skip_cell(self, cell: str) -> str:
-        end = self.prepare().timeline.end_of_cell(cell)
+        end = self.playback.timeline.end_of_cell(cell) if self.playback else None
         if end is None:
             return f"replay: {cell} never ended in this recording"
         self.seek_to(end)

@@ -37,6 +37,21 @@ async def until(pilot: Any, cond: Callable[[], bool], what: str, tries: int = 60
     raise AssertionError(f"never happened: {what}")
 
 
+async def settled(pilot: Any, app: KatatuiApp) -> None:
+    """Every event sent so far applied to the model, and the live screen painted from it."""
+
+    def done() -> bool:
+        screen = app.screen
+        return (
+            not app._pending
+            and isinstance(screen, LiveScreen)
+            and screen._generation == app.model.generation
+            and screen._painted == app.model.version
+        )
+
+    await until(pilot, done, "the screen caught up with the model")
+
+
 def state(model: SessionModel) -> dict[str, Any]:
     """Everything a screen can show from the model (not its version counters)."""
     return {
@@ -68,9 +83,9 @@ def columns(app: KatatuiApp) -> dict[str, Any]:
 
 
 async def test_a_replay_fills_the_live_screen_then_the_summary_like_a_live_run() -> None:
-    app, source = replay_app(speed=64.0)
+    app, source = replay_app(start=3.0, paused=True)  # the first run, two samples in
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: source.playback is not None and source.playback.t > 5, "replay under way")
+        await until(pilot, lambda: source.playback is not None and app.model.runs, "loaded")
         screen = app.screen
         assert isinstance(screen, LiveScreen)
         await until(
@@ -79,6 +94,10 @@ async def test_a_replay_fills_the_live_screen_then_the_summary_like_a_live_run()
             "a running column with sparklines",
         )
         assert list(columns(app)) == ["bare", "runc", "runc-alt"]
+        for _ in range(6):  # ×1 → ×64
+            await pilot.press("plus")
+        await pilot.press("p")
+        await pilot.pause(0.3)
         replay_line = str(screen.query_one("#replay").render())
         assert "replay" in replay_line and "×64" in replay_line and "/ 1:4" in replay_line
         await until(pilot, lambda: isinstance(app.screen, SummaryScreen), "the summary at the end", 2000)
@@ -96,7 +115,11 @@ async def test_a_replay_fills_the_live_screen_then_the_summary_like_a_live_run()
             for r in app.model.summary().rows
         }
         assert shown == expected and len(shown) > 10
-        assert "session completed" in str(app.screen.query_one("#summary-head").render())
+        await until(
+            pilot,
+            lambda: "session completed" in str(app.screen.query_one("#summary-head").render()),
+            "the summary's head",
+        )
         await pilot.press("q")  # nothing to abort in a replay: quits at once
         await pilot.pause(0.2)
     assert app.return_value == 0
@@ -137,19 +160,19 @@ async def test_seek_back_rebuilds_the_state_of_a_fresh_replay_up_to_there() -> N
     app, source = replay_app(start=60.0, paused=True)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: source.playback is not None and app.model.runs, "loaded at 1:00")
-        await pilot.pause(0.3)
+        await settled(pilot, app)
         ahead = state(app.model)
         await pilot.press("b")  # back 10 s
         pb = source.playback
         assert pb is not None and pb.t == 50.0 and pb.paused
-        await pilot.pause(0.5)
+        await settled(pilot, app)
         rebuilt, rebuilt_columns = state(app.model), columns(app)
         log_lines = len(app.screen.query_one("#log").lines)  # type: ignore[attr-defined]
     assert rebuilt != ahead
     fresh, fresh_source = replay_app(start=50.0, paused=True)
     async with fresh.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: fresh_source.playback is not None and fresh.model.runs, "loaded at 0:50")
-        await pilot.pause(0.5)
+        await settled(pilot, fresh)
         assert state(fresh.model) == rebuilt
         assert columns(fresh) == rebuilt_columns
         assert len(fresh.screen.query_one("#log").lines) == log_lines  # type: ignore[attr-defined]
@@ -170,7 +193,7 @@ async def test_from_skips_ahead_and_forward_seeks_on() -> None:
         assert 0 < ended == app.model.done_count()
         await pilot.press("f")
         assert pb.t == 55.0 and pb.sent == tl.count_until(55.0)
-        await pilot.pause(0.3)
+        await settled(pilot, app)
         assert app.model.done_count() >= ended
 
 
@@ -200,7 +223,7 @@ async def test_stop_run_and_skip_cell_jump_to_where_they_ended() -> None:
         run = app.model.running()[0]
         await pilot.press("x")
         assert pb.t == pb.timeline.end_of_run(run.spec.run_id)
-        await pilot.pause(0.3)
+        await settled(pilot, app)
         assert app.model.runs[run.spec.run_id].status == "finished"
         cell = app.model.live_cell()
         assert cell is not None
@@ -213,14 +236,15 @@ async def test_seeking_back_after_the_end_plays_on_from_there() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: isinstance(app.screen, SummaryScreen), "the summary")
         await pilot.press("escape")
-        await pilot.pause(0.2)
+        await settled(pilot, app)
         assert app.model.status == "completed"
         await pilot.press("p")  # pause first, so the clock stays where the seek put it
         await pilot.press("b")
         pb = source.playback
         assert pb is not None and not pb.ended and pb.t == pb.total - 10.0
-        await pilot.pause(0.3)
-        assert app.model.status is None and app.session_running  # the summary waits for the end again
+        await until(pilot, lambda: app.session_running, "the replay going on")
+        await settled(pilot, app)
+        assert app.model.status is None  # the summary waits for the end again
         await pilot.press("p")
         await until(pilot, lambda: isinstance(app.screen, SummaryScreen), "the summary again", 2000)
         assert app.model.status == "completed"
