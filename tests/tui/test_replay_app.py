@@ -52,6 +52,19 @@ async def settled(pilot: Any, app: KatatuiApp) -> None:
     await until(pilot, done, "the screen caught up with the model")
 
 
+async def summary_shown(pilot: Any, app: KatatuiApp) -> None:
+    """The summary screen is up and has painted its head (so leaving now is clean)."""
+
+    def shown() -> bool:
+        screen = app.screen
+        if not isinstance(screen, SummaryScreen) or not screen.is_mounted:
+            return False
+        heads = screen.query("#summary-head")
+        return bool(heads) and "session" in str(heads.first().render())
+
+    await until(pilot, shown, "the summary", 2000)
+
+
 def state(model: SessionModel) -> dict[str, Any]:
     """Everything a screen can show from the model (not its version counters)."""
     return {
@@ -100,7 +113,7 @@ async def test_a_replay_fills_the_live_screen_then_the_summary_like_a_live_run()
         await pilot.pause(0.3)
         replay_line = str(screen.query_one("#replay").render())
         assert "replay" in replay_line and "×64" in replay_line and "/ 1:4" in replay_line
-        await until(pilot, lambda: isinstance(app.screen, SummaryScreen), "the summary at the end", 2000)
+        await summary_shown(pilot, app)
         assert app.model.status == "completed" and app.status == "completed"
         assert source.playback is not None and source.playback.ended
         # the summary holds the same medians as the headless report of the same file
@@ -129,11 +142,11 @@ async def test_replay_reaches_the_same_model_as_the_recorded_events_fed_directly
     """The same event path as a live run: the model after a replay equals one fed the events."""
     app, _ = replay_app(speed=0)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, SummaryScreen), "the summary")
+        await summary_shown(pilot, app)
         replayed = state(app.model)
     fed = make_app(FakeSource(recorded(DEMO)))
     async with fed.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: isinstance(fed.screen, SummaryScreen), "the summary")
+        await summary_shown(pilot, fed)
         direct = state(fed.model)
     assert replayed == direct
 
@@ -234,7 +247,7 @@ async def test_stop_run_and_skip_cell_jump_to_where_they_ended() -> None:
 async def test_seeking_back_after_the_end_plays_on_from_there() -> None:
     app, source = replay_app(speed=0)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, SummaryScreen), "the summary")
+        await summary_shown(pilot, app)
         await pilot.press("escape")
         await settled(pilot, app)
         assert app.model.status == "completed"
@@ -246,7 +259,7 @@ async def test_seeking_back_after_the_end_plays_on_from_there() -> None:
         await settled(pilot, app)
         assert app.model.status is None  # the summary waits for the end again
         await pilot.press("p")
-        await until(pilot, lambda: isinstance(app.screen, SummaryScreen), "the summary again", 2000)
+        await summary_shown(pilot, app)
         assert app.model.status == "completed"
 
 
