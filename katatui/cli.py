@@ -11,7 +11,7 @@ from katatui.core.errors import KatatuiError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from katatui.commands import cleanup, demo, image, imports, replay, report, run, serve
+    from katatui.commands import cleanup, demo, doctor, image, imports, replay, report, run, serve
 
     parser = argparse.ArgumentParser(
         prog="katatui",
@@ -19,12 +19,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"katatui {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (run, report, replay, imports, cleanup, image, demo, serve):
+    for module in (run, report, replay, imports, cleanup, image, doctor, demo, serve):
         module.add_parser(sub)
     return parser
 
 
-COMMANDS = ("run", "report", "replay", "import", "cleanup", "image", "demo", "serve")
+COMMANDS = ("run", "report", "replay", "import", "cleanup", "image", "doctor", "demo", "serve")
 
 
 def first_command() -> int:

@@ -10,9 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 
+from katatui.bootbars import boot_bars
+from katatui.core import fairness, spread
 from katatui.core.report import CSV_HEADER, format_value, summarize, tidy_rows
 from katatui.core.session import SCHEMA_VERSION, SessionReader
+from katatui.core.workloads.boot import timeline
 from katatui.headless import print_notes, summary_table
 
 
@@ -41,6 +45,10 @@ def run(args: argparse.Namespace) -> int:
                 "hosts": reader.hosts(),
                 "results": tidy_rows(results, include_partial=args.partial),
                 "summary": summary_json(reader),
+                "fairness": fairness.record(reader),
+                "per_host": spread.per_host(reader),
+                "start_barrier": spread.start_spreads(reader),
+                "degraded_runs": [{"run_id": r, "left_out": why} for r, why in spread.degraded(reader)],
                 "failed_runs": [
                     {
                         "run_id": r.spec.run_id,
@@ -56,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
             sys.stdout.write("\n")
         elif args.format == "md":
             sys.stdout.write(markdown(reader))
+            sys.stdout.write(fairness_markdown(fairness.record(reader)))
         else:
             console = Console(highlight=False)
             summary = summarize(reader)
@@ -63,8 +72,14 @@ def run(args: argparse.Namespace) -> int:
             title = f"{name} ({reader.status}): medians, ratio to {summary.reference}"
             console.print(summary_table(summary, title))
             print_notes(console, summary.warnings())
+            boot = timeline((r.run.spec.scenario, r.metric, r.value) for r in results if not r.partial)
+            if boot:
+                console.print("[bold]boot timeline[/] (medians)")
+                console.print(boot_bars(boot))
             for scenario, cell, reason in summary.failed:
                 console.print(f"[red]failed[/] {scenario} {cell}: {reason}")
+            print_spread(console, reader)
+            print_fairness(console, fairness.record(reader))
     finally:
         reader.close()
     return 0
@@ -116,4 +131,55 @@ def markdown(reader: SessionReader) -> str:
                 )
             cells.append(text)
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def print_spread(console: Console, reader: SessionReader) -> None:
+    """Runs spread over several targets: each host's share (a slow node shows), start spreads."""
+    from rich.table import Table
+
+    rows = spread.per_host(reader)
+    if rows:
+        table = Table(title="per host (clients spread over targets): medians", title_style="bold")
+        for h in ("cell", "scenario", "host", "clients", "metric", "median"):
+            table.add_column(h, justify="right" if h in ("clients", "median") else "left")
+        for r in rows:
+            table.add_row(escape(r["cell"]), r["scenario"], r["host"], str(r["clients"]), r["metric"],
+                          format_value(r["median"], r["unit"]))  # fmt: skip
+        console.print(table)
+    for s in spread.start_spreads(reader):
+        console.print(
+            f"start barrier {s['scenario']} {escape(s['cell'])}: clients started within "
+            f"{s['start_spread_median_s'] * 1000:,.0f} ms (median of {s['runs']}; worst "
+            f"{s['start_spread_max_s'] * 1000:,.0f} ms; by {', '.join(s['measured_by'])})"
+        )
+    for run_id, why in spread.degraded(reader):
+        console.print(f"[yellow]degraded[/] run {run_id} went on without: {escape(', '.join(why))}")
+
+
+def print_fairness(console: Console, rec: dict[str, Any]) -> None:
+    """The fairness record under the results: what each side saw and got, and where they differ."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    head, rows = fairness.record_rows(rec)
+    if not rows:
+        return
+    table = Table(title="fairness record: what each scenario saw and got", title_style="bold")
+    for i, h in enumerate(head):
+        table.add_column(h, style="dim" if i == 0 else None)
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+    for w in rec.get("warnings", []):
+        console.print(f"[yellow]fairness[/] {escape(w)}")
+
+
+def fairness_markdown(rec: dict[str, Any]) -> str:
+    head, rows = fairness.record_rows(rec)
+    if not rows:
+        return ""
+    lines = ["", "### Fairness record", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in rows]
+    lines += [""] + [f"- **warning** {w}" for w in rec.get("warnings", [])]
     return "\n".join(lines) + "\n"

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from katatui.core import hostfacts, scratch
+from katatui.core import fairness, hostfacts, scratch
 from katatui.core.errors import KatatuiError
 from katatui.core.events import (
     Event,
@@ -30,11 +30,11 @@ from katatui.core.events import (
 )
 from katatui.core.identity import probe_guest, verdict
 from katatui.core.launchers.bare import BareLauncher
-from katatui.core.launchers.base import Launcher
+from katatui.core.launchers.base import Launcher, Mount
 from katatui.core.launchers.docker import DockerLauncher, docker_facts, remove_leftovers, remove_session
 from katatui.core.plan import ResolvedScenario, batches, expand, resolve_scenarios
 from katatui.core.profile import Profile, TargetConfig, parse_address
-from katatui.core.runner import RunContext, Runner
+from katatui.core.runner import RunContext, Runner, Site
 from katatui.core.transport.base import Transport
 from katatui.core.transport.local import LocalTransport
 from katatui.core.workloads.base import Procedure, WorkloadDriver
@@ -101,6 +101,8 @@ class Engine:
         self._current_cell: str | None = None
         self._skipped_cells: set[str] = set()
         self._identified: list[str] = []
+        self._fairness: dict[tuple[str, str], fairness.Side] = {}
+        self._scenarios: list[ResolvedScenario] = []
         self._finished = 0
         self._failed = 0
 
@@ -118,6 +120,7 @@ class Engine:
         try:
             await self._connect_all()
             scenarios = await self._prepare_scenarios()
+            self._scenarios = scenarios
             runs = expand(self.profile, scenarios, self.repeats)
             self.emit(SessionStarted(self.session_id, self.profile.name, self.profile.pairing, tuple(runs)))
             if self.profile.pairing == "concurrent":
@@ -211,6 +214,7 @@ class Engine:
                     self.log("error", f"scenario {sc.name} on {t} cannot run: {reason}")
                 else:
                     await self._identify(sc, self.targets[t])
+        self._check_fairness()
         if any(sc.launcher == "bare" for sc in scenarios) and (
             self.profile.limits.cpus or self.profile.limits.memory
         ):
@@ -252,21 +256,32 @@ class Engine:
         modes = {getattr(w, "scratch", "volume") for w in self.profile.workloads}
         self._launchers[(sc.name, st.name)] = DockerLauncher(
             st.transport, st.docker, runtime=sc.runtime, image=sc.image, session_id=self.session_id,
-            limits=self.profile.limits, scratch_mode=modes.pop() if len(modes) == 1 else "volume",
+            limits=sc.limits or self.profile.limits,
+            scratch_mode=modes.pop() if len(modes) == 1 else "volume",
         )  # fmt: skip
         return None
 
     async def _identify(self, sc: ResolvedScenario, st: TargetState) -> None:
         """Record what the scenario's sandbox looks like from inside; shout if a VM runtime gave none."""
         launcher = self._launchers.get((sc.name, st.name))
+        if launcher is None:
+            return
+        record = await self._fairness_probe(sc, st, launcher)
         if not isinstance(launcher, DockerLauncher):
+            self._fairness[(sc.name, st.name)] = fairness.Side(sc.name, st.name, sc.runtime, record)
+            self.emit(ScenarioFacts(sc.name, st.name, {"fairness": record}))
             return
         try:
             facts = await probe_guest(launcher, sc.name, len(self._identified))
         except KatatuiError as exc:
             self.log("warning", f"scenario {sc.name} on {st.name}: could not read its guest identity: {exc}")
-            return
+            facts = {}
         self._identified.append(sc.name)
+        facts["fairness"] = record
+        self._fairness[(sc.name, st.name)] = fairness.Side(sc.name, st.name, sc.runtime, record)
+        if "kernel" not in facts:
+            self.emit(ScenarioFacts(sc.name, st.name, facts))
+            return
         facts["host_kernel"] = st.facts.get("kernel")
         warning = verdict(sc.runtime, st.facts.get("kernel"), facts)
         if warning:
@@ -277,6 +292,58 @@ class Engine:
         kernels = f"kernel {facts.get('kernel')} (host {facts['host_kernel']})"
         self.log("info", f"{sc.name} on {st.name}: {kernels}, / is {facts.get('root_fs')}, "
                  f"{facts.get('nproc')} CPUs, {mib} MiB")  # fmt: skip
+
+    async def _fairness_probe(
+        self, sc: ResolvedScenario, st: TargetState, launcher: Launcher
+    ) -> dict[str, Any]:
+        """CPUs, memory, limits and the scratch directory's filesystem as the scenario's workload
+        sees them (the fairness record); what cannot be read says why."""
+        limits = sc.limits or self.profile.limits
+        record: dict[str, Any] = {"limits": {"cpus": limits.cpus, "memory": limits.memory}}
+        if sc.launcher == "bare":
+            record["limits"] = {"cpus": None, "memory": None}
+        mode = getattr(launcher, "scratch_mode", "volume")
+        made: scratch.Scratch | None = None
+        try:
+            host_path = None
+            if launcher.needs_host_scratch(mode):
+                made = await scratch.create(st.transport, st.config.scratch_base, self.session_id)
+                host_path = made.path
+            inner = launcher.scratch_path(host_path)
+            if isinstance(launcher, BareLauncher):
+                record.update(await fairness.probe_host_dir(st.transport, inner))
+            else:
+                mount = Mount(host_path, inner) if host_path and inner != host_path else None
+                spec = RunSpec(f"fair{len(self._fairness)}", -1, "fairness", sc.name, sc.launcher, sc.runtime,
+                               st.name, "fairness", "fairness", {}, 1, 0)  # fmt: skip
+                proc = await launcher.start(
+                    spec, 0, ["sh", "-c", fairness.SCENARIO_PROBE, "sh", inner], mount
+                )
+                out = bytearray()
+                try:
+                    while (chunk := await proc.read()) is not None:
+                        if chunk[0] == "stdout":
+                            out += chunk[1]
+                    await proc.wait()
+                finally:
+                    await launcher.release(spec, 0)
+                record.update(fairness.summarize_scenario(fairness.parse_kv(out.decode(errors="replace"))))
+        except KatatuiError as exc:
+            record["error"] = f"could not probe: {exc}"
+            self.log("warning", f"scenario {sc.name} on {st.name}: fairness probe failed: {exc}")
+        finally:
+            if made is not None:
+                with contextlib.suppress(KatatuiError):
+                    await scratch.remove(st.transport, made, st.config.scratch_base)
+        return record
+
+    def _check_fairness(self) -> None:
+        by_target: dict[str, list[fairness.Side]] = {}
+        for (_, target), side in self._fairness.items():
+            by_target.setdefault(target, []).append(side)
+        for target, sides in by_target.items():
+            for warning in fairness.check(sides):
+                self.log("warning", f"fairness on {target}: {warning}")
 
     async def _teardown(self) -> None:
         for launcher in self._launchers.values():
@@ -301,6 +368,30 @@ class Engine:
         pkgs = " ".join(sorted({PACKAGES.get(t, t) for t in missing}))
         return f"{names} not installed on {st.name}; install it (Debian: apt-get install {pkgs})"
 
+    def _sites(
+        self, run: RunSpec, scenario: str, on_host_failure: str
+    ) -> tuple[list[Site | None], str | None]:
+        """Where each client of a spread run goes; a target that cannot run it fails the run, or
+        with ``on_host_failure = "continue"`` leaves its clients out."""
+        sites: list[Site | None] = []
+        problems: dict[str, str] = {}
+        made: dict[str, Site] = {}
+        for c in range(run.clients):
+            host = run.host_of(c)
+            st = self.targets[host]
+            problem = self._blocked.get((scenario, host)) or self._missing_tools(run, st)
+            if problem:
+                problems[host] = problem
+                sites.append(None)
+                continue
+            if host not in made:
+                made[host] = Site(host, self._launchers[(scenario, host)], BareLauncher(st.transport),
+                                  st.transport, st.config.scratch_base)  # fmt: skip
+            sites.append(made[host])
+        if problems and (on_host_failure != "continue" or not made):
+            return [], "; ".join(f"{h}: {p}" for h, p in problems.items())
+        return sites, None
+
     def _scenario_key(self, run: RunSpec) -> tuple[str, str]:
         name = run.scenario.removesuffix(f"@{run.target}")
         return (name, run.target)
@@ -311,7 +402,14 @@ class Engine:
         wl = next(w for w in self.profile.workloads if w.name == run.workload)
         server_name = getattr(wl, "server_target", None)
         server_st = self.targets.get(server_name) if server_name else None
-        reason = self._blocked.get(key) or self._missing_tools(run, st)
+        sc = next((s for s in self._scenarios if s.name == key[0]), None)
+        on_host_failure = sc.on_host_failure if sc is not None else "fail"
+        sites: list[Site | None] = []
+        reason = None
+        if run.hosts:
+            sites, reason = self._sites(run, key[0], on_host_failure)
+        else:
+            reason = self._blocked.get(key) or self._missing_tools(run, st)
         if not reason and server_st is not None:
             reason = server_st.error or self._missing_tools(run, server_st, launcher="bare")
         if reason:
@@ -321,20 +419,31 @@ class Engine:
         adapt = getattr(self._drivers[run.workload], "adapt", None)
         if adapt is not None:
             adapt(st.facts)  # e.g. iperf3's output format depends on its version on that host
+        main = next((s for s in sites if s is not None), None)
         ctx = RunContext(
             run=run,
             driver=self._drivers[run.workload],
-            launcher=self._launchers[key],
-            host=BareLauncher(st.transport),
-            transport=st.transport,
-            scratch_base=st.config.scratch_base,
+            launcher=main.launcher if main else self._launchers[key],
+            host=main.host if main else BareLauncher(st.transport),
+            transport=main.transport if main else st.transport,
+            scratch_base=main.scratch_base if main else st.config.scratch_base,
             session_id=self.session_id,
             mode=getattr(wl, "scratch", "volume"),
             emit=self.emit,
             warn=lambda text: self.log("warning", text, run.run_id),
             slot=slot,
+            drop_caches=self.profile.drop_caches,
+            sample_sandbox=self.profile.sample_sandbox,
             server_host=BareLauncher(server_st.transport) if server_st is not None else None,
+            sites=sites,
+            on_host_failure=on_host_failure,
         )
+        if run.hosts and None in sites:
+            down = sorted({run.host_of(c) for c, s in enumerate(sites) if s is None})
+            ctx.degraded.extend(f"{h}: {self._blocked.get((key[0], h)) or 'unreachable'}" for h in down)
+            running = sum(s is not None for s in sites)
+            self.log("warning", f"run {run.run_id}: {', '.join(down)} down; "
+                     f"{running} of {run.clients} clients run (degraded)", run.run_id)  # fmt: skip
         self._contexts[run.run_id] = ctx
         try:
             ok = await self._runner.execute(ctx)

@@ -28,6 +28,12 @@ class RunSpec:
     variant: Mapping[str, Any]
     clients: int
     repeat: int
+    # The target of each client when the run's clients are spread over several targets (empty:
+    # every client runs on ``target``).
+    hosts: tuple[str, ...] = ()
+
+    def host_of(self, client: int) -> str:
+        return self.hosts[client] if client < len(self.hosts) else self.target
 
     @property
     def variant_label(self) -> str:
@@ -73,6 +79,11 @@ class RunStarted:
     at: float = field(default_factory=time.time)
 
 
+# The client number of the samples that describe a run's sandbox as the host sees it (CPU and
+# memory of the shim, hypervisor, virtiofsd and container processes), apart from the tools' own.
+SANDBOX_CLIENT = 2000
+
+
 @dataclass(frozen=True)
 class Sample:
     run_id: str
@@ -92,6 +103,16 @@ class RawOutput:
     client: int
     stream: Literal["stdout", "stderr"]
     data: bytes
+    at: float = field(default_factory=time.time)
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    """The conditions a run met: the host's state before and during it, the page cache, what its
+    scenario saw. Several may arrive for one run (before, then during); later keys add to earlier."""
+
+    run_id: str
+    facts: Mapping[str, Any]
     at: float = field(default_factory=time.time)
 
 
@@ -132,6 +153,7 @@ Event = (
     | RunStarted
     | Sample
     | RawOutput
+    | RunFacts
     | RunFinished
     | RunFailed
     | LogMessage

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from katatui.core.transport.base import Transport
 
 IMAGE_TAG = "katatui/bench:0.1"
-TOOLS = ("fio", "iperf3", "ab", "nginx", "sysbench", "dd", "sh", "busybox")
+TOOLS = ("fio", "iperf3", "ab", "nginx", "sysbench", "dd", "sh", "date", "busybox")
 #: The Debian package that provides each tool.
 PACKAGES = {
     "fio": "fio",
@@ -54,6 +54,7 @@ PACKAGES = {
     # The host's sh (dash on Debian): busybox's sh would run its own applets (dd, ...) in place of
     # the programs above, and the container would not run what the host runs.
     "sh": "dash",
+    "date": "coreutils",  # nanoseconds (busybox's date has none): when a barrier's clients started
     "busybox": "busybox-static",
 }
 #: Busybox applets katatui's launchers rely on inside the image; every other applet busybox has is

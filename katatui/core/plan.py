@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from katatui.core.events import RunSpec
-from katatui.core.profile import Profile, Scenario
+from katatui.core.profile import Limits, Profile, Scenario
 
 # Docker lists these next to the runtimes a user registered; they are runc under other names.
 DOCKER_BUILTIN_PREFIXES = ("io.containerd.runc.", "io.containerd.runtime.v1.")
@@ -30,6 +30,9 @@ class ResolvedScenario:
     runtime: str | None
     image: str
     targets: tuple[str, ...]
+    limits: Limits | None = None  # the scenario's own limits, when it has them
+    spread: str | None = None  # how clients spread over ``targets`` (None: one run per target)
+    on_host_failure: str = "fail"
 
 
 def resolve_scenarios(
@@ -44,7 +47,18 @@ def resolve_scenarios(
     for sc in profile.scenarios:
         targets = tuple(sc.targets or profile.targets)
         if sc.runtime != "*":
-            out.append(ResolvedScenario(sc.label, sc.launcher, sc.runtime, sc.image, targets))
+            out.append(
+                ResolvedScenario(
+                    sc.label,
+                    sc.launcher,
+                    sc.runtime,
+                    sc.image,
+                    targets,
+                    sc.limits,
+                    sc.spread,
+                    sc.on_host_failure,
+                )
+            )
             continue
         seen: dict[str, list[str]] = {}
         for t in targets:
@@ -58,7 +72,11 @@ def resolve_scenarios(
             name = _wild_name(sc, r)
             if any(o.name == name for o in out):
                 continue  # an explicit scenario for the same runtime wins
-            out.append(ResolvedScenario(name, sc.launcher, r, sc.image, tuple(ts)))
+            out.append(
+                ResolvedScenario(
+                    name, sc.launcher, r, sc.image, tuple(ts), sc.limits, sc.spread, sc.on_host_failure
+                )
+            )
     return out, warnings
 
 
@@ -82,13 +100,16 @@ def expand(
                     for sc in scenarios:
                         if sc.launcher not in wl.LAUNCHERS:
                             continue  # e.g. the footprint of a bare process: nothing to measure
-                        for target in sc.targets:
+                        spread = sc.spread is not None and len(sc.targets) > 1
+                        for target in sc.targets[:1] if spread else sc.targets:
                             runs.append(
                                 RunSpec(
                                     run_id=uuid.uuid4().hex[:12],
                                     index=len(runs),
                                     cell=cell,
-                                    scenario=sc.name if len(sc.targets) == 1 else f"{sc.name}@{target}",
+                                    scenario=sc.name
+                                    if spread or len(sc.targets) == 1
+                                    else f"{sc.name}@{target}",
                                     launcher=sc.launcher,
                                     runtime=sc.runtime,
                                     target=target,
@@ -97,9 +118,21 @@ def expand(
                                     variant=variant,
                                     clients=clients,
                                     repeat=rep,
+                                    hosts=place(sc.targets, clients, sc.spread) if spread else (),
                                 )
                             )
     return runs
+
+
+def place(targets: Sequence[str], clients: int, how: str | None) -> tuple[str, ...]:
+    """The target of each client: dealt in turn ("round-robin") or in contiguous shares ("blocks")."""
+    if how == "blocks":
+        share, extra = divmod(clients, len(targets))
+        out: list[str] = []
+        for i, t in enumerate(targets):
+            out += [t] * (share + (1 if i < extra else 0))
+        return tuple(out)
+    return tuple(targets[c % len(targets)] for c in range(clients))
 
 
 def batches(runs: Sequence[RunSpec], pairing: str) -> list[list[RunSpec]]:

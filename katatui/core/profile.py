@@ -110,6 +110,20 @@ def parse_address(text: str) -> Address:
     )
 
 
+class Limits(Strict):
+    """Resources given equally to every container scenario."""
+
+    cpus: Annotated[float, Field(gt=0)] | None = None
+    memory: str | None = None
+
+    @field_validator("memory")
+    @classmethod
+    def _memory(cls, v: str | None) -> str | None:
+        if v is not None and parse_size(v) < 6 * 1024 * 1024:
+            raise ValueError(f"{v!r} is below Docker's minimum of 6m")
+        return v
+
+
 class Scenario(Strict):
     """How a workload is isolated. ``runtime = "*"`` means every runtime the target's Docker has."""
 
@@ -118,6 +132,12 @@ class Scenario(Strict):
     runtime: str | None = None
     image: str = IMAGE_TAG
     targets: list[str] | None = None
+    limits: Limits | None = None  # this scenario's own, instead of the profile's [limits]
+    # Spread each run's clients over the scenario's targets (one run per cell, not one per target):
+    # "round-robin" deals them out in turn, "blocks" gives each target a contiguous share.
+    spread: Literal["round-robin", "blocks"] | None = None
+    # When a target of a spread run is down: fail the whole run, or run degraded without its clients.
+    on_host_failure: Literal["fail", "continue"] = "fail"
 
     @field_validator("name")
     @classmethod
@@ -152,20 +172,6 @@ class Scenario(Strict):
         return self.runtime if self.runtime is not None and self.runtime != "*" else self.launcher
 
 
-class Limits(Strict):
-    """Resources given equally to every container scenario."""
-
-    cpus: Annotated[float, Field(gt=0)] | None = None
-    memory: str | None = None
-
-    @field_validator("memory")
-    @classmethod
-    def _memory(cls, v: str | None) -> str | None:
-        if v is not None and parse_size(v) < 6 * 1024 * 1024:
-            raise ValueError(f"{v!r} is below Docker's minimum of 6m")
-        return v
-
-
 PositiveInt = Annotated[int, Field(gt=0)]
 __all__ = ["WORKLOAD_TYPES", "FioWorkload", "Profile", "Workload", "load_profile", "parse_size"]
 
@@ -180,6 +186,8 @@ class Profile(Strict):
     workloads: Annotated[list[Workload], Field(min_length=1)]
     limits: Limits = Limits()
     drop_outliers: bool = False
+    drop_caches: bool = False  # drop the host's page cache before every run (needs root there)
+    sample_sandbox: bool = True  # sample the sandbox's host CPU and memory once a second
 
     @field_validator("targets")
     @classmethod

@@ -10,6 +10,7 @@ from katatui.core.events import (
     HostFacts,
     LogMessage,
     Metric,
+    RunFacts,
     RunFailed,
     RunFinished,
     RunStarted,
@@ -49,6 +50,8 @@ def events(reader: SessionReader) -> Iterator[Event]:
             ev = Sample(
                 p["run_id"], p["t"], p["metrics"], p.get("client", 0), _hist(p.get("hist", {})), at=at
             )
+        elif kind == "RunFacts":
+            ev = RunFacts(p["run_id"], p["facts"], at=at)
         elif kind == "RunFinished":
             ev = RunFinished(p["run_id"], _metrics(p["results"]), p["duration"], at=at)
         elif kind == "RunFailed":

@@ -21,7 +21,7 @@ HEADLINE = (
     "sent_bits_per_second", "received_bits_per_second", "retransmits", "jitter_ms", "lost_percent",
     "requests_per_second", "latency_p50_ms", "latency_p99_ms", "failed_requests", "non_2xx_responses",
     "events_per_second", "mib_per_s", "latency_avg_ms", "latency_p95_ms",
-    "launch_s", "launch_cold_s",
+    "launch_s", "launch_cold_s", "boot_total_s",
     "sandbox_rss_bytes", "sandbox_pss_bytes", "hypervisor_rss_bytes", "virtiofsd_rss_bytes", "shim_rss_bytes",
     "cgroup_memory_bytes",
     "bytes_per_s",

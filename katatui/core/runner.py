@@ -12,20 +12,100 @@ import contextlib
 import re
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from katatui.core import scratch
+from katatui.core import fairness, scratch
 from katatui.core.errors import KatatuiError, TargetError, WorkloadError
-from katatui.core.events import Event, Metric, RawOutput, RunFailed, RunFinished, RunSpec, RunStarted, Sample
+from katatui.core.events import (
+    SANDBOX_CLIENT,
+    Event,
+    Metric,
+    RawOutput,
+    RunFacts,
+    RunFailed,
+    RunFinished,
+    RunSpec,
+    RunStarted,
+    Sample,
+)
 from katatui.core.launchers.bare import BareLauncher
 from katatui.core.launchers.base import Launcher, Mount
+from katatui.core.launchers.docker import BARRIER_NAME
+from katatui.core.sandbox import SandboxSampler
 from katatui.core.transport.base import Process, Transport
 from katatui.core.workloads.base import ClientParser, Procedure, ProcedureContext, ServerSpec, WorkloadDriver
 
 SERVER_CLIENT_BASE = 1000  # client numbers of servers, so their output and containers stay apart
 READY_TIMEOUT = 30.0
+CLIENTS_READY_TIMEOUT = 120.0  # for every client of a run to be started and waiting at the barrier
+
+# The start barrier of a run with several clients: each client's command waits under this fixed
+# wrapper (the tool's argv follows as "$@") until katatui signals SIGUSR1 to all of them at once.
+# The markers go to stderr, where the runner takes them out before the tool's parser sees them.
+BARRIER = r"""
+trap 'go=1; [ -n "$w" ] && kill "$w" 2>/dev/null' USR1
+echo katatui-ready >&2
+while [ -z "$go" ]; do
+    sleep 5 & w=$!
+    [ -n "$go" ] || wait "$w" 2>/dev/null
+    kill "$w" 2>/dev/null; w=
+done
+echo "katatui-go $(date +%s.%N 2>/dev/null)" >&2
+exec "$@"
+"""
+READY_MARK = b"katatui-ready"
+GO_MARK = b"katatui-go"
+
+
+@dataclass(frozen=True)
+class Site:
+    """Where a client runs: a target, the scenario's launcher there, and the host's own."""
+
+    target: str
+    launcher: Launcher
+    host: BareLauncher
+    transport: Transport
+    scratch_base: str
+
+
+class Gate:
+    """The barrier's bookkeeping: which clients are waiting, when each one went, and the markers
+    taken out of their stderr."""
+
+    def __init__(self, clients: Sequence[int]) -> None:
+        self.ready = {c: asyncio.Event() for c in clients}
+        self.went: dict[int, float] = {}  # when each client's go marker arrived (monotonic)
+        self.clock: dict[int, float] = {}  # the wall clock each client read as it went
+        self._buf = {c: b"" for c in clients}
+
+    def filter(self, client: int, stream: str, data: bytes) -> bytes:
+        if stream != "stderr" or client in self.went or client not in self._buf:
+            return data
+        buf = self._buf[client] + data
+        out = b""
+        while b"\n" in buf and client not in self.went:
+            line, buf = buf.split(b"\n", 1)
+            if line.strip() == READY_MARK:
+                self.ready[client].set()
+            elif line.strip().startswith(GO_MARK):
+                self.went[client] = time.monotonic()
+                with contextlib.suppress(ValueError):  # no nanosecond date there
+                    self.clock[client] = float(line.strip()[len(GO_MARK) :])
+            else:
+                out += line + b"\n"
+        if client in self.went:
+            out, buf = out + buf, b""
+        self._buf[client] = buf
+        return out
+
+    def flush(self, client: int) -> bytes:
+        """What a client said before it ended without going (its own error, say)."""
+        rest, self._buf[client] = self._buf.get(client, b""), b""
+        if client in self.ready:
+            self.ready[client].set()  # nobody waits for a client that is gone
+        return rest
 
 
 @dataclass
@@ -43,11 +123,32 @@ class RunContext:
     cancel_reason: str = "interrupted by the user"
     slot: int = 0  # the run's place in its batch: concurrent runs use their own ports
     server_host: BareLauncher | None = None  # another target that runs the servers (iperf3 server_target)
-    scratches: list[scratch.Scratch] = field(default_factory=list)
+    drop_caches: bool = False  # drop the host's page cache before the run (the profile's choice)
+    sample_sandbox: bool = True  # sample the sandbox's host CPU and memory once a second
+    # Per client when the run's clients are spread over targets; None marks a client left out
+    # because its target is down (the run goes on degraded). Empty: every client on ``launcher``.
+    sites: list[Site | None] = field(default_factory=list)
+    on_host_failure: str = "fail"  # the scenario's choice when a spread run's target is down
+    degraded: list[str] = field(default_factory=list)  # clients left out, and why
+    barrier: dict[str, float] = field(default_factory=dict)  # how the start barrier went
+    # One scratch directory per target for a run's many clients, a subdirectory each.
+    shared_scratch: dict[tuple[str, int], tuple[str | None, Mount | None]] = field(default_factory=dict)
+    scratches: list[tuple[Site, scratch.Scratch]] = field(default_factory=list)
+
+    @property
+    def main(self) -> Site:
+        return Site(self.run.target, self.launcher, self.host, self.transport, self.scratch_base)
+
+    def site(self, client: int) -> Site | None:
+        return self.sites[client] if self.sites else self.main
+
+    def all_sites(self) -> list[Site]:
+        found = {s.target: s for s in self.sites if s is not None} if self.sites else {}
+        return list(found.values()) or [self.main]
 
 
 def _fail_event(
-    run: RunSpec, driver: WorkloadDriver, parsers: Sequence[ClientParser], reason: str
+    run: RunSpec, driver: WorkloadDriver, parsers: Iterable[ClientParser], reason: str
 ) -> RunFailed:
     partial: dict[str, Metric] = {}
     finals = [f for f, _ in (p.finish(-1) for p in parsers) if f is not None]
@@ -62,6 +163,7 @@ class Runner:
 
     async def execute(self, ctx: RunContext) -> bool:
         try:
+            await self._record_conditions(ctx)
             if hasattr(ctx.driver, "perform"):
                 return await self._procedure(ctx)
             return await self._tool_run(ctx)
@@ -71,6 +173,20 @@ class Runner:
             ctx.warn(f"internal error in run {ctx.run.run_id}: {traceback.format_exc()}")
             ctx.emit(RunFailed(ctx.run.run_id, f"internal error: {exc!r} (please report it)"))
             return False
+
+    async def _record_conditions(self, ctx: RunContext) -> None:
+        """The fairness record of the run: the page cache (dropped first when asked) and the host's
+        load, governor and KSM state just before it starts."""
+        run = ctx.run
+        if ctx.drop_caches:
+            page_cache = await fairness.drop_caches(ctx.transport)
+            if page_cache.startswith("not"):
+                ctx.warn(f"page cache {page_cache} (drop_caches needs root on {run.target})")
+        else:
+            page_cache = "not dropped (drop_caches is off)"
+        state = await fairness.host_state(ctx.transport)
+        ctx.emit(RunFacts(run.run_id, {"scenario": run.scenario, "target": run.target,
+                                       "page_cache": page_cache, **state}))  # fmt: skip
 
     # -- procedures (launch time, footprint) -----------------------------------------------------
     async def _procedure(self, ctx: RunContext) -> bool:
@@ -102,88 +218,209 @@ class Runner:
         driver: WorkloadDriver = ctx.driver  # type: ignore[assignment]
         servers: list[Process] = []
         watchers: list[tuple[ServerSpec, asyncio.Task[None]]] = []
-        procs: list[Process] = []
-        parsers: list[ClientParser] = []
-        tasks: list[asyncio.Task[tuple[Any | None, str | None]]] = []
+        procs: dict[int, Process] = {}
+        parsers: dict[int, ClientParser] = {}
+        tasks: dict[int, asyncio.Task[tuple[Any | None, str | None]]] = {}
+        samplers: list[SandboxSampler] = []
         started = time.monotonic()
-        client_launcher = ctx.launcher if driver.client_in_scenario else ctx.host
+        clients = [c for c in range(run.clients) if ctx.site(c) is not None]
+        gate = Gate(clients) if len(clients) > 1 else None
         try:
-            plans = [await self._prepare_client(ctx, driver, client_launcher, c) for c in range(run.clients)]
-            commands = [tuple(client_launcher.describe(run, a, m)) for a, m, _ in plans]
-            commands += [tuple(desc) for _, _, srv in plans if srv for desc in [srv[2]]]
+            plans = {c: await self._prepare_client(ctx, driver, c) for c in clients}
+            commands = [tuple(self._client_launcher(ctx, driver, c).describe(run, a, m))
+                        for c, (a, m, _) in plans.items()]  # fmt: skip
+            commands += [tuple(desc) for _, _, srv in plans.values() if srv for desc in [srv[2]]]
             ctx.emit(RunStarted(run.run_id, tuple(commands)))
-            for c, (_, _, srv) in enumerate(plans):
+            for c, (_, _, srv) in plans.items():
                 if srv is not None:
                     proc, reader = await self._start_server(ctx, c, *srv[:2])
                     servers.append(proc)
                     watchers.append((srv[0], reader))
-            for c, (argv, mount, _) in enumerate(plans):
-                procs.append(await client_launcher.start(run, c, argv, mount))
-                parsers.append(driver.parser(run.variant))
-            tasks = [asyncio.create_task(self._client(ctx, c, p, parsers[c])) for c, p in enumerate(procs)]
+            await self._start_clients(ctx, driver, plans, procs, gate)
+            for c in procs:
+                parsers[c] = driver.parser(run.variant)
+                tasks[c] = asyncio.create_task(self._client(ctx, c, procs[c], parsers[c], gate))
+            if gate is not None:
+                await self._release(ctx, driver, procs, tasks, gate)
+            if ctx.sample_sandbox:
+                for i, site in enumerate(ctx.all_sites()):
+                    sampler = SandboxSampler(run.run_id, site.transport, _roots(site.launcher, run), ctx.emit,
+                                             client=SANDBOX_CLIENT + i)  # fmt: skip
+                    sampler.start()
+                    samplers.append(sampler)
             try:
-                _, pending = await asyncio.wait(tasks, timeout=driver.timeout(run.variant))
+                _, pending = await asyncio.wait(tasks.values(), timeout=driver.timeout(run.variant))
             except asyncio.CancelledError:
                 # Stop the tools (fio prints a final object on SIGINT) and keep reading what they say.
-                await asyncio.shield(self._stop_all(procs))
-                await asyncio.shield(self._settle(tasks, 15))
-                ctx.emit(_fail_event(run, driver, parsers, ctx.cancel_reason))
+                await asyncio.shield(self._stop_all(procs.values()))
+                await asyncio.shield(self._settle(tasks.values(), 15))
+                ctx.emit(_fail_event(run, driver, parsers.values(), ctx.cancel_reason))
                 raise
             if pending:
-                await self._stop_all(procs)
-                await self._settle(tasks, 15)
+                await self._stop_all(procs.values())
+                await self._settle(tasks.values(), 15)
                 reason = f"no result after {driver.timeout(run.variant):.0f} s; stopped it"
-                ctx.emit(_fail_event(run, driver, parsers, reason))
+                ctx.emit(_fail_event(run, driver, parsers.values(), reason))
                 return False
             died = [spec.name for spec, reader in watchers if spec.persistent and reader.done()]
             if died:  # what answered the client was not the server under test
                 reason = f"{', '.join(died)} stopped while the client ran; its figures are not the scenario's"
-                ctx.emit(_fail_event(run, driver, parsers, reason))
+                ctx.emit(_fail_event(run, driver, parsers.values(), reason))
                 return False
-            return self._conclude(ctx, driver, [t.result() for t in tasks], time.monotonic() - started)
+            for sampler in samplers:
+                await sampler.stop()
+            outcomes = {c: t.result() for c, t in tasks.items()}
+            return self._conclude(ctx, driver, outcomes, time.monotonic() - started, samplers, gate)
         except asyncio.CancelledError:
             if not tasks:  # interrupted while starting: nothing measured yet
-                await asyncio.shield(self._stop_all(procs))
-                ctx.emit(_fail_event(run, driver, parsers, ctx.cancel_reason))
+                await asyncio.shield(self._stop_all(procs.values()))
+                ctx.emit(_fail_event(run, driver, parsers.values(), ctx.cancel_reason))
             raise
         except KatatuiError as exc:
-            await self._stop_all(procs)
-            await self._settle(tasks, 15)
-            ctx.emit(_fail_event(run, driver, parsers, str(exc)))
+            await self._stop_all(procs.values())
+            await self._settle(tasks.values(), 15)
+            ctx.emit(_fail_event(run, driver, parsers.values(), str(exc)))
             return False
+        except Exception:  # katatui's own bug: stop and read what runs before saying so
+            await self._stop_all(procs.values())
+            await self._settle(tasks.values(), 15)
+            raise
         finally:
+            for sampler in samplers:
+                await asyncio.shield(sampler.stop())
             await asyncio.shield(self._stop_all(servers))
             await asyncio.shield(self._release_all(ctx))
 
-    async def _scratch_for(self, ctx: RunContext, launcher: Launcher) -> tuple[str | None, Mount | None]:
+    @staticmethod
+    def _client_launcher(ctx: RunContext, driver: WorkloadDriver, client: int) -> Launcher:
+        site = ctx.site(client)
+        assert site is not None
+        return site.launcher if driver.client_in_scenario else site.host
+
+    async def _start_clients(
+        self,
+        ctx: RunContext,
+        driver: WorkloadDriver,
+        plans: dict[int, tuple[list[str], Mount | None, Any]],
+        procs: dict[int, Process],
+        gate: Gate | None,
+    ) -> None:
+        """Start every client at once (each waits at the barrier when there are several). A client
+        that cannot start fails the run, or with ``on_host_failure = "continue"`` is left out."""
+        run = ctx.run
+
+        async def one(c: int) -> None:
+            argv, mount, _ = plans[c]
+            if gate is not None:
+                argv = ["sh", "-c", BARRIER, BARRIER_NAME, *argv]
+            procs[c] = await self._client_launcher(ctx, driver, c).start(run, c, argv, mount)
+
+        outcomes = await asyncio.gather(*(one(c) for c in plans), return_exceptions=True)
+        errors = {c: o for c, o in zip(plans, outcomes, strict=True) if isinstance(o, BaseException)}
+        for exc in errors.values():
+            if not isinstance(exc, KatatuiError):
+                raise exc
+        if not errors:
+            return
+        if ctx.on_host_failure != "continue" or not procs:
+            raise next(iter(errors.values()))
+        for c, exc in errors.items():
+            ctx.warn(f"client {c} on {run.host_of(c)} could not start, the run goes on without it: {exc}")
+            if gate is not None:
+                gate.ready.pop(c, None)
+        ctx.degraded.extend(f"client {c} on {run.host_of(c)}: {exc}" for c, exc in errors.items())
+
+    async def _release(
+        self,
+        ctx: RunContext,
+        driver: WorkloadDriver,
+        procs: dict[int, Process],
+        tasks: dict[int, asyncio.Task[Any]],
+        gate: Gate,
+    ) -> None:
+        """Wait until every client waits at the barrier, then let them all go together."""
+        waiting = time.monotonic()
+        try:
+            await asyncio.wait_for(
+                asyncio.gather(*(gate.ready[c].wait() for c in procs if c in gate.ready)),
+                CLIENTS_READY_TIMEOUT,
+            )
+        except TimeoutError:
+            late = [f"client {c} on {ctx.run.host_of(c)}" for c in procs if not gate.ready[c].is_set()]
+            raise TargetError(
+                f"{', '.join(late)} did not reach the start barrier within {CLIENTS_READY_TIMEOUT:.0f} s"
+            ) from None
+        ready_at = time.monotonic()
+        alive = [c for c in procs if not tasks[c].done()]
+        by_launcher: dict[int, tuple[Launcher, Transport, list[Process]]] = {}
+        for c in alive:
+            site = ctx.site(c)
+            assert site is not None
+            launcher = self._client_launcher(ctx, driver, c)
+            by_launcher.setdefault(id(launcher), (launcher, site.transport, []))[2].append(procs[c])
+        fires = await asyncio.gather(
+            *(launcher.arm_signal(ps, "USR1") for launcher, _, ps in by_launcher.values())
+        )
+        armed = time.monotonic()
+        await asyncio.gather(*(fire() for fire in fires))
+        ctx.barrier = {"clients_waiting_s": round(ready_at - waiting, 4), "arm_s": round(armed - ready_at, 4),
+                       "release_s": round(time.monotonic() - armed, 4)}  # fmt: skip
+
+    async def _scratch_for(
+        self, ctx: RunContext, site: Site, launcher: Launcher
+    ) -> tuple[str | None, Mount | None, scratch.Scratch | None]:
         host_path = None
+        made = None
         if launcher.needs_host_scratch(ctx.mode):
-            s = await scratch.create(ctx.transport, ctx.scratch_base, ctx.session_id)
-            ctx.scratches.append(s)
-            host_path = s.path
+            made = await scratch.create(site.transport, site.scratch_base, ctx.session_id)
+            ctx.scratches.append((site, made))
+            host_path = made.path
         inner = launcher.scratch_path(host_path)
         mount = Mount(host_path, inner) if host_path and inner != host_path else None
-        return inner, mount
+        return inner, mount, made
+
+    async def _client_scratch(
+        self, ctx: RunContext, site: Site, launcher: Launcher, client: int
+    ) -> tuple[str | None, Mount | None]:
+        """A client's scratch directory. Many clients on one target share one directory, each in
+        its own subdirectory: one mkdir for all of them instead of a command per client."""
+        if ctx.run.clients == 1 or not launcher.needs_host_scratch(ctx.mode):
+            inner, mount, _ = await self._scratch_for(ctx, site, launcher)
+            return inner, mount
+        key = (site.target, id(launcher))
+        if key not in ctx.shared_scratch:
+            inner, mount, made = await self._scratch_for(ctx, site, launcher)
+            assert made is not None
+            subs = [f"{made.path}/c{c}" for c in range(ctx.run.clients) if ctx.run.host_of(c) == site.target]
+            await site.transport.run(["mkdir", "--", *subs], timeout=60, check=True)
+            ctx.shared_scratch[key] = (inner, mount)
+        inner, mount = ctx.shared_scratch[key]
+        return f"{inner}/c{client}", mount
 
     async def _prepare_client(
-        self, ctx: RunContext, driver: WorkloadDriver, launcher: Launcher, client: int
+        self, ctx: RunContext, driver: WorkloadDriver, client: int
     ) -> tuple[list[str], Mount | None, tuple[ServerSpec, Mount | None, list[str]] | None]:
+        site = ctx.site(client)
+        assert site is not None
         inner, mount = (None, None)
         if driver.needs_scratch:
-            inner, mount = await self._scratch_for(ctx, launcher)
+            inner, mount = await self._client_scratch(
+                ctx, site, self._client_launcher(ctx, driver, client), client
+            )
         server = None
         port_client = ctx.slot * ctx.run.clients + client  # drivers take their ports from this
-        spec = driver.server(ctx.run.variant, port_client, ctx.launcher.name, None)
+        spec = driver.server(ctx.run.variant, port_client, site.launcher.name, None)
         if spec is not None:
-            srv_launcher = ctx.launcher if spec.in_scenario else (ctx.server_host or ctx.host)
+            srv_site = site if spec.in_scenario or ctx.server_host is None else ctx.main
+            srv_launcher = site.launcher if spec.in_scenario else (ctx.server_host or site.host)
             srv_dir, srv_mount = (None, None)
             if spec.files:
-                srv_dir, srv_mount = await self._scratch_for(ctx, srv_launcher)
-                spec = driver.server(ctx.run.variant, port_client, ctx.launcher.name, srv_dir)
+                srv_dir, srv_mount, made = await self._scratch_for(ctx, srv_site, srv_launcher)
+                spec = driver.server(ctx.run.variant, port_client, site.launcher.name, srv_dir)
                 assert spec is not None
-                assert ctx.scratches, "server files need a host scratch directory"
+                assert made is not None, "server files need a host scratch directory"
                 for rel, data in spec.files.items():
-                    await write_file(ctx.transport, f"{ctx.scratches[-1].path}/{rel}", data)
+                    await write_file(srv_site.transport, f"{made.path}/{rel}", data)
             server = (spec, srv_mount, srv_launcher.describe(ctx.run, spec.argv, srv_mount))
         try:
             argv = driver.argv(ctx.run.variant, inner, port_client)
@@ -194,7 +431,9 @@ class Runner:
     async def _start_server(
         self, ctx: RunContext, client: int, spec: ServerSpec, mount: Mount | None
     ) -> tuple[Process, asyncio.Task[None]]:
-        launcher = ctx.launcher if spec.in_scenario else (ctx.server_host or ctx.host)
+        site = ctx.site(client)
+        assert site is not None
+        launcher = site.launcher if spec.in_scenario else (ctx.server_host or site.host)
         number = SERVER_CLIENT_BASE + client
         proc = await launcher.start(ctx.run, number, spec.argv, mount)
         seen = bytearray()
@@ -213,7 +452,7 @@ class Runner:
                     break
                 if spec.probe is not None:
                     with contextlib.suppress(TargetError):  # not answering yet: look again
-                        if (await ctx.transport.run(spec.probe, timeout=5)).ok:
+                        if (await site.transport.run(spec.probe, timeout=5)).ok:
                             break
                 await asyncio.sleep(0.2)
             else:
@@ -230,13 +469,21 @@ class Runner:
                 seen += chunk[1]
 
     async def _client(
-        self, ctx: RunContext, client: int, proc: Process, parser: ClientParser
+        self, ctx: RunContext, client: int, proc: Process, parser: ClientParser, gate: Gate | None = None
     ) -> tuple[Any | None, str | None]:
         run_id = ctx.run.run_id
         while (chunk := await proc.read()) is not None:
             stream, data = chunk
+            if gate is not None:
+                data = gate.filter(client, stream, data)
+                if not data:
+                    continue
             ctx.emit(RawOutput(run_id, client, stream, data))
             for r in parser.feed(stream, data):
+                ctx.emit(Sample(run_id, r.t, r.metrics, client, r.hist))
+        if gate is not None and (rest := gate.flush(client)):
+            ctx.emit(RawOutput(run_id, client, "stderr", rest))
+            for r in parser.feed("stderr", rest):
                 ctx.emit(Sample(run_id, r.t, r.metrics, client, r.hist))
         rc = await proc.wait()
         return parser.finish(rc)
@@ -245,22 +492,75 @@ class Runner:
         self,
         ctx: RunContext,
         driver: WorkloadDriver,
-        outcomes: Sequence[tuple[Any | None, str | None]],
+        outcomes: Mapping[int, tuple[Any | None, str | None]],
         took: float,
+        samplers: Sequence[SandboxSampler] = (),
+        gate: Gate | None = None,
     ) -> bool:
         run = ctx.run
-        reasons = [f"client {i}: {r}" if run.clients > 1 else r for i, (_, r) in enumerate(outcomes) if r]
-        finals = [f for f, r in outcomes if f is not None and not r]
-        if reasons:
-            partial = driver.combine(finals) if finals else {}
+
+        def where(c: int) -> str:
+            return f"client {c} on {run.host_of(c)}" if run.hosts else f"client {c}"
+
+        failed = {c: r for c, (_, r) in outcomes.items() if r}
+        finals = {c: f for c, (f, r) in outcomes.items() if f is not None and not r}
+        self._record_spread(ctx, driver, finals, gate)
+        if failed and ctx.on_host_failure == "continue" and finals and run.hosts:
+            for c, r in failed.items():
+                ctx.degraded.append(f"{where(c)}: {r}")
+            ctx.warn(f"run {run.run_id} is degraded: {len(failed)} of {run.clients} clients failed; "
+                     "its figures are from the others")  # fmt: skip
+            failed = {}
+        if ctx.degraded:
+            ctx.emit(RunFacts(run.run_id, {"degraded": list(ctx.degraded),
+                                           "clients_measured": len(finals)}))  # fmt: skip
+        if failed:
+            reasons = [f"{where(c)}: {r}" if run.clients > 1 else r for c, r in failed.items()]
+            partial = driver.combine(list(finals.values())) if finals else {}
             ctx.emit(RunFailed(run.run_id, "; ".join(reasons), partial))
             return False
-        ctx.emit(RunFinished(run.run_id, driver.combine(finals), took))
+        results = driver.combine(list(finals.values()))
+        if samplers:
+            results = {**results, **SandboxSampler.combined(samplers, results)}
+        ctx.emit(RunFinished(run.run_id, results, took))
         return True
 
+    def _record_spread(
+        self, ctx: RunContext, driver: WorkloadDriver, finals: Mapping[int, Any], gate: Gate | None
+    ) -> None:
+        """Per host, the combined figures of its clients; and how closely the clients started."""
+        run = ctx.run
+        facts: dict[str, Any] = {}
+        if run.hosts and finals:
+            per_host: dict[str, dict[str, dict[str, Any]]] = {}
+            for host in dict.fromkeys(run.hosts):
+                mine = [f for c, f in finals.items() if run.host_of(c) == host]
+                if mine:
+                    with contextlib.suppress(Exception):
+                        per_host[host] = {k: {"value": m.value, "unit": m.unit, "clients": len(mine)}
+                                          for k, m in driver.combine(mine).items()}  # fmt: skip
+            facts["per_host"] = per_host
+            facts["placement"] = list(run.hosts)
+        if gate is not None and gate.went:
+            # The clients' own clocks where every one could read one (on one host they are the
+            # same clock; across hosts they differ by the hosts' clock offset); else when katatui
+            # received their markers, which adds the delivery of their output.
+            clocked = len(gate.clock) == len(gate.went)
+            times = gate.clock if clocked else gate.went
+            first = min(times.values())
+            facts["start"] = {
+                **ctx.barrier,
+                "start_spread_s": round(max(times.values()) - first, 4),
+                "measured_by": "the clients' clocks" if clocked else "arrival of their start markers",
+                "client_start_offsets_s": {str(c): round(t - first, 4) for c, t in sorted(times.items())},
+            }
+        if facts:
+            ctx.emit(RunFacts(run.run_id, facts))
+
     @staticmethod
-    async def _settle(tasks: Sequence[asyncio.Task[Any]], timeout: float) -> None:
+    async def _settle(tasks: Iterable[asyncio.Task[Any]], timeout: float) -> None:
         """Let client readers drain what the stopped tools still print, then give up on them."""
+        tasks = list(tasks)
         if tasks:
             _, pending = await asyncio.wait(tasks, timeout=timeout)
             for t in pending:
@@ -268,7 +568,7 @@ class Runner:
             await asyncio.gather(*tasks, return_exceptions=True)
 
     @staticmethod
-    async def _stop_all(procs: Sequence[Process]) -> None:
+    async def _stop_all(procs: Iterable[Process]) -> None:
         async def stop(p: Process) -> None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(p.stop(grace=5.0), 20)
@@ -276,7 +576,11 @@ class Runner:
         await asyncio.gather(*(stop(p) for p in procs))
 
     async def _release_all(self, ctx: RunContext) -> None:
-        launchers = [ctx.launcher, ctx.host] + ([ctx.server_host] if ctx.server_host else [])
+        launchers: list[Launcher] = [ctx.launcher, ctx.host]
+        for site in ctx.all_sites():
+            launchers += [site.launcher, site.host]
+        if ctx.server_host:
+            launchers.append(ctx.server_host)
         for launcher in {id(x): x for x in launchers}.values():
             for client in [
                 *range(ctx.run.clients),
@@ -284,12 +588,16 @@ class Runner:
             ]:
                 with contextlib.suppress(Exception):
                     await launcher.release(ctx.run, client)
-        for s in ctx.scratches:
+        for site, s in ctx.scratches:
             try:
-                await scratch.remove(ctx.transport, s, ctx.scratch_base)
+                await scratch.remove(site.transport, s, site.scratch_base)
             except KatatuiError as exc:
-                ctx.warn(f"could not remove scratch directory {s.path}: {exc}")
+                ctx.warn(f"could not remove scratch directory {s.path} on {site.target}: {exc}")
         ctx.scratches.clear()
+
+
+def _roots(launcher: Launcher, run: RunSpec) -> Callable[[], Awaitable[list[tuple[int, str]]]]:
+    return lambda: launcher.sandbox_roots(run)
 
 
 async def write_file(transport: Transport, path: str, data: bytes) -> None:

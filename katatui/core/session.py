@@ -50,7 +50,7 @@ CREATE TABLE IF NOT EXISTS runs (
     launcher TEXT NOT NULL, runtime TEXT, target TEXT NOT NULL, workload TEXT NOT NULL,
     kind TEXT NOT NULL, variant TEXT NOT NULL, clients INTEGER NOT NULL, repeat INTEGER NOT NULL,
     status TEXT NOT NULL DEFAULT 'planned', started_at REAL, finished_at REAL, duration REAL,
-    commands TEXT, reason TEXT
+    commands TEXT, reason TEXT, hosts TEXT
 );
 CREATE TABLE IF NOT EXISTS events (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, kind TEXT NOT NULL,
@@ -156,10 +156,10 @@ class SessionWriter:
             payload["runs"] = [r.run_id for r in ev.runs]
             c.executemany(
                 "INSERT INTO runs (run_id, idx, cell, scenario, launcher, runtime, target, workload, kind,"
-                " variant, clients, repeat) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " variant, clients, repeat, hosts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (r.run_id, r.index, r.cell, r.scenario, r.launcher, r.runtime, r.target, r.workload,
-                     r.kind, _json(r.variant), r.clients, r.repeat)
+                     r.kind, _json(r.variant), r.clients, r.repeat, _json(list(r.hosts)) if r.hosts else None)
                     for r in ev.runs
                 ],
             )  # fmt: skip
@@ -271,14 +271,30 @@ class SessionReader:
         return {(s, t): json.loads(f) for s, t, f in rows}
 
     def runs(self) -> list[RunRow]:
-        rows = self._conn.execute(
-            "SELECT run_id, idx, cell, scenario, launcher, runtime, target, workload, kind, variant, clients,"
-            " repeat, status, started_at, finished_at, duration, commands, reason FROM runs ORDER BY idx"
-        ).fetchall()
+        cols = (
+            "run_id, idx, cell, scenario, launcher, runtime, target, workload, kind, variant, clients,"
+            " repeat, status, started_at, finished_at, duration, commands, reason"
+        )
+        try:
+            rows = self._conn.execute(f"SELECT {cols}, hosts FROM runs ORDER BY idx").fetchall()
+        except sqlite3.OperationalError:  # a session written before clients could be spread
+            rows = [(*r, None) for r in self._conn.execute(f"SELECT {cols} FROM runs ORDER BY idx")]
         out = []
         for r in rows:
             spec = RunSpec(
-                r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], json.loads(r[9]), r[10], r[11]
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                r[5],
+                r[6],
+                r[7],
+                r[8],
+                json.loads(r[9]),
+                r[10],
+                r[11],
+                tuple(json.loads(r[18])) if r[18] else (),
             )
             out.append(RunRow(spec, r[12], r[13], r[14], r[15], json.loads(r[16]) if r[16] else [], r[17]))
         return out
@@ -311,6 +327,15 @@ class SessionReader:
             (run_id, client, stream),
         ).fetchall()
         return b"".join(r[0] for r in rows)
+
+    def run_facts(self) -> dict[str, dict[str, Any]]:
+        """run_id -> the conditions the run met (the fairness record), merged in arrival order."""
+        out: dict[str, dict[str, Any]] = {}
+        for run_id, payload in self._conn.execute(
+            "SELECT run_id, payload FROM events WHERE kind='RunFacts' ORDER BY seq"
+        ):
+            out.setdefault(run_id, {}).update(json.loads(payload).get("facts", {}))
+        return out
 
     def logs(self) -> list[LogMessage]:
         return [

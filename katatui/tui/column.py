@@ -41,11 +41,17 @@ def metric_label(metric: str) -> str:
         "bits_per_second": "network bits/s",
         "requests_per_s": "requests/s",
         "events_per_s": "events/s",
+        "sandbox_cpu_percent": "sandbox host CPU",
+        "sandbox_pss_bytes": "sandbox PSS",
     }
     return names.get(metric, metric.replace("_", " "))
 
 
 def format_rate(metric: str, value: float) -> str:
+    if metric.endswith("_percent"):
+        return f"{value:,.0f}%"
+    if metric.endswith("_bytes"):
+        return format_value(value, "B")
     if metric.endswith("bw_bytes_per_s"):
         return format_value(value, "B/s")
     if metric.endswith("iops"):

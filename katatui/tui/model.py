@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from katatui.core.events import (
+    SANDBOX_CLIENT,
     Event,
     HostFacts,
     LogMessage,
@@ -22,6 +23,7 @@ from katatui.core.events import (
     RunSpec,
     RunStarted,
     Sample,
+    ScenarioFacts,
     SessionFinished,
     SessionStarted,
 )
@@ -40,6 +42,8 @@ LIVE_METRICS = (
     "events_per_s",
 )
 RATE_SUFFIXES = ("_per_s", "_per_second", "_iops")
+# What the host pays for a run's sandbox (its processes' CPU and memory), shown under the rates.
+SANDBOX_METRICS = ("sandbox_cpu_percent", "sandbox_pss_bytes")
 PERCENTILES = ((50.0, "p50"), (90.0, "p90"), (99.0, "p99"), (99.9, "p99.9"))
 HISTORY = 600  # per-second points kept per run and metric
 LOG_LINES = 2000
@@ -51,7 +55,8 @@ def is_live_metric(name: str) -> bool:
 
 def metric_order(names: Iterable[str]) -> list[str]:
     known = {m: i for i, m in enumerate(LIVE_METRICS)}
-    return sorted(set(names), key=lambda m: (known.get(m, len(known)), m))
+    last = {m: len(known) + 1 + i for i, m in enumerate(SANDBOX_METRICS)}  # after every rate
+    return sorted(set(names), key=lambda m: (last.get(m, known.get(m, len(known))), m))
 
 
 @dataclass
@@ -74,6 +79,13 @@ class RunState:
     def add(self, sample: Sample) -> None:
         """Sum clients' rates second by second; a second is closed once every client reported it
         (or a later second has begun, so a dead client cannot hold the display back)."""
+        if sample.client >= SANDBOX_CLIENT:  # the sandbox as the host sees it: a series of its own
+            if sample.client > SANDBOX_CLIENT:
+                return  # the sandboxes of a spread run's other hosts: in its results, not in the column
+            for name in SANDBOX_METRICS:
+                if name in sample.metrics:
+                    self.series.setdefault(name, deque(maxlen=HISTORY)).append(sample.metrics[name])
+            return
         second = round(sample.t)
         acc = self._open.setdefault(second, {})
         for name, value in sample.metrics.items():
@@ -184,6 +196,7 @@ class SessionModel:
         self.scenarios: list[str] = []
         self.cells: list[str] = []
         self.hosts: dict[str, Mapping[str, object]] = {}
+        self.fairness: dict[tuple[str, str], Mapping[str, object]] = {}  # (scenario, target) -> record
         self.latency: dict[tuple[str, str], Latency] = {}
         self.log: deque[LogLine] = deque(maxlen=LOG_LINES)
         self._log_seq = 0
@@ -229,6 +242,10 @@ class SessionModel:
             self._log(ev.level, ev.text, ev.at)
         elif isinstance(ev, HostFacts):
             self.hosts[ev.target] = ev.facts
+        elif isinstance(ev, ScenarioFacts):
+            record = ev.facts.get("fairness")
+            if isinstance(record, Mapping):
+                self.fairness[(ev.scenario, ev.target)] = record
         elif isinstance(ev, SessionFinished):
             self.status = ev.status
             self._log("info" if ev.status == "completed" else "warning", f"session {ev.status}", ev.at)

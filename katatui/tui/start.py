@@ -20,6 +20,7 @@ from textual.widgets import Button, Footer, Input, Label, Select, SelectionList,
 from textual.widgets.selection_list import Selection
 
 from katatui.core.errors import ProfileError, UserError
+from katatui.doctorview import compact
 from katatui.tui.choices import (
     Choices,
     ScenarioOption,
@@ -36,6 +37,7 @@ from katatui.tui.clock import clock
 from katatui.tui.keys import bindings
 
 if TYPE_CHECKING:
+    from katatui.core.doctor import Diagnosis
     from katatui.core.profile import Profile
     from katatui.tui.app import KatatuiApp
 
@@ -109,6 +111,7 @@ class StartScreen(Screen[None]):
                 yield Label("Targets", classes="section")
                 yield SelectionList[str](id="targets")
                 yield Static(id="targets-info")
+                yield Static(id="doctor-info")
                 yield Static(classes="problems", id="err-targets")
                 yield Label("Scenarios", classes="section")
                 yield SelectionList[str](id="scenarios")
@@ -136,6 +139,7 @@ class StartScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.query_one("#doctor-info", Static).display = False  # until d has run the checks
         self.query_one("#start-head", Static).update(f"katatui: reading {self.profile_path}…")
         self.call_after_refresh(self.action_reload)  # the first frame first, then the profile
 
@@ -318,6 +322,22 @@ class StartScreen(Screen[None]):
     def _changed(self) -> None:
         if self.profile is not None:
             self._update_estimate()
+
+    def action_doctor(self) -> None:
+        """Open the doctor screen for the profile's targets (this machine without a profile)."""
+        from katatui.core.profile import TargetConfig
+        from katatui.tui.doctor import DoctorScreen
+
+        targets = dict(self.profile.targets) if self.profile is not None else {"local": TargetConfig()}
+
+        def done(diagnosis: Diagnosis) -> None:
+            text = Text("doctor ", style="bold")
+            text.append_text(compact(diagnosis))
+            info = self.query_one("#doctor-info", Static)
+            info.update(text)
+            info.display = True
+
+        self.app.push_screen(DoctorScreen(targets, self.profile, on_done=done))
 
     @on(Button.Pressed, "#start-button")
     def action_start(self) -> None:

@@ -13,7 +13,10 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from katatui.core import fairness
+from katatui.core.workloads.boot import timeline
 from katatui.headless import summary_table
+from katatui.tui.boot import BootTimeline
 from katatui.tui.model import SessionModel
 
 
@@ -36,6 +39,7 @@ class SummaryScreen(Screen[None]):
         yield Static(id="summary-head")
         with VerticalScroll(id="summary-body"):
             yield Static(id="summary-table")
+            yield BootTimeline(id="boot-timeline")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -68,4 +72,13 @@ class SummaryScreen(Screen[None]):
             parts.append(Text("no run has finished yet", style="dim"))
         for scenario, cell, reason in summary.failed:
             parts.append(Text(f"failed: {scenario} {cell}: {reason}", style="red"))
+        by_target: dict[str, list[fairness.Side]] = {}
+        for (scenario, target), record in m.fairness.items():
+            by_target.setdefault(target, []).append(fairness.Side(scenario, target, None, record))
+        for target, sides in by_target.items():
+            for warning in fairness.check(sides):
+                parts.append(Text(f"fairness on {target}: {warning}", style="yellow"))
         self.query_one("#summary-table", Static).update(Group(*parts))  # type: ignore[arg-type]
+        finished = [m.runs[r] for r in m.order if m.runs[r].status == "finished"]
+        rows = [(r.spec.scenario, k, v.value) for r in finished for k, v in r.results.items()]
+        self.query_one("#boot-timeline", BootTimeline).show(timeline(rows))

@@ -97,6 +97,10 @@ async def test_a_short_profile_through_the_app(
                 break
         assert app.model.status == "completed", [line.text for line in app.model.log]
         assert saw_running
+        for _ in range(100):  # the summary fills its head once the session file is closed
+            if str(out) in str(app.screen.query_one("#summary-head").render()):
+                break
+            await pilot.pause(0.1)
         assert str(out) in str(app.screen.query_one("#summary-head").render())
         assert app.exit_status() == 0
     reader = SessionReader(out)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from katatui.core.events import RunSpec
@@ -39,6 +39,15 @@ class Launcher(abc.ABC):
     @abc.abstractmethod
     async def start(self, run: RunSpec, client: int, argv: Sequence[str], mount: Mount | None) -> Process:
         """Start one client and return its process; its output streams as it arrives."""
+
+    async def arm_signal(self, procs: Sequence[Process], name: str) -> Callable[[], Awaitable[None]]:
+        """Prepare to signal the started ``procs`` together (a start barrier); the call fires."""
+        return await self.transport.arm_signal(procs, name)
+
+    async def sandbox_roots(self, run: RunSpec) -> list[tuple[int, str]]:
+        """(host PID, sandbox id) of each live container of ``run``, for the sandbox sampler;
+        empty when the launcher starts nothing but host processes."""
+        return []
 
     async def release(self, run: RunSpec, client: int) -> None:  # noqa: B027 - optional hook
         """Remove what ``start`` created (containers); called when the run ends, fails or is interrupted."""

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import threading
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from katatui.core.errors import TargetError
@@ -23,6 +25,8 @@ from katatui.core.transport.base import Process, Stream, StreamedProcess, Transp
 if TYPE_CHECKING:
     import docker
 
+_SIGNALS = ThreadPoolExecutor(max_workers=64, thread_name_prefix="katatui-signal")
+BARRIER_NAME = "katatui-barrier"  # $0 of the start barrier's shell (see core/runner.py)
 LABEL_SESSION = "io.katatui.session"
 LABEL_RUN = "io.katatui.run"
 LABEL_OWNER = "io.katatui.owner"
@@ -50,13 +54,18 @@ class DockerProcess(StreamedProcess):
         self._loop.call_soon_threadsafe(self._queue.put_nowait, item)
 
     def _pump(self, name: Stream) -> None:
+        which = {"stdout": name == "stdout", "stderr": name == "stderr"}
         try:
-            stream = self._client.api.logs(
-                self._container.id, stdout=name == "stdout", stderr=name == "stderr", stream=True, follow=True
-            )
-            for data in stream:
+            received = 0
+            for data in self._client.api.logs(self._container.id, stream=True, follow=True, **which):
                 if data:
+                    received += len(data)
                     self._put((name, data))
+            # Under load the followed stream can end before the daemon delivered the container's
+            # last bytes (fio's closing brace); the stored log is complete once the container exited.
+            whole = self._client.api.logs(self._container.id, stream=False, follow=False, **which)
+            if isinstance(whole, bytes) and len(whole) > received:
+                self._put((name, whole[received:]))
         except Exception as exc:  # the daemon went away: say so on the stream the parser ignores
             self._put(("stderr", f"katatui: lost the container's {name}: {exc}\n".encode()))
         finally:
@@ -75,7 +84,11 @@ class DockerProcess(StreamedProcess):
         if self._returncode is not None:
             return
         with contextlib.suppress(Exception):  # already gone: nothing to signal
-            await asyncio.to_thread(self._container.kill, signal="SIG" + name)
+            # A pool of its own: a start barrier signals every client at once, and the default
+            # executor (a few threads on a small host) would queue them one after the other.
+            await asyncio.get_running_loop().run_in_executor(
+                _SIGNALS, functools.partial(self._container.kill, signal="SIG" + name)
+            )
 
 
 class DockerLauncher(Launcher):
@@ -180,6 +193,54 @@ class DockerLauncher(Launcher):
 
         return await asyncio.to_thread(work)
 
+    async def arm_signal(self, procs: Sequence[Process], name: str) -> Callable[[], Awaitable[None]]:
+        """Docker handles kill requests one at a time (64 took about a second here), so a barrier
+        signals from the host instead where the container's first process is a host process of
+        our own (runc and its kind: its command line carries the barrier's name). Anything else
+        (a VM runtime, whose PID is the shim's or the hypervisor's) goes through the API."""
+        containers = [p for p in procs if isinstance(p, DockerProcess)]
+
+        def pids() -> list[int]:
+            out = []
+            for p in containers:
+                with contextlib.suppress(Exception):
+                    p._container.reload()
+                    out.append(int(p._container.attrs.get("State", {}).get("Pid") or 0))
+            return out
+
+        found = [pid for pid in await asyncio.to_thread(pids) if pid > 0]
+        script = 'for p; do printf "%s " "$p"; tr "\\0\\n" "  " < "/proc/$p/cmdline" 2>/dev/null; echo; done'
+        listing = await self.transport.run(["sh", "-c", script, "sh", *map(str, found)], timeout=30)
+        ours = [line.split()[0] for line in listing.text().splitlines() if f" {BARRIER_NAME} " in line]
+        if len(ours) != len(containers):
+            return await super().arm_signal(procs, name)  # not all ours on the host: the API for each
+        return await self.transport.arm_kill(ours, name)
+
+    async def sandbox_roots(self, run: RunSpec) -> list[tuple[int, str]]:
+        held = [c for (run_id, _), c in list(self._containers.items()) if run_id == run.run_id]
+
+        def work() -> list[tuple[int, str]]:
+            out = []
+            for container in held:
+                with contextlib.suppress(Exception):  # gone already
+                    container.reload()
+                    pid = int(container.attrs.get("State", {}).get("Pid") or 0)
+                    if pid:
+                        out.append((pid, str(container.id)))
+            return out
+
+        return await asyncio.to_thread(work) if held else []
+
+    async def attrs(self, run: RunSpec, client: int) -> dict[str, Any]:
+        """The container's inspect document as it is now (``Created``, ``State.StartedAt``...)."""
+        container = self._containers[(run.run_id, client)]
+
+        def work() -> dict[str, Any]:
+            container.reload()
+            return dict(container.attrs)
+
+        return await asyncio.to_thread(work)
+
     async def release(self, run: RunSpec, client: int) -> None:
         container = self._containers.pop((run.run_id, client), None)
         if container is not None:
@@ -219,7 +280,7 @@ async def remove_leftovers(client: docker.DockerClient, *, everything: bool = Fa
 
     def work() -> list[str]:
         removed = []
-        for c in client.containers.list(all=True, filters={"label": LABEL_SESSION}):
+        for c in client.containers.list(all=True, filters={"label": LABEL_SESSION}, ignore_removed=True):
             owner = c.labels.get(LABEL_OWNER, "")
             if everything or not owner or not owner_alive(owner):
                 with contextlib.suppress(Exception):
@@ -235,7 +296,9 @@ async def remove_session(client: docker.DockerClient, session_id: str) -> list[s
 
     def work() -> list[str]:
         removed = []
-        for c in client.containers.list(all=True, filters={"label": f"{LABEL_SESSION}={session_id}"}):
+        for c in client.containers.list(
+            all=True, filters={"label": f"{LABEL_SESSION}={session_id}"}, ignore_removed=True
+        ):
             with contextlib.suppress(Exception):
                 c.remove(force=True, v=True)
                 removed.append(str(c.name))

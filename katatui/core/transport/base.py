@@ -9,7 +9,7 @@ from __future__ import annotations
 import abc
 import asyncio
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -105,6 +105,28 @@ class Transport(abc.ABC):
     @abc.abstractmethod
     async def start(self, argv: Sequence[str], *, stdin: bytes | None = None) -> Process:
         """Start ``argv`` and return at once; read its output from the returned process."""
+
+    async def arm_signal(self, procs: Sequence[Process], name: str) -> Callable[[], Awaitable[None]]:
+        """Prepare to signal ``procs`` at once; the returned call fires (for a start barrier: arm
+        every host first, then fire them all, so the slow part is done before the start)."""
+
+        async def fire() -> None:
+            await self.signal_many(procs, name)
+
+        return fire
+
+    async def arm_kill(self, targets: Sequence[str], name: str) -> Callable[[], Awaitable[None]]:
+        """Prepare a ``kill -s NAME -- TARGETS`` (PIDs, or -PGIDs) on this host; the call fires it."""
+
+        async def fire() -> None:
+            if targets:
+                await self.run(["kill", "-s", name, "--", *targets], timeout=20)
+
+        return fire
+
+    async def signal_many(self, procs: Sequence[Process], name: str) -> None:
+        """Signal several processes this transport started, as close together as it can."""
+        await asyncio.gather(*(p.signal(name) for p in procs), return_exceptions=True)
 
     async def run(
         self,

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import os
 import signal
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
 from katatui.core.errors import TargetError
@@ -49,6 +49,19 @@ class LocalProcess(StreamedProcess):
 class LocalTransport(Transport):
     def __init__(self, name: str = "local") -> None:
         super().__init__(name, "local")
+
+    async def arm_kill(self, targets: Sequence[str], name: str) -> Callable[[], Awaitable[None]]:
+        sig = getattr(signal, "SIG" + name)
+
+        async def fire() -> None:
+            for t in targets:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    if t.startswith("-"):
+                        os.killpg(int(t[1:]), sig)
+                    else:
+                        os.kill(int(t), sig)
+
+        return fire
 
     @property
     def is_local(self) -> bool:

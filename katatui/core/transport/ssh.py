@@ -14,7 +14,7 @@ import contextlib
 import os
 import shlex
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -210,6 +210,48 @@ class SSHTransport(Transport):
                 fh.write(line)
             self._log(f"target {self.name}: trusted a new host key for {host} and added it to {path}")
 
+    async def arm_signal(self, procs: Sequence[Process], name: str) -> Callable[[], Awaitable[None]]:
+        return await self.arm_kill(await self._groups(procs), name)
+
+    async def arm_kill(self, targets: Sequence[str], name: str) -> Callable[[], Awaitable[None]]:
+        """A remote ``kill`` that waits on its stdin: firing it costs a line, not a new channel."""
+        groups = list(targets)
+        if not groups:
+            return _nothing
+        await self.connect()
+        script = 'echo armed; read -r _; exec kill -s "$0" -- "$@"'
+        try:
+            proc = await self._conn.create_process(
+                shlex.join(["sh", "-c", script, name, *groups]), encoding=None
+            )
+            await asyncio.wait_for(proc.stdout.readline(), 20)
+        except (asyncssh.Error, OSError, TimeoutError) as exc:
+            raise TargetError(f"on {self.name}: cannot prepare the start signal: {exc}") from exc
+
+        async def fire() -> None:
+            proc.stdin.write(b"go\n")
+            proc.stdin.write_eof()
+            with contextlib.suppress(asyncssh.Error, OSError, TimeoutError):
+                await asyncio.wait_for(proc.wait(), 20)
+
+        return fire
+
+    async def _groups(self, procs: Sequence[Process]) -> list[str]:
+        groups = []
+        for p in procs:
+            if isinstance(p, SSHProcess) and p._returncode is None:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(p._pid_known.wait(), 10)
+                if p.pid is not None:
+                    groups.append(f"-{p.pid}")
+        return groups
+
+    async def signal_many(self, procs: Sequence[Process], name: str) -> None:
+        """One ``kill`` for all of them: a channel per process would cost about 0.12 s each."""
+        groups = await self._groups(procs)
+        if groups:
+            await self.run(["kill", "-s", name, "--", *groups], timeout=20)
+
     def lost(self) -> None:
         """The connection dropped: the next command connects again (to clean up, or to go on)."""
         if self._conn is not None:
@@ -284,3 +326,7 @@ class SSHTransport(Transport):
                 f"({exc.__class__.__name__}: {exc}); is dockerd running there, and may this user use "
                 "its socket?"
             ) from exc
+
+
+async def _nothing() -> None:
+    return None

@@ -169,6 +169,15 @@ class FootprintWorkload(WorkloadBase):
     settle: Annotated[int, Field(ge=0, le=600)] = 3  # seconds the idle sandbox runs before sampling
 
 
+class BootWorkload(WorkloadBase):
+    """Boot timeline: a short container's launch split into phases (Docker's create and start; for
+    a VM runtime the sandbox, the guest kernel and user space from the guest's dmesg)."""
+
+    LAUNCHERS = ("docker",)
+    type: Literal["boot"]
+    name: str = "boot"
+
+
 class DdWorkload(WorkloadBase):
     """dd with direct I/O (seed 003): write then read a file in the scratch directory."""
 
@@ -194,7 +203,8 @@ Workload = Annotated[
     | SysbenchWorkload
     | LaunchWorkload
     | FootprintWorkload
-    | DdWorkload,
+    | DdWorkload
+    | BootWorkload,
     Field(discriminator="type"),
 ]
-WORKLOAD_TYPES = ("fio", "iperf3", "ab", "sysbench", "launch", "footprint", "dd")
+WORKLOAD_TYPES = ("fio", "iperf3", "ab", "sysbench", "launch", "footprint", "dd", "boot")

@@ -12,6 +12,7 @@ from katatui.core.workloads import fio
 from katatui.core.workloads.base import InScenarioDriver, Procedure, Reading, WorkloadDriver
 from katatui.core.workloads.config import (
     AbWorkload,
+    BootWorkload,
     DdWorkload,
     FioWorkload,
     FootprintWorkload,
@@ -113,4 +114,8 @@ def driver_for(workload: Workload) -> WorkloadDriver | Procedure:
         return SysbenchDriver(workload)
     if isinstance(workload, DdWorkload):
         return DdDriver(workload)
+    if isinstance(workload, BootWorkload):
+        from katatui.core.workloads.boot import BootProcedure
+
+        return BootProcedure(workload)
     raise ValueError(f"no driver for workload type {workload.type!r}")

@@ -1,0 +1,66 @@
+"""Doctor's findings as Rich tables, for ``katatui doctor`` and the dashboard's doctor screen."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from katatui.core.doctor import Check, Diagnosis
+
+STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red"}
+MARK = {"pass": "✓ pass", "warn": "! warn", "fail": "✗ FAIL"}
+
+
+def checks_table(title: str, checks: list[Check], *, scope: bool = False) -> Table:
+    table = Table(title=title, title_justify="left", show_lines=False, expand=False)
+    if scope:
+        table.add_column("scenario")
+    table.add_column("check")
+    table.add_column("status")
+    table.add_column("why")
+    table.add_column("what to do", style="dim")
+    for c in checks:
+        cells: list[str | Text] = [c.scope.split(" ", 1)[-1]] if scope else []
+        cells += [c.name, Text(MARK[c.status], style=STYLE[c.status]), c.why, c.todo]
+        table.add_row(*cells)
+    return table
+
+
+def diagnosis_view(diagnosis: Diagnosis) -> Group:
+    parts: list[Table | Text] = []
+    for host in diagnosis.hosts:
+        title = f"host {host.target} ({host.address})"
+        parts.append(checks_table(title, host.checks))
+        kata = host.facts.get("kata_config")
+        if kata:
+            shown = ", ".join(f"{k}={v}" for k, v in kata.items() if v is not None)
+            parts.append(Text(f"Kata configuration: {shown}", style="dim"))
+    if diagnosis.scenarios:
+        parts.append(checks_table("scenarios of the profile", diagnosis.scenarios, scope=True))
+    if diagnosis.canaries:
+        parts.append(checks_table("canaries", diagnosis.canaries, scope=True))
+    code = diagnosis.exit_code
+    if diagnosis.with_profile:
+        verdict = "every scenario can run" if code == 0 else "a scenario cannot run (see FAIL above)"
+    else:
+        verdict = "no check failed" if code == 0 else "a check failed (see FAIL above)"
+    parts.append(Text(f"doctor: {verdict}", style="green" if code == 0 else "bold red"))
+    return Group(*parts)
+
+
+def compact(diagnosis: Diagnosis) -> Text:
+    """One line per target: counts of pass/warn/fail and the names of what is not a pass."""
+    out = Text()
+    for host in diagnosis.hosts:
+        out.append(f"{host.target}: ", style="bold")
+        scoped = [c for c in diagnosis.scenarios + diagnosis.canaries if c.scope.endswith(f"@{host.target}")]
+        checks = host.checks + scoped
+        for status in ("pass", "warn", "fail"):
+            n = sum(1 for c in checks if c.status == status)
+            out.append(f"{n} {status} ", style=STYLE[status] if n else "dim")
+        bad = [c.name for c in checks if c.status != "pass"]
+        if bad:
+            out.append("(" + ", ".join(dict.fromkeys(bad)) + ")", style="yellow")
+        out.append("\n")
+    return out
