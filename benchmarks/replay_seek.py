@@ -3,8 +3,9 @@
 Two sessions: the shipped demo (katatui/data/demo.katatui, as recorded), and a long one made of
 its real fio interval samples (with their latency histograms) re-addressed to ``--streams``
 client streams (2 scenarios) for ``--minutes`` minutes, one Sample per stream and second. For
-each: building the timeline, a fresh replay to the end, and a seek back to the middle (the model
-cleared, then every event up to there applied again), as ``ReplaySource`` and the app do it.
+each: building the timeline, a fresh replay to the end (keeping copies of the model as the app
+does), and a seek back to the middle, both from the start (every event up to there applied
+again) and from the last copy of the model before the middle (what the app does).
 
     python benchmarks/replay_seek.py [--streams 16] [--minutes 10]
 """
@@ -25,6 +26,7 @@ from katatui.core import replay  # noqa: E402
 from katatui.core.events import Event, RunSpec, RunStarted, Sample, SessionStarted  # noqa: E402
 from katatui.core.playback import Playback, Timeline  # noqa: E402
 from katatui.core.session import SessionReader  # noqa: E402
+from katatui.tui.checkpoints import Checkpoints, interval  # noqa: E402
 from katatui.tui.model import SessionModel  # noqa: E402
 
 
@@ -63,23 +65,33 @@ def measure(name: str, events: list[Event]) -> None:
     built = time.perf_counter() - t
 
     model = SessionModel()
+    keep = Checkpoints(model)
+    every = interval(len(events))
     pb = Playback(timeline)
     t = time.perf_counter()
-    for ev in pb.seek(timeline.total).events:
+    for n, ev in enumerate(pb.seek(timeline.total).events, 1):
         model.apply(ev)
+        if n % every == 0:
+            keep.save(n)
     to_end = time.perf_counter() - t
 
-    t = time.perf_counter()
     moved = pb.seek(timeline.total / 2)
     assert moved.rewind
-    model.reset()
+    t = time.perf_counter()
+    scratch = SessionModel()
     for ev in moved.events:
+        scratch.apply(ev)
+    from_start = time.perf_counter() - t
+    t = time.perf_counter()
+    begin = keep.restore(len(moved.events))
+    for ev in moved.events[begin:]:
         model.apply(ev)
-    back = time.perf_counter() - t
+    from_copy = time.perf_counter() - t
     print(
         f"{name}: {len(events):,} events over {timeline.total:,.0f} s · timeline {built * 1000:.0f} ms · "
-        f"replay to the end {to_end * 1000:.0f} ms · seek back to the middle "
-        f"({len(moved.events):,} events again) {back * 1000:.0f} ms"
+        f"replay to the end {to_end * 1000:.0f} ms ({len(keep)} copies of the model) · seek back to the "
+        f"middle: from the start {from_start * 1000:.0f} ms, from the last copy "
+        f"({len(moved.events) - begin:,} events again) {from_copy * 1000:.0f} ms"
     )
 
 

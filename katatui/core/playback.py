@@ -66,10 +66,12 @@ class Timeline:
 
 @dataclass
 class Moved:
-    """What a clock move delivers: ``rewind`` means "forget everything, then apply ``events``"."""
+    """What a clock move delivers: ``events`` are the timeline's from index ``start`` on;
+    ``rewind`` means "forget everything, then apply them" (``start`` is then 0)."""
 
     events: Sequence[Event]
     rewind: bool = False
+    start: int = 0
 
 
 class Playback:
@@ -111,7 +113,7 @@ class Playback:
     def advance(self, wall_seconds: float) -> Moved:
         """The clock runs on for ``wall_seconds`` of real time (nothing moves while paused)."""
         if self.paused or self.ended or wall_seconds <= 0:
-            return Moved(())
+            return Moved((), start=self.sent)
         self._skip_idle()
         return self._forward_to(self.t + wall_seconds * self.speed)
 
@@ -122,14 +124,14 @@ class Playback:
         k = self.timeline.count_until(t)
         if k < self.sent:
             self.sent, self.t = k, t
-            return Moved(self.timeline.events[:k], rewind=True)
+            return Moved(self.timeline.events[:k], rewind=True, start=0)
         return self._forward_to(t)
 
     def step(self) -> Moved:
         """Pause, then move one second on, or to the next event when nothing happens in that second."""
         self.paused = True
         if self.ended:
-            return Moved(())
+            return Moved((), start=self.sent)
         nxt = self.timeline.offsets[self.sent]
         return self._forward_to(max(self.t + STEP_SECONDS, nxt))
 
@@ -144,9 +146,9 @@ class Playback:
     def _forward_to(self, t: float) -> Moved:
         t = min(max(self.t, t), self.total)
         k = self.timeline.count_until(t)
-        out = self.timeline.events[self.sent : k]
+        moved = Moved(self.timeline.events[self.sent : k], start=self.sent)
         self.sent, self.t = k, t
-        return Moved(out)
+        return moved
 
     def _skip_idle(self) -> None:
         if not self.ended and self.timeline.offsets[self.sent] - self.t > self.max_gap:

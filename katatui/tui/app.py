@@ -24,6 +24,7 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from katatui.core.events import Event, LogMessage, SessionFinished
+from katatui.tui.checkpoints import Checkpoints
 from katatui.tui.config import TuiConfig
 from katatui.tui.dialogs import MIN_HEIGHT, MIN_WIDTH, ConfirmAbort, ScreenshotPath, TooSmall
 from katatui.tui.keys import ACTIONS, BY_ID, bindings
@@ -61,6 +62,7 @@ class KatatuiApp(App[int]):
         self.notice = notice  # said once the screen is up (the demo says why it is playing)
         self.sets = sets or []  # --set KEY=VALUE changes to the profile
         self.model = SessionModel()
+        self._checkpoints = Checkpoints(self.model)  # a replay's copies of the model, to go back
         self.profile_path = profile_path
         self.targets = targets or []
         self.out = out
@@ -86,7 +88,7 @@ class KatatuiApp(App[int]):
             self.feed(LogMessage("warning", problem))
         if self.source is not None:
             if isinstance(self.source, ReplaySource):
-                self.source.on_rewind = self.rewind
+                self.source.rewinder = self
             self._open_live()
             self.run_source()
         else:
@@ -156,15 +158,25 @@ class KatatuiApp(App[int]):
 
     def on_events_arrived(self, _message: EventsArrived) -> None:
         self._posted = False
+        self._apply_pending()
+
+    def _apply_pending(self) -> None:
         batch, self._pending = self._pending, []
         for event in batch:
             self.model.apply(event)
 
-    def rewind(self) -> None:
-        """A replay went back: forget every event; the replay sends them again up to its new time."""
+    # a replay's rewinder (katatui.tui.sources.Rewinder)
+    def checkpoint(self, index: int) -> None:
+        """The replay has sent its first ``index`` events: apply them now and keep a copy."""
+        self._apply_pending()
+        self._checkpoints.save(index)
+
+    def rewind_to(self, index: int) -> int:
+        """A replay went back: the model as it was after at most ``index`` events (the replay sends
+        the rest again)."""
         self._pending.clear()
-        self.model.reset()
         self.status = None
+        return self._checkpoints.restore(index)
 
     # -- replays --------------------------------------------------------------------------------
     @property

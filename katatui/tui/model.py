@@ -184,6 +184,13 @@ class SessionModel:
         self.version += 1
         self.generation += 1
 
+    def restore(self, other: SessionModel) -> None:
+        """Take ``other``'s state (a copy kept by a replay), in place: screens hold this object."""
+        version, generation = self.version, self.generation
+        self.__dict__.update(other.__dict__)
+        self.version = max(version, other.version) + 1
+        self.generation = generation + 1
+
     def _clear(self) -> None:
         self.session_id = ""
         self.profile_name = ""

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from katatui.core.events import Listener, SessionFinished
 from katatui.core.playback import Moved, Playback, Timeline
+from katatui.tui.checkpoints import interval
 
 if TYPE_CHECKING:
     from katatui.core.profile import Profile
@@ -112,14 +113,27 @@ class LiveSource:
         return "this engine cannot skip a cell yet: interrupting the session (with cleanup)"
 
 
+class Rewinder(Protocol):
+    """Who holds the state built from a replay's events (the app's model)."""
+
+    def checkpoint(self, index: int) -> None:
+        """The timeline's first ``index`` events have been sent: keep a copy of the state."""
+        ...
+
+    def rewind_to(self, index: int) -> int:
+        """Go back to the last copy at or before ``index`` (cleared: 0); return its index."""
+        ...
+
+
 class ReplaySource:
     """A recorded session played back on a replay clock (:class:`katatui.core.playback.Playback`).
 
     It sends the same events as the live run did, in the same order, at ``speed`` × their recorded
     pace (0: all at once); ``start`` seconds in, the session up to there arrives at once. While it
-    plays, the dashboard can pause, step, seek and change the speed; seeking back calls
-    ``on_rewind`` (the app clears its model) and sends the events from the start again. Stopping a
-    run or skipping a cell seeks to where it ended.
+    plays, the dashboard can pause, step, seek and change the speed. Every ``checkpoint_every``
+    events the ``rewinder`` (the app) keeps a copy of its state; seeking back asks it to go back to
+    the last copy before the target, then sends the events from there on. Stopping a run or
+    skipping a cell seeks to where it ended.
     """
 
     replay = True
@@ -134,6 +148,7 @@ class ReplaySource:
         max_gap: float = 2.0,
         timeline: Timeline | None = None,
         paused: bool = False,
+        checkpoint_every: int | None = None,
     ) -> None:
         self.session_path: Path | None = path
         self.initial_speed = speed
@@ -142,8 +157,8 @@ class ReplaySource:
         self.max_gap = max_gap  # long pauses in a recording (image builds) are shortened to this
         self.timeline = timeline
         self.playback: Playback | None = None
-        self.on_rewind: Callable[[], None] | None = None
-        self.status: Status | None = None
+        self.rewinder: Rewinder | None = None
+        self.checkpoint_every = checkpoint_every  # None: about 100 copies over the session
         self._listener: Listener | None = None
         self._aborted = False
         self._wake: asyncio.Event | None = None
@@ -166,6 +181,7 @@ class ReplaySource:
                 self.timeline = await asyncio.to_thread(self.load)
             pb = Playback(self.timeline, speed=self.initial_speed or 1.0, max_gap=self.max_gap)
             pb.paused = self.start_paused
+            self.checkpoint_every = self.checkpoint_every or interval(len(self.timeline.events))
             start = self.timeline.total if self.initial_speed == 0 else self.start
             self.playback = pb
             if start > 0:
@@ -184,7 +200,7 @@ class ReplaySource:
         if self._aborted:
             listener(SessionFinished("interrupted"))
             return "interrupted"
-        return self.status or "interrupted"  # no SessionFinished: the recording was cut off
+        return pb.timeline.final_status() or "interrupted"  # none recorded: the session was cut off
 
     def sync(self) -> None:
         """Move the clock on by the wall time since the last call and send what became due."""
@@ -195,15 +211,16 @@ class ReplaySource:
         self._deliver(self.playback.advance(elapsed))
 
     def _deliver(self, moved: Moved) -> None:
+        events, start = moved.events, moved.start
         if moved.rewind:
-            self.status = None
-            if self.on_rewind is not None:
-                self.on_rewind()
-        for ev in moved.events:
-            if isinstance(ev, SessionFinished):
-                self.status = ev.status
+            begin = self.rewinder.rewind_to(len(events)) if self.rewinder is not None else 0
+            events, start = events[begin:], begin
+        every = self.checkpoint_every or 0
+        for n, ev in enumerate(events, start + 1):
             if self._listener is not None:
                 self._listener(ev)
+            if self.rewinder is not None and every and n % every == 0:
+                self.rewinder.checkpoint(n)
 
     def _control(self, move: Callable[[Playback], Moved | None]) -> None:
         pb = self.playback

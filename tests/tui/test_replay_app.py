@@ -7,6 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from katatui.commands.demo import demo_notice, demo_path
 from katatui.core.playback import Timeline
 from katatui.core.report import summarize
@@ -169,8 +171,11 @@ async def test_pause_stops_the_replay_clock_and_the_data() -> None:
         assert not pb.paused
 
 
-async def test_seek_back_rebuilds_the_state_of_a_fresh_replay_up_to_there() -> None:
-    app, source = replay_app(start=60.0, paused=True)
+@pytest.mark.parametrize("every", [None, 10], ids=["from-the-start", "from-a-copy"])
+async def test_seek_back_rebuilds_the_state_of_a_fresh_replay_up_to_there(every: int | None) -> None:
+    """None: the demo is shorter than one checkpoint interval, so going back starts from scratch;
+    10: a copy of the model every 10 events, and going back starts from the last one before 0:50."""
+    app, source = replay_app(start=60.0, paused=True, checkpoint_every=every)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: source.playback is not None and app.model.runs, "loaded at 1:00")
         await settled(pilot, app)
@@ -181,7 +186,9 @@ async def test_seek_back_rebuilds_the_state_of_a_fresh_replay_up_to_there() -> N
         await settled(pilot, app)
         rebuilt, rebuilt_columns = state(app.model), columns(app)
         log_lines = len(app.screen.query_one("#log").lines)  # type: ignore[attr-defined]
+        copies = len(app._checkpoints)
     assert rebuilt != ahead
+    assert copies == (0 if every is None else pb.timeline.count_until(60.0) // 10)
     fresh, fresh_source = replay_app(start=50.0, paused=True)
     async with fresh.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: fresh_source.playback is not None and fresh.model.runs, "loaded at 0:50")
