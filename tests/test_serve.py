@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -45,6 +46,11 @@ def serving(args: list[str], env: dict[str, str]) -> Iterator[tuple[int, subproc
         assert proc.stdout is not None
         first = proc.stdout.readline()
         assert f"on http://127.0.0.1:{port}" in first, first
+        for _ in range(600):  # the line comes as the server starts; the port opens right after
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.05)
         yield port, proc
     finally:
         proc.send_signal(signal.SIGTERM)
