@@ -212,7 +212,7 @@ class ReplaySource:
 
     def _deliver(self, moved: Moved) -> None:
         events, start = moved.events, moved.start
-        if moved.rewind:
+        if moved.rewind:  # without a rewinder (nothing keeps state) there is nothing to go back to
             begin = self.rewinder.rewind_to(len(events)) if self.rewinder is not None else 0
             events, start = events[begin:], begin
         every = self.checkpoint_every or 0
@@ -250,10 +250,16 @@ class ReplaySource:
         self._control(lambda pb: pb.step())
 
     def faster(self) -> None:
-        self._control(lambda pb: (pb.faster(), None)[1])
+        def up(pb: Playback) -> None:
+            pb.faster()
+
+        self._control(up)
 
     def slower(self) -> None:
-        self._control(lambda pb: (pb.slower(), None)[1])
+        def down(pb: Playback) -> None:
+            pb.slower()
+
+        self._control(down)
 
     def abort(self) -> None:
         self._aborted = True
