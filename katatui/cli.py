@@ -11,7 +11,7 @@ from katatui.core.errors import KatatuiError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from katatui.commands import cleanup, doctor, image, imports, replay, report, run
+    from katatui.commands import cleanup, demo, doctor, image, imports, replay, report, run, serve
 
     parser = argparse.ArgumentParser(
         prog="katatui",
@@ -19,12 +19,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"katatui {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (run, report, replay, imports, cleanup, image, doctor):
+    for module in (run, report, replay, imports, cleanup, image, doctor, demo, serve):
         module.add_parser(sub)
     return parser
 
 
-COMMANDS = ("run", "report", "replay", "import", "cleanup", "image", "doctor")
+COMMANDS = ("run", "report", "replay", "import", "cleanup", "image", "doctor", "demo", "serve")
+
+
+def first_command() -> int:
+    """The dashboard on this machine; without any Docker here, the shipped demo and why."""
+    from katatui.commands.demo import demo_notice, demo_path, first_screen
+    from katatui.tui.launch import replay_app, run_app
+
+    first = first_screen()
+    if not first.demo:
+        return run_app(None, targets=[], out=None, repeats=None)
+    print(f"katatui: {first.reason}", file=sys.stderr)
+    print("katatui: showing the demo session instead (katatui demo)", file=sys.stderr)
+    return replay_app(demo_path(), notice=demo_notice(first.reason))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -34,9 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
         if not args_list:  # `katatui`: the dashboard on this machine with the default profile
-            from katatui.tui.launch import run_app
-
-            return run_app(None, targets=[], out=None, repeats=None)
+            return first_command()
         args = parser.parse_args(args_list)
         func = getattr(args, "func", None)
         if func is None:

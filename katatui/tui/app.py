@@ -24,11 +24,12 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from katatui.core.events import Event, LogMessage, SessionFinished
+from katatui.tui.checkpoints import Checkpoints
 from katatui.tui.config import TuiConfig
 from katatui.tui.dialogs import MIN_HEIGHT, MIN_WIDTH, ConfirmAbort, ScreenshotPath, TooSmall
-from katatui.tui.keys import ACTIONS, bindings
+from katatui.tui.keys import ACTIONS, BY_ID, bindings
 from katatui.tui.model import SessionModel
-from katatui.tui.sources import LiveSource, Source
+from katatui.tui.sources import LiveSource, ReplaySource, Source
 
 if TYPE_CHECKING:
     from katatui.core.profile import Profile
@@ -55,10 +56,13 @@ class KatatuiApp(App[int]):
         config: TuiConfig | None = None,
         profile_text: str = "",
         sets: list[str] | None = None,
+        notice: str = "",
     ) -> None:
         super().__init__()
+        self.notice = notice  # said once the screen is up (the demo says why it is playing)
         self.sets = sets or []  # --set KEY=VALUE changes to the profile
         self.model = SessionModel()
+        self._checkpoints = Checkpoints(self.model)  # a replay's copies of the model, to go back
         self.profile_path = profile_path
         self.targets = targets or []
         self.out = out
@@ -83,12 +87,16 @@ class KatatuiApp(App[int]):
         for problem in self.config.problems:
             self.feed(LogMessage("warning", problem))
         if self.source is not None:
+            if isinstance(self.source, ReplaySource):
+                self.source.rewinder = self
             self._open_live()
             self.run_source()
         else:
             from katatui.tui.start import StartScreen
 
             self.push_screen(StartScreen(self.profile_path, self.targets, self.repeats))
+        if self.notice:
+            self.call_after_refresh(self.notify, self.notice, title="katatui", timeout=15)
         self.call_after_refresh(self.check_size)
 
     def start_session(self, profile: Profile) -> None:
@@ -150,9 +158,67 @@ class KatatuiApp(App[int]):
 
     def on_events_arrived(self, _message: EventsArrived) -> None:
         self._posted = False
+        self._apply_pending()
+
+    def _apply_pending(self) -> None:
         batch, self._pending = self._pending, []
         for event in batch:
             self.model.apply(event)
+
+    # a replay's rewinder (katatui.tui.sources.Rewinder)
+    def checkpoint(self, index: int) -> None:
+        """The replay has sent its first ``index`` events: apply them now and keep a copy."""
+        self._apply_pending()
+        self._checkpoints.save(index)
+
+    def rewind_to(self, index: int) -> int:
+        """A replay went back: the model as it was after at most ``index`` events (the replay sends
+        the rest again)."""
+        self._pending.clear()
+        self.status = None
+        return self._checkpoints.restore(index)
+
+    # -- replays --------------------------------------------------------------------------------
+    @property
+    def replay(self) -> ReplaySource | None:
+        return self.source if isinstance(self.source, ReplaySource) else None
+
+    def replay_control(self, what: str) -> None:
+        """Pause, seek, step or change the speed of a replay (``what``: pause, back, forward, step,
+        slower, faster). Going back after the end plays on from there."""
+        rp = self.replay
+        if rp is None:
+            self.notify("only a replay can do that", severity="warning")
+            return
+        seek = self.config.seek_seconds
+        if what == "pause":
+            rp.toggle_pause()
+        elif what == "back":
+            rp.seek_by(-seek)
+        elif what == "forward":
+            rp.seek_by(seek)
+        elif what == "step":
+            rp.step()
+        elif what == "slower":
+            rp.slower()
+        elif what == "faster":
+            rp.faster()
+        pb = rp.playback
+        if pb is not None and not self.session_running and not pb.ended:
+            self.run_source()
+
+    def replay_keys(self) -> str:
+        """The replay keys in effect (after the config's keymap), for the status line."""
+        from katatui.tui.help import pretty_key
+
+        def key(action_id: str) -> str:
+            return pretty_key(self._keymap.get(action_id, BY_ID[action_id].key)).split(", ")[0]
+
+        return (
+            f"{key('pause')} pause · {key('replay_back')}/{key('replay_forward')} "
+            f"±{self.config.seek_seconds:g} s · {key('replay_step')} step · "
+            f"{key('replay_slower')}/{key('replay_faster')} speed"
+        )
 
     # -- actions the screens ask for ------------------------------------------------------------
     def stop_run(self, run_id: str) -> None:
@@ -168,6 +234,12 @@ class KatatuiApp(App[int]):
         self.feed(LogMessage("warning", self.source.skip_cell(cell)))
 
     def confirm_abort(self, *, then_quit: bool = False) -> None:
+        if self.replay is not None:  # nothing runs on any host: quit at once, nothing to abort
+            if then_quit:
+                self.exit(self.exit_status())
+            else:
+                self.notify("a replay has nothing to abort: q quits", severity="warning")
+            return
         if self.source is None or not self.session_running:
             if then_quit:
                 self.exit(self.exit_status())
@@ -197,6 +269,8 @@ class KatatuiApp(App[int]):
         """0 completed, 1 some runs failed, 2 the profile had problems and the user quit, 130 aborted."""
         from katatui.tui.start import StartScreen
 
+        if self.replay is not None:
+            return 0  # watching a recording went fine, whatever the recorded runs did
         if self.status is None:
             if self.source is None and any(
                 isinstance(s, StartScreen) and s.profile is None for s in self.screen_stack
@@ -243,6 +317,7 @@ class KatatuiApp(App[int]):
         from katatui.tui.start import StartScreen
 
         scopes = {"app"} | ({"live"} if isinstance(screen, LiveScreen) else set())
+        scopes |= {"replay"} if isinstance(screen, LiveScreen) and self.replay is not None else set()
         scopes |= {"start"} if isinstance(screen, StartScreen) else set()
         for a in ACTIONS:
             if a.scope in scopes:

@@ -4,6 +4,9 @@
 [keys]
 pause = "space"        # a binding id from the help screen (?) -> one key or "a,b"
 stop_run = "ctrl+x"
+
+[replay]
+seek_seconds = 10      # how far b / f jump in a replay
 ```
 """
 
@@ -18,6 +21,8 @@ import platformdirs
 
 from katatui.tui.keys import BY_ID
 
+DEFAULT_SEEK = 10.0
+
 
 def config_path() -> Path:
     env = os.environ.get("KATATUI_CONFIG")
@@ -27,6 +32,7 @@ def config_path() -> Path:
 @dataclass(frozen=True)
 class TuiConfig:
     keymap: dict[str, str] = field(default_factory=dict)
+    seek_seconds: float = DEFAULT_SEEK
     problems: tuple[str, ...] = ()  # shown in the log: a typo must not stop the dashboard
 
 
@@ -50,4 +56,11 @@ def load_config(path: Path | None = None) -> TuiConfig:
             problems.append(f'{path}: keys.{key_id}: expected a key such as "space" or "ctrl+x"')
         else:
             keymap[key_id] = value.strip()
-    return TuiConfig(keymap=keymap, problems=tuple(problems))
+    seek = DEFAULT_SEEK
+    replay = data.get("replay", {})
+    value = replay.get("seek_seconds", DEFAULT_SEEK) if isinstance(replay, dict) else None
+    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+        seek = float(value)
+    else:
+        problems.append(f"{path}: replay.seek_seconds: expected a number of seconds above 0, such as 10")
+    return TuiConfig(keymap=keymap, seek_seconds=seek, problems=tuple(problems))

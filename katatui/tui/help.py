@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
@@ -14,7 +15,7 @@ from textual.widgets import Static
 from katatui.tui.config import config_path
 from katatui.tui.keys import ACTIONS
 
-SCOPES = {"app": "everywhere", "start": "start screen", "live": "live screen"}
+SCOPES = {"app": "everywhere", "start": "start screen", "live": "live screen", "replay": "replays"}
 
 
 class HelpScreen(ModalScreen[None]):
@@ -36,15 +37,25 @@ class HelpScreen(ModalScreen[None]):
         table.add_column("key")
         table.add_column("action")
         table.add_column("where")
-        table.add_column("id (for [keys])", style="dim")
+        table.add_column(Text("id (for [keys])"), style="dim")
         for row in self.rows:
-            table.add_row(*row)
-        table.caption = f'Remap keys in {config_path()} under [keys], e.g.  pause = "space"'
+            table.add_row(*(Text(cell) for cell in row))  # literal: "[replay]" is not markup
+        table.caption = Text(
+            f'Remap keys in {config_path()} under [keys], e.g.  pause = "space"', style="dim"
+        )
         with VerticalScroll():
             yield Static(table)
             yield Static("ctrl+p opens the command palette: every action above is there too.")
 
 
 def pretty_key(key: str) -> str:
-    names = {"left_square_bracket": "[", "right_square_bracket": "]", "question_mark": "?"}
+    names = {
+        "left_square_bracket": "[",
+        "right_square_bracket": "]",
+        "question_mark": "?",
+        "full_stop": ".",
+        "minus": "-",
+        "plus": "+",
+        "equals_sign": "=",
+    }
     return ", ".join(names.get(k.strip(), k.strip()) for k in key.split(","))

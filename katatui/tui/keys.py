@@ -10,7 +10,7 @@ from typing import Literal
 
 from textual.binding import Binding, BindingType
 
-Scope = Literal["app", "start", "live"]
+Scope = Literal["app", "start", "live", "replay"]
 
 
 @dataclass(frozen=True)
@@ -24,19 +24,19 @@ class Action:
     show: bool = True
 
 
+# fmt: off
 ACTIONS: tuple[Action, ...] = (
     Action("start", "g", "start", "Start", "Start the run with the choices on this screen", "start"),
     Action("reload", "r", "reload", "Reload", "Read the profile file again (after editing it)", "start"),
     Action(
-        "doctor",
-        "d",
-        "doctor",
-        "Doctor",
+        "doctor", "d", "doctor", "Doctor",
         "Check the targets and scenarios (kvm, runtimes, Kata) and start a canary under each runtime",
-        "start",
-        show=False,
+        "start", show=False,
     ),
-    Action("pause", "p", "pause", "Pause", "Pause or resume the display (the run goes on)", "live"),
+    Action(
+        "pause", "p", "pause", "Pause",
+        "Pause or resume the display (the run goes on); in a replay, the replay itself", "live",
+    ),
     Action("stop_run", "x", "stop_run", "Stop run", "Stop the run being measured now", "live"),
     Action("skip_cell", "n", "skip_cell", "Skip cell", "Skip the rest of this matrix cell", "live"),
     Action(
@@ -48,6 +48,24 @@ ACTIONS: tuple[Action, ...] = (
     Action("follow", "l", "follow", "Follow live", "Show the cell being measured now", "live"),
     Action("summary", "t", "summary", "Summary", "Open the table of all results so far", "live"),
     Action("abort", "a", "abort", "Abort", "Stop the session, cleaning up containers and scratch", "live"),
+    # Replay keys: listed on the replay's status line, so not in the footer.
+    Action(
+        "replay_back", "b", "replay_back", "Back",
+        "Replay: go back [replay] seek_seconds (10 s); the view is rebuilt up to there", "replay", False,
+    ),
+    Action(
+        "replay_forward", "f", "replay_forward", "Forward",
+        "Replay: jump forward [replay] seek_seconds (10 s)", "replay", False,
+    ),
+    Action(
+        "replay_step", "full_stop", "replay_step", "Step",
+        "Replay: pause, then one second on (or on to the next event)", "replay", False,
+    ),
+    Action("replay_slower", "minus", "replay_slower", "Slower", "Replay: halve the speed", "replay", False),
+    Action(
+        "replay_faster", "plus,equals_sign", "replay_faster", "Faster", "Replay: double the speed", "replay",
+        False,
+    ),
     Action(
         "screenshot",
         "s",
@@ -70,6 +88,7 @@ ACTIONS: tuple[Action, ...] = (
         "quit", "q", "app.quit_katatui", "Quit", "Quit (stops a running session first, with cleanup)", "app"
     ),
 )
+# fmt: on
 BY_ID = {a.id: a for a in ACTIONS}
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from katatui.tui.clock import clock
+
 DEFAULT_PROFILE = Path("profiles/quick.toml")
 # Where the shipped profiles are when katatui runs from its source tree (pip install -e .).
 SHIPPED = Path(__file__).resolve().parents[2] / "profiles" / "quick.toml"
@@ -40,17 +42,36 @@ def run_app(
     return 130 if status is None else int(status)
 
 
-def replay_app(session_path: Path, *, speed: float = 1.0) -> int:
-    """Play a recorded session into the dashboard at ``speed`` × its pace (0: at once)."""
+def replay_app(
+    session_path: Path,
+    *,
+    speed: float = 1.0,
+    start: str | None = None,
+    paused: bool = False,
+    notice: str = "",
+) -> int:
+    """Play a recorded session into the dashboard at ``speed`` × its pace (0: at once), from
+    ``start`` (a time into the session: 90, 1:30, 2m), ``paused`` or playing. Exit status 0 once
+    the user quits."""
     from katatui.core.errors import UserError
-    from katatui.core.session import SessionReader
+    from katatui.core.playback import parse_time
     from katatui.tui.app import KatatuiApp
     from katatui.tui.config import load_config
     from katatui.tui.sources import ReplaySource
 
-    if speed < 0:
+    if speed < 0 or speed != speed:
         raise UserError(f"--speed {speed}: expected 0 (as fast as possible) or more")
-    SessionReader(session_path).close()  # a missing or foreign file is a UserError, before the screen opens
-    app = KatatuiApp(source=ReplaySource(session_path, speed=speed), config=load_config())
+    at = parse_time(start) if start is not None else 0.0
+    source = ReplaySource(session_path, speed=speed, start=at, paused=paused)
+    timeline = source.load()  # a missing or foreign file is a UserError, before the screen opens
+    source.timeline = timeline
+    if not timeline.events:
+        raise UserError(f"session {session_path}: it holds no events to replay")
+    if at > timeline.total:
+        raise UserError(
+            f"--from {start}: the session lasts {clock(timeline.total)} ({timeline.total:.0f} s); "
+            "give a time within it"
+        )
+    app = KatatuiApp(source=source, config=load_config(), notice=notice)
     status = app.run()
     return 130 if status is None else int(status)

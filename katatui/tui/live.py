@@ -31,10 +31,11 @@ LOG_STYLES = {"info": "dim", "warning": "yellow", "error": "bold red", "command"
 
 
 class LiveScreen(Screen[None]):
-    BINDINGS: ClassVar[list[BindingType]] = bindings("live")
+    BINDINGS: ClassVar[list[BindingType]] = bindings("live") + bindings("replay")
     DEFAULT_CSS = """
     LiveScreen { layout: vertical; }
     #progress { height: 2; padding: 0 1; background: $boost; }
+    #replay { height: auto; max-height: 4; padding: 0 1; background: $boost; display: none; }
     #columns { height: auto; max-height: 60%; }
     #bottom { height: 1fr; min-height: 8; }
     #percentiles { width: 1fr; }
@@ -51,6 +52,8 @@ class LiveScreen(Screen[None]):
         self._painted = -1
         self._logged = 0
         self._columns: dict[str, ScenarioColumn] = {}
+        self._generation = model.generation
+        self._replay_line = ""
 
     @property
     def katatui(self) -> KatatuiApp:
@@ -61,6 +64,7 @@ class LiveScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(id="progress")
+        yield Static(id="replay")
         yield Horizontal(id="columns")
         with Horizontal(id="bottom"):
             yield PercentileTable(id="percentiles")
@@ -71,14 +75,31 @@ class LiveScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.query_one("#replay", Static).display = self.replaying
         self.set_interval(1 / REPAINT_HZ, self.repaint)
         self.repaint(force=True)
+
+    @property
+    def replaying(self) -> bool:
+        return getattr(self.app, "replay", None) is not None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Replay keys only in a replay; nothing to abort in one."""
+        if action.startswith("replay_"):
+            return self.replaying
+        if action == "abort":
+            return not self.replaying
+        return True
 
     # -- painting -------------------------------------------------------------------------------
     def shown_cell(self) -> str | None:
         return self.pinned or self.model.live_cell()
 
     def repaint(self, force: bool = False) -> None:
+        if self.replaying and self.is_current:
+            self._paint_replay()
+        if self.model.generation != self._generation:
+            self._restart()
         if not force and (self.paused or not self.is_current or self.model.version == self._painted):
             return
         self._painted = self.model.version
@@ -87,6 +108,41 @@ class LiveScreen(Screen[None]):
             self._paint_latency()
             self._paint_progress()
             self._paint_log()
+
+    def _restart(self) -> None:
+        """The model was reset (a replay went back): drop the log lines painted from the old one,
+        and the chosen cell if it has not finished by now."""
+        self._generation = self.model.generation
+        if self.pinned not in self.model.finished_cells():
+            self.pinned = None
+        self.query_one(RichLog).clear()
+        self._logged = 0
+        self._painted = -1
+
+    def _paint_replay(self) -> None:
+        """The replay's clock: time / total, speed, playing or paused."""
+        rp = self.katatui.replay
+        if rp is None or rp.playback is None:
+            return
+        pb = rp.playback
+        if pb.ended:
+            state = "END"
+        elif pb.paused:
+            state = "PAUSED"
+        else:
+            state = "PLAYING"
+        line = f"{state}  replay {clock(pb.t)} / {clock(pb.total)}  ×{pb.speed:g}"
+        if line == self._replay_line:
+            return
+        self._replay_line = line
+        text = Text()
+        text.append(f" {state} ", style="reverse yellow" if pb.paused else "reverse green")
+        text.append(f"  replay {clock(pb.t)} / {clock(pb.total)}  ", style="bold")
+        text.append(f"×{pb.speed:g}  ")
+        text.append(f"{self.katatui.replay_keys()}", style="dim")
+        if self.katatui.notice:  # the demo says what it is (and why it plays instead of a run)
+            text.append("\n" + self.katatui.notice, style="yellow")
+        self.query_one("#replay", Static).update(text)
 
     def _paint_columns(self) -> None:
         m = self.model
@@ -189,6 +245,10 @@ class LiveScreen(Screen[None]):
 
     # -- actions --------------------------------------------------------------------------------
     def action_pause(self) -> None:
+        if self.replaying:
+            self.katatui.replay_control("pause")
+            self._paint_replay()
+            return
         self.paused = not self.paused
         self.repaint(force=True)
         self.notify("display paused; the run goes on" if self.paused else "display resumed")
@@ -237,3 +297,22 @@ class LiveScreen(Screen[None]):
 
     def action_abort(self) -> None:
         self.katatui.confirm_abort()
+
+    def _replay(self, what: str) -> None:
+        self.katatui.replay_control(what)
+        self._paint_replay()
+
+    def action_replay_back(self) -> None:
+        self._replay("back")
+
+    def action_replay_forward(self) -> None:
+        self._replay("forward")
+
+    def action_replay_step(self) -> None:
+        self._replay("step")
+
+    def action_replay_slower(self) -> None:
+        self._replay("slower")
+
+    def action_replay_faster(self) -> None:
+        self._replay("faster")

@@ -173,6 +173,25 @@ class SessionModel:
     """Everything the screens show, updated event by event."""
 
     def __init__(self) -> None:
+        self.version = 0  # bumps on every event: a panel repaints only when it moved
+        self.generation = 0  # bumps on reset: screens drop what they painted from the old state
+        self.planned_run_seconds: float | None = None
+        self._clear()
+
+    def reset(self) -> None:
+        """Forget every event (a replay seeking back applies them again from the start)."""
+        self._clear()
+        self.version += 1
+        self.generation += 1
+
+    def restore(self, other: SessionModel) -> None:
+        """Take ``other``'s state (a copy kept by a replay), in place: screens hold this object."""
+        version, generation = self.version, self.generation
+        self.__dict__.update(other.__dict__)
+        self.version = max(version, other.version) + 1
+        self.generation = generation + 1
+
+    def _clear(self) -> None:
         self.session_id = ""
         self.profile_name = ""
         self.pairing = "sequential"
@@ -187,8 +206,6 @@ class SessionModel:
         self.fairness: dict[tuple[str, str], Mapping[str, object]] = {}  # (scenario, target) -> record
         self.latency: dict[tuple[str, str], Latency] = {}
         self.log: deque[LogLine] = deque(maxlen=LOG_LINES)
-        self.version = 0  # bumps on every event: a panel repaints only when it moved
-        self.planned_run_seconds: float | None = None
         self._log_seq = 0
 
     # -- events ---------------------------------------------------------------------------------
