@@ -11,7 +11,7 @@ from katatui.core.errors import KatatuiError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from katatui.commands import cleanup, image, imports, replay, report, run
+    from katatui.commands import cleanup, compare, export, image, imports, replay, report, run, sessions
 
     parser = argparse.ArgumentParser(
         prog="katatui",
@@ -19,12 +19,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"katatui {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (run, report, replay, imports, cleanup, image):
+    for module in (run, report, replay, imports, cleanup, image, sessions, compare, export):
         module.add_parser(sub)
     return parser
 
 
-COMMANDS = ("run", "report", "replay", "import", "cleanup", "image")
+COMMANDS = ("run", "report", "replay", "import", "cleanup", "image", "sessions", "compare", "export")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
