@@ -36,7 +36,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="print the list as JSON")
     p.add_argument("--search", metavar="TEXT", help="only sessions whose name, profile, label, ... has TEXT")
     actions = p.add_subparsers(dest="action", metavar="ACTION")
-    label = actions.add_parser("label", help="give a session a label (\"\" removes it)")
+    label = actions.add_parser("label", help='give a session a label ("" removes it)')
     label.add_argument("session")
     label.add_argument("text")
     rename = actions.add_parser("rename", help="rename a session's file (in its directory)")
@@ -83,7 +83,9 @@ def _delete(args: argparse.Namespace) -> int:
     paths = [library.resolve(s, args.dir) for s in args.sessions]
     if not args.yes:
         if not sys.stdin.isatty():
-            raise UserError("delete: pass --yes to delete without a prompt (standard input is not a terminal)")
+            raise UserError(
+                "delete: pass --yes to delete without a prompt (standard input is not a terminal)"
+            )
         names = "\n".join(f"  {p}" for p in paths)
         answer = input(f"delete {len(paths)} session(s)?\n{names}\n[y/N] ")
         if answer.strip().lower() not in ("y", "yes"):
@@ -115,8 +117,16 @@ def human_size(n: int) -> str:
 
 def table(entries: list[library.SessionEntry], title: str) -> Table:
     t = Table(title=title, header_style="bold")
-    for name, justify in (("date", "left"), ("name", "left"), ("profile", "left"), ("targets", "left"),
-                          ("scenarios", "left"), ("runs", "left"), ("status", "left"), ("size", "right")):
+    for name, justify in (
+        ("date", "left"),
+        ("name", "left"),
+        ("profile", "left"),
+        ("targets", "left"),
+        ("scenarios", "left"),
+        ("runs", "left"),
+        ("status", "left"),
+        ("size", "right"),
+    ):
         t.add_column(name, justify=justify)  # type: ignore[arg-type]  # fmt: skip
     for e in entries:
         date = time.strftime("%Y-%m-%d %H:%M", time.localtime(e.when))

@@ -200,22 +200,43 @@ def to_records(cmp: Comparison) -> list[dict[str, object]]:
             ci = row.ratio_ci(col, cmp.baseline) if col != cmp.baseline else None
             out.append(
                 {
-                    "workload": row.key.kind, "variant": row.key.variant, "clients": row.key.clients,
-                    "metric": row.metric, "unit": row.unit, "column": col, "source": "session",
-                    "n": d.n, "median": d.median, "mean": d.mean, "stdev": d.stdev, "cv": d.cv,
+                    "workload": row.key.kind,
+                    "variant": row.key.variant,
+                    "clients": row.key.clients,
+                    "metric": row.metric,
+                    "unit": row.unit,
+                    "column": col,
+                    "source": "session",
+                    "n": d.n,
+                    "median": d.median,
+                    "mean": d.mean,
+                    "stdev": d.stdev,
+                    "cv": d.cv,
                     "baseline": cmp.baseline,
                     "ratio_of_medians": row.ratio(col, cmp.baseline) if col != cmp.baseline else None,
-                    "ratio_ci95_low": ci.low if ci else None, "ratio_ci95_high": ci.high if ci else None,
-                }  # fmt: skip
+                    "ratio_ci95_low": ci.low if ci else None,
+                    "ratio_ci95_high": ci.high if ci else None,
+                }
             )
         for m in row.published:
             out.append(
                 {
-                    "workload": row.key.kind, "variant": row.key.variant, "clients": row.key.clients,
-                    "metric": row.metric, "unit": m.unit, "column": m.label,
-                    "source": f"{ref.PUBLISHED_LABEL}: {m.figure.seed}", "n": 1, "median": m.value,
-                    "mean": m.value, "stdev": None, "cv": None, "baseline": cmp.baseline,
-                    "ratio_of_medians": None, "ratio_ci95_low": None, "ratio_ci95_high": None,
-                }  # fmt: skip
+                    "workload": row.key.kind,
+                    "variant": row.key.variant,
+                    "clients": row.key.clients,
+                    "metric": row.metric,
+                    "unit": m.unit,
+                    "column": m.label,
+                    "source": f"{ref.PUBLISHED_LABEL}: {m.figure.seed}",
+                    "n": 1,
+                    "median": m.value,
+                    "mean": m.value,
+                    "stdev": None,
+                    "cv": None,
+                    "baseline": cmp.baseline,
+                    "ratio_of_medians": None,
+                    "ratio_ci95_low": None,
+                    "ratio_ci95_high": None,
+                }
             )
     return out

@@ -48,7 +48,9 @@ def atomic_text(path: str | Path) -> Iterator[IO[str]]:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         if isinstance(exc, OSError):
-            raise UserError(f"{path} cannot be written: {exc.strerror or exc}; nothing was left behind") from None
+            raise UserError(
+                f"{path} cannot be written: {exc.strerror or exc}; nothing was left behind"
+            ) from None
         raise
 
 
@@ -86,7 +88,9 @@ def export_raw(reader: SessionReader, directory: str | Path) -> dict[str, Any]:
         for run_id, client, stream, size in reader.raw_streams():
             run = runs.get(run_id)
             folder = (
-                f"{run.spec.index:04d}-{_safe(run.spec.scenario)}-{_safe(run_id)}" if run else f"x-{_safe(run_id)}"
+                f"{run.spec.index:04d}-{_safe(run.spec.scenario)}-{_safe(run_id)}"
+                if run
+                else f"x-{_safe(run_id)}"
             )
             name = f"{folder}/client-{client}.{_safe(stream)}"
             (tmp / folder).mkdir(exist_ok=True)
@@ -117,7 +121,9 @@ def export_raw(reader: SessionReader, directory: str | Path) -> dict[str, Any]:
     except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         if isinstance(exc, OSError):
-            raise UserError(f"--raw {target} cannot be written: {exc.strerror or exc}; nothing was left behind") from None
+            raise UserError(
+                f"--raw {target} cannot be written: {exc.strerror or exc}; nothing was left behind"
+            ) from None
         raise
     return index
 
@@ -171,13 +177,13 @@ def seed_tables(summary: Summary, kinds: dict[str, tuple[str, dict[str, Any], in
     out = []
     for (workload, family), t in tables.items():
         subs = sorted(t["subs"], key=lambda s: float(s[1:]) if s else -1.0)
-        clients = sorted(t["clients"])
+        counts = sorted(t["clients"])
         title = f"{workload} {family.replace('_', ' ')} ({_unit_text(t['unit'])}), medians"
         # The studies' layout: a row of client-count groups over a row of percentiles.
         groups = ["clients >", ""]
-        for c in clients:
+        for c in counts:
             groups += [str(c)] + [""] * (len(subs) - 1)
-        names = ["**variant**", "**scenario**", *[f"**{s or 'median'}**" for _ in clients for s in subs]]
+        names = ["**variant**", "**scenario**", *[f"**{s or 'median'}**" for _ in counts for s in subs]]
         lines = [f"#### {title}", "", "| " + " | ".join(groups) + " |", "|" + "---|" * len(groups)]
         lines.append("| " + " | ".join(names) + " |")
         rows: list[tuple[str, str]] = []
@@ -188,7 +194,7 @@ def seed_tables(summary: Summary, kinds: dict[str, tuple[str, dict[str, Any], in
         for label, scenario in rows:
             cells = [label if label != last else "", scenario]
             last = label
-            cells += [t["cells"].get((label, scenario, c, s), "-") for c in clients for s in subs]
+            cells += [t["cells"].get((label, scenario, c, s), "-") for c in counts for s in subs]
             lines.append("| " + " | ".join(x.replace("|", "\\|") for x in cells) + " |")
         out.append("\n".join(lines) + "\n")
     return "\n".join(out)

@@ -40,17 +40,17 @@ def _t(text: object) -> str:
 
 
 def _mean_ci(values: Sequence[float]) -> tuple[float, float, float]:
-    mean = statistics.fmean(values)
+    mean = float(statistics.fmean(values))
     if len(values) < 2:
         return mean, mean, mean
-    half = t975(len(values) - 1) * statistics.stdev(values) / math.sqrt(len(values))
+    half = float(t975(len(values) - 1) * statistics.stdev(values) / math.sqrt(len(values)))
     return mean, mean - half, mean + half
 
 
 def _nice_max(x: float) -> float:
     if x <= 0:
         return 1.0
-    exp = 10 ** math.floor(math.log10(x))
+    exp = 10.0 ** math.floor(math.log10(x))
     for m in (1, 2, 2.5, 5, 10):
         if x <= m * exp:
             return m * exp
@@ -85,9 +85,11 @@ def bar_chart(row: SummaryRow, scenarios: Sequence[str], title: str) -> str:
         y = top + plot_h - plot_h * mean / top_value
         parts.append(
             f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{top + plot_h - y:.1f}" '
-            f'fill="{PALETTE[scenarios.index(s) % len(PALETTE)]}" data-scenario="{_t(s)}" data-mean="{mean:.6g}">'
+            f'fill="{PALETTE[scenarios.index(s) % len(PALETTE)]}" data-scenario="{_t(s)}" '
+            f'data-mean="{mean:.6g}">'
             f"<title>{_t(s)}: mean {_t(format_value(mean, row.unit))}, 95% CI "
-            f"{_t(format_value(lo, row.unit))} – {_t(format_value(hi, row.unit))}, n={len(row.by_scenario[s].values)}"
+            f"{_t(format_value(lo, row.unit))} – {_t(format_value(hi, row.unit))}, "
+            f"n={len(row.by_scenario[s].values)}"
             "</title></rect>"
         )
         if hi > lo:
@@ -95,11 +97,13 @@ def bar_chart(row: SummaryRow, scenarios: Sequence[str], title: str) -> str:
             y_lo = top + plot_h - plot_h * max(lo, 0) / top_value
             y_hi = top + plot_h - plot_h * hi / top_value
             parts.append(
-                f'<path d="M{cx:.1f} {y_lo:.1f}V{y_hi:.1f}M{cx - 6:.1f} {y_lo:.1f}h12M{cx - 6:.1f} {y_hi:.1f}h12" '
+                f'<path d="M{cx:.1f} {y_lo:.1f}V{y_hi:.1f}M{cx - 6:.1f} {y_lo:.1f}h12'
+                f'M{cx - 6:.1f} {y_hi:.1f}h12" '
                 'stroke="#000" fill="none" class="whisker"/>'
             )
         parts.append(
-            f'<text x="{x + w / 2:.1f}" y="{height - bottom + 14}" text-anchor="middle" font-size="10">{_t(s)}</text>'
+            f'<text x="{x + w / 2:.1f}" y="{height - bottom + 14}" text-anchor="middle" font-size="10">'
+            f"{_t(s)}</text>"
         )
     parts.append(
         f'<line x1="{left}" x2="{left}" y1="{top}" y2="{top + plot_h}" stroke="#000"/>'
@@ -114,7 +118,9 @@ def histograms(reader: SessionReader) -> dict[str, dict[str, dict[str, dict[int,
     for run in reader.runs():
         for sample in reader.samples(run.spec.run_id):
             for name, bins in (sample.get("hist") or {}).items():
-                target = out.setdefault(run.spec.cell, {}).setdefault(name, {}).setdefault(run.spec.scenario, {})
+                target = (
+                    out.setdefault(run.spec.cell, {}).setdefault(name, {}).setdefault(run.spec.scenario, {})
+                )
                 for k, v in bins.items():
                     target[int(k)] = target.get(int(k), 0) + int(v)
     return out
@@ -176,6 +182,10 @@ def cdf_chart(curves: Mapping[str, Mapping[int, int]], scenarios: Sequence[str],
     return "".join(parts)
 
 
+def _facts(facts: dict[str, object]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in sorted(facts.items()) if not isinstance(v, dict | list))
+
+
 def _summary_table(summary: Summary) -> str:
     ref_s = summary.reference
     head = "".join(f"<th>{_t(s)}{'' if s == ref_s else f' <span class=dim>(vs {_t(ref_s)})</span>'}</th>"
@@ -183,7 +193,10 @@ def _summary_table(summary: Summary) -> str:
     rows = []
     last = None
     for row in summary.rows:
-        cells = [f'<td class="l">{_t(row.cell) if row.cell != last else ""}</td>', f'<td class="l">{_t(row.metric)}</td>']
+        cells = [
+            f'<td class="l">{_t(row.cell) if row.cell != last else ""}</td>',
+            f'<td class="l">{_t(row.metric)}</td>',
+        ]
         last = row.cell
         for s in summary.scenarios:
             stat = row.by_scenario.get(s)
@@ -213,12 +226,14 @@ def _summary_table(summary: Summary) -> str:
 
 def _markdown_to_html(md: str) -> str:
     """The seed-shaped Markdown tables (our own simple output) as HTML tables."""
-    out, rows = [], []
+    out: list[str] = []
+    rows: list[list[str]] = []
 
     def flush() -> None:
         if rows:
             body = "".join(
-                "<tr>" + "".join(f"<{'th' if i < 2 else 'td'}{' class=l' if j < 2 else ''}>{_t(c.strip('* '))}"
+                "<tr>" + "".join(f"<{'th' if i < 2 else 'td'}{' class=l' if j < 2 else ''}>"
+                                 f"{_t(c.strip('* '))}"
                                  f"</{'th' if i < 2 else 'td'}>" for j, c in enumerate(r)) + "</tr>"
                 for i, r in enumerate(rows)
             )  # fmt: skip
@@ -246,9 +261,7 @@ def _published(reader: SessionReader, summary: Summary, seed: str) -> str:
             continue
         kind, variant, clients = kinds[row.cell]
         for m in ref.lookup(seed, kind, variant, clients, row.metric):
-            mine = " / ".join(
-                f"{s} {format_value(st.median, row.unit)}" for s, st in row.by_scenario.items()
-            )
+            mine = " / ".join(f"{s} {format_value(st.median, row.unit)}" for s, st in row.by_scenario.items())
             rows.append(
                 f'<tr class="published"><td class=l>{_t(row.cell)}</td><td class=l>{_t(row.metric)}</td>'
                 f"<td class=l>{_t(m.label)}</td><td>{_t(format_value(m.value, m.unit))}</td>"
@@ -274,7 +287,7 @@ def render(reader: SessionReader, *, seed: str | None = None, include_cdfs: bool
     when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(float(created))) if created else "?"
     hosts = reader.hosts()
     host_rows = "".join(
-        f"<tr><td class=l>{_t(t)}</td><td class=l>{_t(', '.join(f'{k}={v}' for k, v in sorted(f.items()) if not isinstance(v, dict | list)))}</td></tr>"
+        f"<tr><td class=l>{_t(t)}</td><td class=l>{_t(_facts(f))}</td></tr>"
         for t, f in hosts.items()
     )  # fmt: skip
     runs = reader.runs()

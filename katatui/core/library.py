@@ -8,6 +8,7 @@ plain and synchronous; a screen calls it from a worker thread.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import time
@@ -94,10 +95,8 @@ class SessionEntry:
 def _size(path: Path) -> int:
     total = 0
     for suffix in ("", "-wal"):
-        try:
+        with contextlib.suppress(OSError):
             total += path.with_name(path.name + suffix).stat().st_size
-        except OSError:
-            pass
     return total
 
 
@@ -115,9 +114,11 @@ def read_entry(path: str | Path) -> SessionEntry:
         return SessionEntry(path, size, st.st_mtime, error=str(exc))
     try:
         meta = reader.meta
-        conn = reader._conn  # noqa: SLF001 - the library's own aggregate queries
+        conn = reader._conn  # the library's own aggregate queries
         counts = dict(conn.execute("SELECT status, count(*) FROM runs GROUP BY status").fetchall())
-        scenarios = [r[0] for r in conn.execute("SELECT scenario FROM runs GROUP BY scenario ORDER BY min(idx)")]
+        scenarios = [
+            r[0] for r in conn.execute("SELECT scenario FROM runs GROUP BY scenario ORDER BY min(idx)")
+        ]
         targets = [r[0] for r in conn.execute("SELECT target FROM runs GROUP BY target ORDER BY min(idx)")]
         workloads = [r[0] for r in conn.execute("SELECT kind FROM runs GROUP BY kind ORDER BY min(idx)")]
         gone = reader.writer_gone
@@ -197,7 +198,9 @@ def resolve(spec: str | Path, directory: str | Path | None = None) -> Path:
             return found[0].path
         if len(found) > 1:
             names = ", ".join(e.path.name for e in found[:5])
-            raise UserError(f"session {text!r} matches {len(found)} sessions ({names}); give more of the name")
+            raise UserError(
+                f"session {text!r} matches {len(found)} sessions ({names}); give more of the name"
+            )
     raise UserError(
         f"session {text}: no such file, and no session of that name in {sessions_dir(directory)} "
         "(katatui sessions lists them)"
@@ -212,7 +215,9 @@ def _refuse_live(path: Path, what: str) -> None:
     meta = dict(reader.meta)
     reader.close()
     if writer_alive(meta):
-        raise UserError(f"session {path} is being recorded (katatui pid {meta.get('writer_pid')}); {what} it once it ends")
+        raise UserError(
+            f"session {path} is being recorded (katatui pid {meta.get('writer_pid')}); {what} it once it ends"
+        )
 
 
 def set_label(path: str | Path, label: str) -> None:

@@ -87,7 +87,8 @@ def _sysbench(test: str) -> VariantTest:
 RULES: dict[str, Rule] = {
     "fio-commit-latency": Rule("fio", {"clat_p50_us": ("clat_p50_us",), "clat_p99_us": ("clat_p99_us",)},
                                fits=_fio_rw),
-    "fio-4k-rand": Rule("fio", {"read_iops": ("read_iops",), "write_iops": ("write_iops",)}, fits=_fio_4k_rand),
+    "fio-4k-rand": Rule("fio", {"read_iops": ("read_iops",), "write_iops": ("write_iops",)},
+                        fits=_fio_4k_rand),
     "nginx-ab-kn100000-c100": Rule("ab", {"requests_per_s": ("requests_per_second",)}),
     "iperf3-P4": Rule("iperf3", {"bandwidth": ("sent_bits_per_second", "received_bits_per_second")}, 1e9),
     "ctr-run-uname-total": Rule("launch", {"launch_s": ("launch_s", "launch_cold_s")}),

@@ -106,7 +106,9 @@ def _parse_variant(where: str, value: Any) -> tuple[tuple[str, str], ...]:
         for part in filter(None, (p.strip() for p in value.split(","))):
             k, sep, v = part.partition("=")
             if not sep or not k:
-                raise UserError(f"{where}: variant: expected key=value pairs like 'rw=randread,bs=4k', got {part!r}")
+                raise UserError(
+                    f"{where}: variant: expected key=value pairs like 'rw=randread,bs=4k', got {part!r}"
+                )
             pairs.append((k.strip(), v.strip()))
         return tuple(pairs)
     raise UserError(f"{where}: variant: expected a string 'rw=randread,bs=4k' or a table")
@@ -126,18 +128,24 @@ def load_bounds(path: str | Path) -> list[Bound]:
         raise UserError(f"threshold file {path}: expected one or more [[metric]] entries")
     bounds = []
     for i, entry in enumerate(entries, 1):
-        where = f"{path}: [[metric]] #{i}" + (f" ({entry.get('name')})" if isinstance(entry, dict) and "name" in entry else "")
+        where = f"{path}: [[metric]] #{i}" + (
+            f" ({entry.get('name')})" if isinstance(entry, dict) and "name" in entry else ""
+        )
         if not isinstance(entry, dict):
             raise UserError(f"{where}: expected a table")
         unknown = sorted(set(entry) - FIELDS)
         if unknown:
-            raise UserError(f"{where}: unknown field(s) {', '.join(unknown)}; known: {', '.join(sorted(FIELDS))}")
+            raise UserError(
+                f"{where}: unknown field(s) {', '.join(unknown)}; known: {', '.join(sorted(FIELDS))}"
+            )
         for key in ("name", "workload", "metric"):
             if not isinstance(entry.get(key), str) or not entry[key]:
                 raise UserError(f"{where}: {key}: required (text)")
         kind = entry.get("type", "katatui")
         if kind not in ("katatui", "json"):
-            raise UserError(f"{where}: type: expected \"katatui\" (checkmetrics' csv files do not apply), got {kind!r}")
+            raise UserError(
+                f'{where}: type: expected "katatui" (checkmetrics\' csv files do not apply), got {kind!r}'
+            )
         checktype = entry.get("checktype", "mean")
         if checktype not in CHECKTYPES:
             raise UserError(f"{where}: checktype: expected one of {', '.join(CHECKTYPES)}, got {checktype!r}")
@@ -152,7 +160,9 @@ def load_bounds(path: str | Path) -> list[Bound]:
             low, high = midval * (1 - minpct / 100), midval * (1 + maxpct / 100)
         else:
             if minval is None and maxval is None:
-                raise UserError(f"{where}: give minval and/or maxval, or midval with minpercent and maxpercent")
+                raise UserError(
+                    f"{where}: give minval and/or maxval, or midval with minpercent and maxpercent"
+                )
             low = minval if minval is not None else -math.inf
             high = maxval if maxval is not None else math.inf
         if low > high:
@@ -203,9 +213,10 @@ def check(bounds: Sequence[Bound], paths: Sequence[str | Path]) -> list[Check]:
                 cell = f"{s.kind} {s.variant_label} clients={s.clients}"
                 if bound.relative_to is not None and s.scenario == bound.relative_to:
                     refs.setdefault(cell, []).append(r.value)
-                if bound.scenario is None or s.scenario == bound.scenario:
-                    if s.scenario != bound.relative_to:
-                        groups.setdefault((s.scenario, cell), []).append(r.value)
+                if (
+                    bound.scenario is None or s.scenario == bound.scenario
+                ) and s.scenario != bound.relative_to:
+                    groups.setdefault((s.scenario, cell), []).append(r.value)
             if not groups:
                 out.append(Check(bound, str(path), bound.scenario or "", "", None, 0, None, None, False,
                                  "no matching results in the session"))  # fmt: skip
@@ -226,5 +237,7 @@ def check(bounds: Sequence[Bound], paths: Sequence[str | Path]) -> list[Check]:
                 passed = bound.low <= value <= bound.high
                 if not passed:
                     reason = "below the minimum" if value < bound.low else "above the maximum"
-                out.append(Check(bound, str(path), scenario, cell, value, len(values), sd, cov, passed, reason))
+                out.append(
+                    Check(bound, str(path), scenario, cell, value, len(values), sd, cov, passed, reason)
+                )
     return out
