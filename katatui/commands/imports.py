@@ -101,8 +101,12 @@ PARSERS: dict[str, Callable[[Path, bytes], Imported]] = {"fio": _fio, "iperf3": 
 def _variant(snap: fio.FioSnapshot) -> dict[str, Any]:
     jobs = snap.raw.get("jobs") or [{}]
     opts = {**snap.raw.get("global options", {}), **(jobs[0].get("job options") or {})}
-    keys = ("rw", "bs", "iodepth", "numjobs")
-    return {k: opts[k] for k in keys if k in opts}
+    out: dict[str, Any] = {k: opts[k] for k in ("rw", "bs") if k in opts}
+    # fio's own defaults, so that a file matches katatui's cells, which always name them
+    for key in ("iodepth", "numjobs"):
+        value = str(opts.get(key, "1"))
+        out[key] = int(value) if value.isdigit() else value
+    return out
 
 
 def run(args: argparse.Namespace) -> int:

@@ -134,6 +134,11 @@ class SessionWriter:
         self._queue.put(None)
         self._thread.join()
         conn = self._conn
+        try:  # no longer being written, whatever its status says
+            with conn:
+                conn.execute("DELETE FROM meta WHERE key='writer_pid'")
+        except sqlite3.Error:
+            pass
         try:
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             conn.execute("PRAGMA journal_mode=DELETE")  # one self-contained file to keep and share
