@@ -13,7 +13,6 @@ from katatui.core import library
 from katatui.core.errors import UserError
 from katatui.core.session import SessionReader, SessionWriter
 from tests.helpers import katatui
-from tests.recorded import recorded_dir, session_a, session_b  # noqa: F401  (fixtures)
 from tests.test_session_files import crashed_session
 
 pytestmark = pytest.mark.integration

@@ -16,7 +16,6 @@ import pytest
 from katatui.core.errors import UserError
 from katatui.core.session import SessionReader, SessionWriter
 from tests.helpers import REPO, katatui
-from tests.recorded import recorded_dir, session_a  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.integration
 
