@@ -179,8 +179,8 @@ def test_a_bad_threshold_file_is_a_usage_error(
 
 def test_imported_iperf3_and_ab_results_join_a_comparison(tmp_path: Path) -> None:
     old, new = tmp_path / "old.katatui", tmp_path / "new.katatui"
-    done = katatui("import", "iperf3", str(FIXTURES / "iperf3" / "json_4streams.stdout"),
-                   str(FIXTURES / "iperf3" / "json_1stream.stdout"), "--scenario", "last-week", "--out", str(old))  # fmt: skip
+    four, one = FIXTURES / "iperf3" / "json_4streams.stdout", FIXTURES / "iperf3" / "json_1stream.stdout"
+    done = katatui("import", "iperf3", str(four), str(one), "--scenario", "last-week", "--out", str(old))
     assert done.returncode == 0, done.stderr
     done = katatui("import", "iperf3", str(FIXTURES / "iperf3" / "json_4streams.stdout"),
                    "--scenario", "today", "--out", str(new))  # fmt: skip
