@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from katatui.core.session import SessionReader
 from tests.conftest import TestEnv
 from tests.helpers import katatui, need
 
@@ -49,11 +50,27 @@ def record(base: Path, env: TestEnv, name: str, runtime: str) -> Path:
         profile.write_text(
             PROFILE.format(name=name, scratch=base / "scratch", sock=env.docker_sock, runtime=runtime)
         )
-        done = katatui("run", str(profile), "--headless", "--out", str(out))
-        if done.returncode != 0:
+        why = ""
+        for _ in range(3):  # the test dockerd is shared: another test's cleanup can remove a container
+            done = katatui("run", str(profile), "--headless", "--out", str(out))
+            why = (
+                complete(out)
+                if done.returncode == 0
+                else f"exit {done.returncode}: {done.stdout}{done.stderr}"
+            )
+            if not why:
+                return out
             out.unlink(missing_ok=True)
-            pytest.fail(f"recording {name} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+        pytest.fail(f"recording {name} failed: {why}")
     return out
+
+
+def complete(path: Path) -> str:
+    """Why a recorded session is not a complete one, or ''."""
+    with SessionReader(path) as reader:
+        if reader.status != "completed" or any(r.status != "finished" for r in reader.runs()):
+            return f"session {reader.status}: " + "; ".join(m.text[-300:] for m in reader.logs())
+    return ""
 
 
 @pytest.fixture(scope="session")
