@@ -155,7 +155,7 @@ def cdf_chart(curves: Mapping[str, Mapping[int, int]], scenarios: Sequence[str],
         parts.append(
             f'<text x="{x:.1f}" y="{top + plot_h + 14}" text-anchor="middle" font-size="10">{label}</text>'
         )
-    for q in (0, 0.5, 0.9, 0.99, 1):
+    for q in (0, 0.25, 0.5, 0.75, 0.9, 1):
         y = top + plot_h * (1 - q)
         parts.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" stroke="#eee"/>')
         parts.append(f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end" font-size="10">{q:g}</text>')
