@@ -115,14 +115,8 @@ def bar_chart(row: SummaryRow, scenarios: Sequence[str], title: str) -> str:
 def histograms(reader: SessionReader) -> dict[str, dict[str, dict[str, dict[int, int]]]]:
     """cell -> histogram name -> scenario -> bucket (ns) -> count, summed over samples and clients."""
     out: dict[str, dict[str, dict[str, dict[int, int]]]] = {}
-    for run in reader.runs():
-        for sample in reader.samples(run.spec.run_id):
-            for name, bins in (sample.get("hist") or {}).items():
-                target = (
-                    out.setdefault(run.spec.cell, {}).setdefault(name, {}).setdefault(run.spec.scenario, {})
-                )
-                for k, v in bins.items():
-                    target[int(k)] = target.get(int(k), 0) + int(v)
+    for (cell, scenario, name), bins in reader.histogram_totals().items():
+        out.setdefault(cell, {}).setdefault(name, {})[scenario] = bins
     return out
 
 

@@ -38,6 +38,7 @@ from katatui.core.events import (
     RunFinished,
     RunSpec,
     RunStarted,
+    Sample,
     ScenarioFacts,
     SessionFinished,
     SessionStarted,
@@ -176,6 +177,16 @@ class SessionWriter:
             )
             return
         run_id = getattr(ev, "run_id", None)
+        if isinstance(ev, Sample):  # the many: a shallow payload (asdict deep-copies every histogram)
+            payload: dict[str, Any] = {
+                "run_id": ev.run_id, "t": ev.t, "metrics": dict(ev.metrics), "client": ev.client,
+                "hist": {k: dict(v) for k, v in ev.hist.items()}, "at": ev.at,
+            }  # fmt: skip
+            c.execute(
+                "INSERT INTO events (at, kind, run_id, payload) VALUES (?, ?, ?, ?)",
+                (ev.at, "Sample", run_id, _json(payload)),
+            )
+            return
         payload = asdict(ev)
         if isinstance(ev, SessionStarted):
             payload["runs"] = [r.run_id for r in ev.runs]
@@ -412,6 +423,23 @@ class SessionReader:
             (run_id, client, stream),
         )
         return b"".join(r[0] for r in rows)
+
+    def histogram_totals(self) -> dict[tuple[str, str, str], dict[int, int]]:
+        """(cell, scenario, histogram name) -> bucket -> count, summed over every sample and client
+        of the scenario's runs in that cell; summed inside SQLite, without decoding each sample."""
+        try:
+            rows = self._conn.execute(
+                "SELECT r.cell, r.scenario, h.key, b.key, sum(b.value)"
+                " FROM events e JOIN runs r ON r.run_id = e.run_id,"
+                " json_each(e.payload, '$.hist') h, json_each(h.value) b"
+                " WHERE e.kind = 'Sample' GROUP BY r.cell, r.scenario, h.key, b.key"
+            ).fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise UserError(f"session {self.path}: damaged ({exc}); it was left as it is") from None
+        out: dict[tuple[str, str, str], dict[int, int]] = {}
+        for cell, scenario, name, bucket, count in rows:
+            out.setdefault((cell, scenario, name), {})[int(bucket)] = int(count)
+        return out
 
     def raw_streams(self) -> list[tuple[str, int, str, int]]:
         """(run_id, client, stream, bytes) for every raw output the session holds."""
