@@ -102,6 +102,13 @@ def test_html_report_is_one_self_contained_file_with_tables_and_plots(
     assert len(cdfs) == 1  # read completion latency, from the samples' histograms
     assert {p["data-scenario"] for p in cdfs[0]["polyline"]} == {"bare", "runc"}
 
+    with SessionReader(session_a) as reader:
+        published = parse(render(reader, seed="001"))
+    beside = next(
+        t for t in published.tables if t and t[0][:3] == ["cell", "metric", "published (scenario, study)"]
+    )
+    assert ["read_clat_p50_us", "kata randread (study 001)", "5,472 µs"] in [r[1:4] for r in beside[1:]]
+
 
 def test_html_report_renders_in_headless_chromium(tmp_path: Path, session_a: Path) -> None:
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")

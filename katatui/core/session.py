@@ -299,11 +299,14 @@ class SessionReader:
         self.schema_version = version
 
     def _open(self) -> sqlite3.Connection:
-        """Read-only. A write-ahead log is read from a private copy of the file and its log, unless
-        its writer is still at work (then SQLite's shared index is live and read-only access is safe)."""
+        """Read-only. A write-ahead log whose writer is gone (killed) is read from a private copy of
+        the file and its log; one whose writer is at work is read in place (its index is live)."""
+        uri = self.path.resolve().as_uri()
         wal = self.path.with_name(self.path.name + "-wal")
         if not (wal.exists() and wal.stat().st_size > 0):
-            return sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=10)
+            return sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=10)
+        if writer_alive(self._checkpointed_meta(uri)):
+            return sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=10)
         self._copy = Path(tempfile.mkdtemp(prefix="katatui-session-"))
         copy = self._copy / "session.katatui"
         try:
@@ -316,11 +319,23 @@ class SessionReader:
             meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
         except sqlite3.DatabaseError:
             meta = {}
-        if meta and writer_alive(meta):
+        if meta and writer_alive(meta):  # its writer started after all: read it in place
             conn.close()
             self._discard()
-            return sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=10)
+            return sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=10)
         return conn
+
+    @staticmethod
+    def _checkpointed_meta(uri: str) -> dict[str, str]:
+        """The meta rows already in the main file, read without touching the log or its index."""
+        try:
+            conn = sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True)
+            try:
+                return dict(conn.execute("SELECT key, value FROM meta").fetchall())
+            finally:
+                conn.close()
+        except sqlite3.DatabaseError:
+            return {}
 
     def _discard(self) -> None:
         if self._copy is not None:
