@@ -9,8 +9,8 @@ a single session's report. Published reference figures can be laid beside, label
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +52,6 @@ class SessionInfo:
     status: str
     session_id: str
     label: str
-    variants: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # CellKey.variant -> dict
 
 
 @dataclass(frozen=True)
