@@ -206,7 +206,7 @@ def _num(v: float | None) -> str:
         return "-"
     if math.isinf(v):
         return "∞" if v > 0 else "-∞"
-    return f"{v:.4g}"
+    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.4g}"
 
 
 def threshold_text(checks: list[Check], fmt: str) -> str:
