@@ -104,6 +104,15 @@ def test_html_report_is_one_self_contained_file_with_tables_and_plots(
 
     with SessionReader(session_a) as reader:
         published = parse(render(reader, seed="001"))
+        summed: dict[tuple[str, str, str], dict[int, int]] = {}  # every sample's histogram, added up
+        for run in reader.runs():
+            for sample in reader.samples(run.spec.run_id):
+                for name, bins in sample["hist"].items():
+                    into = summed.setdefault((run.spec.cell, run.spec.scenario, name), {})
+                    for bucket, count in bins.items():
+                        into[int(bucket)] = into.get(int(bucket), 0) + count
+        assert reader.histogram_totals() == summed  # the totals the writer stored as each run ended
+        assert reader._conn.execute("SELECT count(*) FROM hist_totals").fetchone()[0] > 0
     beside = next(
         t for t in published.tables if t and t[0][:3] == ["cell", "metric", "published (scenario, study)"]
     )

@@ -30,10 +30,11 @@ runs = tuple(RunSpec(f"r{i}", i, "fio[rw=read,clients=1]", "bare", "bare", None,
                      {"rw": "read"}, 1, 0) for i in range(3))
 w(SessionStarted("crash", "crashed", "sequential", runs))
 w(RunStarted("r0", (("fio", "--name=x"),)))
-w(Sample("r0", 1.0, {"read_iops": 100.0}))
+w(Sample("r0", 1.0, {"read_iops": 100.0}, hist={"read_clat_ns": {1000: 3, 2000: 1}}))
+w(Sample("r0", 2.0, {"read_iops": 100.0}, hist={"read_clat_ns": {1000: 1, 4000: 2}}))
 w(RunFinished("r0", {"read_iops": Metric(100.0, "IO/s")}, 1.0))
 w(RunStarted("r1", (("fio", "--name=x"),)))
-w(Sample("r1", 1.0, {"read_iops": 90.0}))
+w(Sample("r1", 1.0, {"read_iops": 90.0}, hist={"read_clat_ns": {8000: 5}}))
 time.sleep(1.5)  # past a commit
 os.kill(os.getpid(), 9)
 """
@@ -64,6 +65,11 @@ def test_a_crashed_session_opens_with_its_unfinished_runs_marked_and_is_not_modi
         assert reader.status.startswith("incomplete")
         assert [(r.run.spec.run_id, r.value) for r in reader.results()] == [("r0", 100.0)]
         assert len(reader.samples("r1")) == 1  # what was measured before the crash is there
+        # histograms: r0's totals were stored when it finished, r1's are summed from its samples
+        hist = reader.histogram_totals()
+        assert hist == {
+            ("fio[rw=read,clients=1]", "bare", "read_clat_ns"): {1000: 4, 2000: 1, 4000: 2, 8000: 5}
+        }
     done = katatui("report", str(path))
     assert done.returncode == 0, done.stderr
     assert "2 run(s) unfinished" in done.stdout

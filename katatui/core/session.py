@@ -76,6 +76,10 @@ CREATE TABLE IF NOT EXISTS raw (
 );
 CREATE INDEX IF NOT EXISTS raw_run ON raw(run_id, client, stream);
 CREATE INDEX IF NOT EXISTS events_kind ON events(kind, run_id);
+CREATE TABLE IF NOT EXISTS hist_totals (
+    run_id TEXT NOT NULL, name TEXT NOT NULL, bucket INTEGER NOT NULL, count INTEGER NOT NULL,
+    PRIMARY KEY (run_id, name, bucket)
+);
 """
 # The states of a run in a session whose writer is gone: "running" and "planned" runs never ended.
 ENDED = ("finished", "failed")
@@ -92,6 +96,9 @@ class SessionWriter:
         self.path = Path(path)
         self._queue: queue.Queue[Event | None] = queue.Queue()
         self._error: BaseException | None = None
+        # Each run's latency histograms summed over its samples, stored when the run ends, so that
+        # a report's CDFs never decode every sample of a long session.
+        self._hist: dict[str, dict[str, dict[int, int]]] = {}
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # Created exclusively: two katatui processes never share a file, even with the same name.
@@ -178,6 +185,11 @@ class SessionWriter:
             return
         run_id = getattr(ev, "run_id", None)
         if isinstance(ev, Sample):  # the many: a shallow payload (asdict deep-copies every histogram)
+            totals = self._hist.setdefault(ev.run_id, {})
+            for name, bins in ev.hist.items():
+                target = totals.setdefault(name, {})
+                for bucket, count in bins.items():
+                    target[int(bucket)] = target.get(int(bucket), 0) + int(count)
             payload: dict[str, Any] = {
                 "run_id": ev.run_id, "t": ev.t, "metrics": dict(ev.metrics), "client": ev.client,
                 "hist": {k: dict(v) for k, v in ev.hist.items()}, "at": ev.at,
@@ -221,18 +233,27 @@ class SessionWriter:
                 (ev.at, ev.duration, ev.run_id),
             )
             self._results(ev.run_id, ev.results, partial=False)
+            self._hist_totals(ev.run_id)
         elif isinstance(ev, RunFailed):
             c.execute(
                 "UPDATE runs SET status='failed', finished_at=?, reason=? WHERE run_id=?",
                 (ev.at, ev.reason, ev.run_id),
             )
             self._results(ev.run_id, ev.partial, partial=True)
+            self._hist_totals(ev.run_id)
         elif isinstance(ev, SessionFinished):
             c.execute("INSERT OR REPLACE INTO meta VALUES ('status', ?)", (ev.status,))
             c.execute("INSERT OR REPLACE INTO meta VALUES ('finished_at', ?)", (str(ev.at),))
         c.execute(
             "INSERT INTO events (at, kind, run_id, payload) VALUES (?, ?, ?, ?)",
             (ev.at, type(ev).__name__, run_id, _json(payload)),
+        )
+
+    def _hist_totals(self, run_id: str) -> None:
+        totals = self._hist.pop(run_id, {})
+        self._conn.executemany(
+            "INSERT OR REPLACE INTO hist_totals VALUES (?, ?, ?, ?)",
+            [(run_id, name, b, c) for name, bins in totals.items() for b, c in bins.items()],
         )
 
     def _results(self, run_id: str, results: Mapping[str, Metric], *, partial: bool) -> None:
@@ -441,19 +462,36 @@ class SessionReader:
 
     def histogram_totals(self) -> dict[tuple[str, str, str], dict[int, int]]:
         """(cell, scenario, histogram name) -> bucket -> count, summed over every sample and client
-        of the scenario's runs in that cell; summed inside SQLite, without decoding each sample."""
+        of the scenario's runs in that cell. Ended runs have their totals stored by the writer; the
+        samples of other runs (or of a session from before) are summed inside SQLite."""
         try:
-            rows = self._conn.execute(
-                "SELECT r.cell, r.scenario, h.key, b.key, sum(b.value)"
-                " FROM events e JOIN runs r ON r.run_id = e.run_id,"
-                " json_each(e.payload, '$.hist') h, json_each(h.value) b"
-                " WHERE e.kind = 'Sample' GROUP BY r.cell, r.scenario, h.key, b.key"
-            ).fetchall()
+            stored = {r[0] for r in self._conn.execute("SELECT DISTINCT run_id FROM hist_totals").fetchall()}
+        except sqlite3.OperationalError:  # a session written before the table existed
+            stored = set()
+        runs = {r.spec.run_id: r for r in self.runs()}
+        use_stored = {rid for rid, r in runs.items() if r.status in ENDED and rid in stored}
+        rows: list[tuple[str, str, int, int]] = []
+        try:
+            if use_stored:
+                rows += [
+                    r
+                    for r in self._conn.execute("SELECT run_id, name, bucket, count FROM hist_totals")
+                    if r[0] in use_stored
+                ]
+            for rid in (rid for rid in runs if rid not in use_stored):
+                rows += self._conn.execute(
+                    "SELECT ?, h.key, b.key, sum(b.value) FROM events e,"
+                    " json_each(e.payload, '$.hist') h, json_each(h.value) b"
+                    " WHERE e.kind = 'Sample' AND e.run_id = ? GROUP BY h.key, b.key",
+                    (rid, rid),
+                ).fetchall()
         except sqlite3.DatabaseError as exc:
             raise UserError(f"session {self.path}: damaged ({exc}); it was left as it is") from None
         out: dict[tuple[str, str, str], dict[int, int]] = {}
-        for cell, scenario, name, bucket, count in rows:
-            out.setdefault((cell, scenario, name), {})[int(bucket)] = int(count)
+        for run_id, name, bucket, count in rows:
+            run = runs[run_id]
+            target = out.setdefault((run.spec.cell, run.spec.scenario, name), {})
+            target[int(bucket)] = target.get(int(bucket), 0) + int(count)
         return out
 
     def raw_streams(self) -> list[tuple[str, int, str, int]]:
