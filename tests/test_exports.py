@@ -155,7 +155,7 @@ def test_markdown_tables_are_shaped_like_the_studies(session_a: Path) -> None:
     done = katatui("report", str(session_a), "--format", "md")
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    i = lines.index("#### fio read clat us (µs), medians")
+    i = lines.index("#### fio read completion latency (µs), medians")
     assert lines[i + 2] == "| clients > |  | 1 |  |"
     assert lines[i + 4] == "| **variant** | **scenario** | **p50** | **p99** |"
     bare, runc = lines[i + 5].split(" | "), lines[i + 6].split(" | ")

@@ -142,6 +142,22 @@ def _family(metric: str) -> tuple[str, str]:
     return metric, ""
 
 
+FAMILY_NAMES = (
+    ("_bw_bytes_per_s", " bandwidth"), ("_clat_us", " completion latency"), ("_iops", " IOPS"),
+    ("_ms", ""), ("_us", ""), ("_bits_per_second", ""), ("_per_second", " per second"),
+    ("_per_s", " per second"), ("_bytes", ""),
+)  # fmt: skip
+
+
+def _family_title(family: str) -> str:
+    """``read_clat_us`` as ``read completion latency``, ``read_bw_bytes_per_s`` as ``read bandwidth``."""
+    for suffix, name in FAMILY_NAMES:
+        if family.endswith(suffix) and family != suffix[1:]:
+            family = family.removesuffix(suffix) + name
+            break
+    return family.replace("_", " ")
+
+
 def _unit_text(unit: str) -> str:
     return {"B/s": "MiB/s", "B": "MiB", "us": "µs", "IO/s": "IOPS", "bit/s": "Mbit/s"}.get(unit, unit)
 
@@ -178,7 +194,7 @@ def seed_tables(summary: Summary, kinds: dict[str, tuple[str, dict[str, Any], in
     for (workload, family), t in tables.items():
         subs = sorted(t["subs"], key=lambda s: float(s[1:]) if s else -1.0)
         counts = sorted(t["clients"])
-        title = f"{workload} {family.replace('_', ' ')} ({_unit_text(t['unit'])}), medians"
+        title = f"{workload} {_family_title(family)} ({_unit_text(t['unit'])}), medians"
         # The studies' layout: a row of client-count groups over a row of percentiles.
         groups = ["clients >", ""]
         for c in counts:
