@@ -11,7 +11,20 @@ from katatui.core.errors import KatatuiError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from katatui.commands import cleanup, demo, doctor, image, imports, replay, report, run, serve
+    from katatui.commands import (
+        cleanup,
+        compare,
+        demo,
+        doctor,
+        export,
+        image,
+        imports,
+        replay,
+        report,
+        run,
+        serve,
+        sessions,
+    )  # fmt: skip
 
     parser = argparse.ArgumentParser(
         prog="katatui",
@@ -19,12 +32,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"katatui {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (run, report, replay, imports, cleanup, image, doctor, demo, serve):
+    modules = (run, report, replay, imports, cleanup, image, doctor, demo, serve, sessions, compare, export)
+    for module in modules:
         module.add_parser(sub)
     return parser
 
 
-COMMANDS = ("run", "report", "replay", "import", "cleanup", "image", "doctor", "demo", "serve")
+COMMANDS = (
+    "run", "report", "replay", "import", "cleanup", "image", "doctor", "demo", "serve", "sessions", "compare",
+    "export",
+)  # fmt: skip
 
 
 def first_command() -> int:

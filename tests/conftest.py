@@ -11,6 +11,8 @@ from pathlib import Path
 import docker
 import pytest
 
+pytest_plugins = ["tests.recorded"]  # real recorded sessions for the tests of saved sessions
+
 ENV_KEYS = (
     "KATATUI_TEST_DIR",
     "KATATUI_TEST_DOCKER_SOCK",

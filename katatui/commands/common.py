@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 import time
 from pathlib import Path
 
-import platformdirs
+from katatui.core.library import data_dir, sessions_dir
 
-
-def data_dir() -> Path:
-    """Where sessions are kept: ``$KATATUI_DATA_DIR`` or the XDG data directory."""
-    env = os.environ.get("KATATUI_DATA_DIR")
-    return Path(env) if env else platformdirs.user_data_path("katatui")
+__all__ = ["data_dir", "default_session_path", "new_session_id", "sessions_dir"]
 
 
 def new_session_id() -> str:
@@ -22,4 +17,4 @@ def new_session_id() -> str:
 
 def default_session_path(session_id: str, profile_name: str) -> Path:
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in profile_name)
-    return data_dir() / "sessions" / f"{session_id}-{safe}.katatui"
+    return sessions_dir() / f"{session_id}-{safe}.katatui"

@@ -1,88 +1,201 @@
-"""``katatui report SESSION --format table|csv|json|md``."""
+"""``katatui report SESSION --format table|csv|json|md|html [--out FILE] [--reference SEED]``.
+
+``--out`` writes the report to a file, under a temporary name renamed once complete. ``html``
+is one self-contained file (tables and inline SVG plots, no script, readable offline).
+``--reference SEED`` lays a seed study's published figures beside the session's matching cells.
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
+import io
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from rich.console import Console
 from rich.markup import escape
 
 from katatui.bootbars import boot_bars
-from katatui.core import fairness, spread
+from katatui.core import fairness, reference, spread
+from katatui.core.export import EXPORT_SCHEMA, atomic_text, cell_kinds, seed_tables
+from katatui.core.library import resolve
 from katatui.core.report import CSV_HEADER, format_value, summarize, tidy_rows
 from katatui.core.session import SCHEMA_VERSION, SessionReader
 from katatui.core.workloads.boot import timeline
 from katatui.headless import print_notes, summary_table
 
+FORMATS = ("table", "csv", "json", "md", "html")
+
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("report", help="print a session's results")
-    p.add_argument("session", type=Path, help="a session file (.katatui)")
-    p.add_argument("--format", choices=("table", "csv", "json", "md"), default="table")
+    p = sub.add_parser("report", help="print or export a session's results", description=__doc__,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    p.add_argument("session", help="a session file (.katatui), or a session's name in the library")
+    p.add_argument("--format", choices=FORMATS, default=None, help="default: table, or html for --out *.html")
+    p.add_argument("--out", type=Path, metavar="FILE", help="write to FILE (atomically) instead of stdout")
     p.add_argument("--partial", action="store_true", help="include figures of failed or interrupted runs")
+    p.add_argument(
+        "--reference", metavar="SEED", help="lay a study's published figures beside (001, 002, 003 or 004)"
+    )
     p.set_defaults(func=run)
 
 
+@contextlib.contextmanager
+def _output(out: Path | None) -> Iterator[IO[str]]:
+    if out is None:
+        yield sys.stdout
+    else:
+        with atomic_text(out) as f:
+            yield f
+
+
 def run(args: argparse.Namespace) -> int:
-    reader = SessionReader(args.session)
+    fmt = args.format or (
+        "html" if args.out is not None and args.out.suffix in (".html", ".htm") else "table"
+    )
+    seed = reference.resolve_seed(args.reference) if args.reference else None
+    reader = SessionReader(resolve(args.session))
     try:
-        results = reader.results()
-        if args.format == "csv":
-            writer = csv.DictWriter(sys.stdout, fieldnames=list(CSV_HEADER), lineterminator="\n")
-            writer.writeheader()
-            writer.writerows(tidy_rows(results, include_partial=args.partial))
-        elif args.format == "json":
-            doc = {
-                "schema_version": SCHEMA_VERSION,
-                "session_id": reader.meta.get("session_id"),
-                "profile": reader.meta.get("profile_name"),
-                "status": reader.status,
-                "hosts": reader.hosts(),
-                "results": tidy_rows(results, include_partial=args.partial),
-                "summary": summary_json(reader),
-                "fairness": fairness.record(reader),
-                "per_host": spread.per_host(reader),
-                "start_barrier": spread.start_spreads(reader),
-                "degraded_runs": [{"run_id": r, "left_out": why} for r, why in spread.degraded(reader)],
-                "failed_runs": [
-                    {
-                        "run_id": r.spec.run_id,
-                        "scenario": r.spec.scenario,
-                        "cell": r.spec.cell,
-                        "reason": r.reason,
-                    }
-                    for r in reader.runs()
-                    if r.status == "failed"
-                ],
-            }
-            json.dump(doc, sys.stdout, indent=2)
-            sys.stdout.write("\n")
-        elif args.format == "md":
-            sys.stdout.write(markdown(reader))
-            sys.stdout.write(fairness_markdown(fairness.record(reader)))
-        else:
-            console = Console(highlight=False)
-            summary = summarize(reader)
-            name = reader.meta.get("profile_name", "?")
-            title = f"{name} ({reader.status}): medians, ratio to {summary.reference}"
-            console.print(summary_table(summary, title))
-            print_notes(console, summary.warnings())
-            boot = timeline((r.run.spec.scenario, r.metric, r.value) for r in results if not r.partial)
-            if boot:
-                console.print("[bold]boot timeline[/] (medians)")
-                console.print(boot_bars(boot))
-            for scenario, cell, reason in summary.failed:
-                console.print(f"[red]failed[/] {scenario} {cell}: {reason}")
-            print_spread(console, reader)
-            print_fairness(console, fairness.record(reader))
+        with _output(args.out) as out:
+            _write(reader, fmt, out, partial=args.partial, seed=seed, to_file=args.out is not None)
     finally:
         reader.close()
+    if args.out is not None:
+        print(f"report written: {args.out}", file=sys.stderr)
     return 0
+
+
+def _write(reader: SessionReader, fmt: str, out: IO[str], *, partial: bool, seed: str | None,
+           to_file: bool) -> None:  # fmt: skip
+    results = reader.results()
+    if fmt == "csv":
+        writer = csv.DictWriter(out, fieldnames=[*CSV_HEADER, "schema_version"], lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(
+            {**r, "schema_version": EXPORT_SCHEMA} for r in tidy_rows(results, include_partial=partial)
+        )
+    elif fmt == "html":
+        from katatui.core.html_report import render
+
+        out.write(render(reader, seed=seed))
+    elif fmt == "md":
+        summary = summarize(reader)
+        out.write(f"### {reader.meta.get('profile_name', 'session')} ({reader.status})\n\n")
+        out.write(seed_tables(summary, cell_kinds(reader)))
+        out.write("\n#### Ratios to the first scenario\n\n")
+        out.write(markdown(reader))
+        if seed is not None:
+            out.write("\n" + published_markdown(reader, seed))
+        out.write(fairness_markdown(fairness.record(reader)))
+    elif fmt == "json":
+        doc: dict[str, object] = {
+            "schema_version": EXPORT_SCHEMA,
+            "session_schema_version": SCHEMA_VERSION,
+            "session_id": reader.meta.get("session_id"),
+            "profile": reader.meta.get("profile_name"),
+            "label": reader.meta.get("label"),
+            "status": reader.status,
+            "hosts": reader.hosts(),
+            "results": tidy_rows(results, include_partial=partial),
+            "summary": summary_json(reader),
+            "fairness": fairness.record(reader),
+            "per_host": spread.per_host(reader),
+            "start_barrier": spread.start_spreads(reader),
+            "degraded_runs": [{"run_id": r, "left_out": why} for r, why in spread.degraded(reader)],
+            "failed_runs": [
+                {
+                    "run_id": r.spec.run_id,
+                    "scenario": r.spec.scenario,
+                    "cell": r.spec.cell,
+                    "reason": r.reason,
+                }
+                for r in reader.runs()
+                if r.status == "failed"
+            ],
+            "unfinished_runs": [
+                {
+                    "run_id": r.spec.run_id,
+                    "scenario": r.spec.scenario,
+                    "cell": r.spec.cell,
+                    "reason": r.reason,
+                }
+                for r in reader.runs()
+                if r.status == "unfinished"
+            ],
+        }
+        if seed is not None:
+            doc["published"] = published_json(reader, seed)
+        json.dump(doc, out, indent=2)
+        out.write("\n")
+    else:
+        console = Console(file=out if to_file else None, highlight=False, width=160 if to_file else None)
+        summary = summarize(reader)
+        name = reader.meta.get("profile_name", "?")
+        title = f"{name} ({reader.status}): medians, ratio to {summary.reference}"
+        console.print(summary_table(summary, title))
+        print_notes(console, summary.warnings())
+        boot = timeline((r.run.spec.scenario, r.metric, r.value) for r in results if not r.partial)
+        if boot:
+            console.print("[bold]boot timeline[/] (medians)")
+            console.print(boot_bars(boot))
+        for scenario, cell, reason in summary.failed:
+            console.print(f"[red]failed[/] {scenario} {cell}: {reason}")
+        print_spread(console, reader)
+        print_fairness(console, fairness.record(reader))
+        unfinished = sum(1 for r in reader.runs() if r.status == "unfinished")
+        if unfinished:
+            console.print(f"[yellow]{unfinished} run(s) unfinished: katatui stopped before they ended[/]")
+        if seed is not None:
+            console.print(published_markdown(reader, seed), markup=False)
+
+
+def _published_rows(reader: SessionReader, seed: str) -> list[tuple[str, str, reference.Match, str]]:
+    summary = summarize(reader)
+    kinds = cell_kinds(reader)
+    out = []
+    for row in summary.rows:
+        if row.cell not in kinds:
+            continue
+        kind, variant, clients = kinds[row.cell]
+        mine = ", ".join(f"{s} {format_value(st.median, row.unit)}" for s, st in row.by_scenario.items())
+        for m in reference.lookup(seed, kind, variant, clients, row.metric):
+            out.append((row.cell, row.metric, m, mine))
+    return out
+
+
+def published_markdown(reader: SessionReader, seed: str) -> str:
+    """The study's figures beside the session's matching cells, labelled as what they are."""
+    title = reference.SEED_TITLES.get(seed, seed)
+    rows = _published_rows(reader, seed)
+    buf = io.StringIO()
+    buf.write(f"#### {reference.PUBLISHED_LABEL.capitalize()}: {title}\n\n")
+    if not rows:
+        buf.write("No published figure matches this session's cells.\n")
+        return buf.getvalue()
+    buf.write("| cell | metric | published (scenario, study) | published value | this session (medians) |\n")
+    buf.write("|---|---|---|---|---|\n")
+    for cell, metric, m, mine in rows:
+        buf.write(f"| {cell} | {metric} | {m.label} | {format_value(m.value, m.unit)} | {mine} |\n")
+    return buf.getvalue()
+
+
+def published_json(reader: SessionReader, seed: str) -> dict[str, object]:
+    return {
+        "label": reference.PUBLISHED_LABEL,
+        "seed": seed,
+        "title": reference.SEED_TITLES.get(seed, seed),
+        "figures": [
+            {"cell": cell, "metric": metric, "scenario": m.figure.scenario, "variant": m.figure.variant,
+             "value": m.value, "unit": m.unit, "published_value": m.figure.value,
+             "published_unit": m.figure.unit, "source": m.figure.seed, "note": m.figure.note}
+            for cell, metric, m, _ in _published_rows(reader, seed)
+        ],
+    }  # fmt: skip
 
 
 def summary_json(reader: SessionReader) -> list[dict[str, object]]:

@@ -3,6 +3,11 @@
 A writer thread owns the connection and commits at least every ``COMMIT_INTERVAL`` seconds, so a
 katatui killed with SIGKILL loses at most the last second, and the file still opens (SQLite's
 journal makes every commit atomic). Listeners never wait on the disk.
+
+A reader never changes a session file: it opens it read-only (SQLite URI ``mode=ro``). A session
+whose writer was killed while its write-ahead log still held commits is read from a private copy
+of the file and its log, so the original stays exactly as the crash left it. The file carries its
+schema version in ``meta``; a reader refuses a newer one by name instead of misreading it.
 """
 
 from __future__ import annotations
@@ -10,7 +15,10 @@ from __future__ import annotations
 import json
 import os
 import queue
+import shutil
+import socket
 import sqlite3
+import tempfile
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -30,6 +38,7 @@ from katatui.core.events import (
     RunFinished,
     RunSpec,
     RunStarted,
+    Sample,
     ScenarioFacts,
     SessionFinished,
     SessionStarted,
@@ -66,7 +75,14 @@ CREATE TABLE IF NOT EXISTS raw (
     stream TEXT NOT NULL, at REAL NOT NULL, data BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS raw_run ON raw(run_id, client, stream);
+CREATE INDEX IF NOT EXISTS events_kind ON events(kind, run_id);
+CREATE TABLE IF NOT EXISTS hist_totals (
+    run_id TEXT NOT NULL, name TEXT NOT NULL, bucket INTEGER NOT NULL, count INTEGER NOT NULL,
+    PRIMARY KEY (run_id, name, bucket)
+);
 """
+# The states of a run in a session whose writer is gone: "running" and "planned" runs never ended.
+ENDED = ("finished", "failed")
 
 
 def _json(obj: Any) -> str:
@@ -78,13 +94,23 @@ class SessionWriter:
 
     def __init__(self, path: str | Path, *, session_id: str, profile_text: str, profile_json: str) -> None:
         self.path = Path(path)
-        if self.path.exists():
-            raise UserError(f"session file {self.path} already exists; choose another --out")
         self._queue: queue.Queue[Event | None] = queue.Queue()
         self._error: BaseException | None = None
+        # Each run's latency histograms summed over its samples, stored when the run ends, so that
+        # a report's CDFs never decode every sample of a long session.
+        self._hist: dict[str, dict[str, dict[int, int]]] = {}
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, check_same_thread=False)
+            # Created exclusively: two katatui processes never share a file, even with the same name.
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+        except FileExistsError:
+            raise UserError(f"session file {self.path} already exists; choose another --out") from None
+        except OSError as exc:
+            raise UserError(
+                f"session file {self.path} cannot be written ({exc}); choose another --out"
+            ) from None
+        try:
+            conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.executescript(SCHEMA)
@@ -98,6 +124,8 @@ class SessionWriter:
             "session_id": session_id,
             "created_at": str(time.time()),
             "status": "running",
+            "writer_pid": str(os.getpid()),
+            "writer_host": socket.gethostname(),
             "profile_toml": profile_text,
             "profile_json": profile_json,
         }
@@ -114,6 +142,11 @@ class SessionWriter:
         self._queue.put(None)
         self._thread.join()
         conn = self._conn
+        try:  # no longer being written, whatever its status says
+            with conn:
+                conn.execute("DELETE FROM meta WHERE key='writer_pid'")
+        except sqlite3.Error:
+            pass
         try:
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             conn.execute("PRAGMA journal_mode=DELETE")  # one self-contained file to keep and share
@@ -151,6 +184,21 @@ class SessionWriter:
             )
             return
         run_id = getattr(ev, "run_id", None)
+        if isinstance(ev, Sample):  # the many: a shallow payload (asdict deep-copies every histogram)
+            totals = self._hist.setdefault(ev.run_id, {})
+            for name, bins in ev.hist.items():
+                target = totals.setdefault(name, {})
+                for bucket, count in bins.items():
+                    target[int(bucket)] = target.get(int(bucket), 0) + int(count)
+            payload: dict[str, Any] = {
+                "run_id": ev.run_id, "t": ev.t, "metrics": dict(ev.metrics), "client": ev.client,
+                "hist": {k: dict(v) for k, v in ev.hist.items()}, "at": ev.at,
+            }  # fmt: skip
+            c.execute(
+                "INSERT INTO events (at, kind, run_id, payload) VALUES (?, ?, ?, ?)",
+                (ev.at, "Sample", run_id, _json(payload)),
+            )
+            return
         payload = asdict(ev)
         if isinstance(ev, SessionStarted):
             payload["runs"] = [r.run_id for r in ev.runs]
@@ -185,18 +233,27 @@ class SessionWriter:
                 (ev.at, ev.duration, ev.run_id),
             )
             self._results(ev.run_id, ev.results, partial=False)
+            self._hist_totals(ev.run_id)
         elif isinstance(ev, RunFailed):
             c.execute(
                 "UPDATE runs SET status='failed', finished_at=?, reason=? WHERE run_id=?",
                 (ev.at, ev.reason, ev.run_id),
             )
             self._results(ev.run_id, ev.partial, partial=True)
+            self._hist_totals(ev.run_id)
         elif isinstance(ev, SessionFinished):
             c.execute("INSERT OR REPLACE INTO meta VALUES ('status', ?)", (ev.status,))
             c.execute("INSERT OR REPLACE INTO meta VALUES ('finished_at', ?)", (str(ev.at),))
         c.execute(
             "INSERT INTO events (at, kind, run_id, payload) VALUES (?, ?, ?, ?)",
             (ev.at, type(ev).__name__, run_id, _json(payload)),
+        )
+
+    def _hist_totals(self, run_id: str) -> None:
+        totals = self._hist.pop(run_id, {})
+        self._conn.executemany(
+            "INSERT OR REPLACE INTO hist_totals VALUES (?, ?, ?, ?)",
+            [(run_id, name, b, c) for name, bins in totals.items() for b, c in bins.items()],
         )
 
     def _results(self, run_id: str, results: Mapping[str, Metric], *, partial: bool) -> None:
@@ -230,36 +287,115 @@ class ResultRow:
 
 
 class SessionReader:
-    """Read a session file, including one whose writer was killed mid-run."""
+    """Read a session file, including one whose writer was killed mid-run; never modify it."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        self._copy: Path | None = None
         if not self.path.is_file():
             raise UserError(f"session {self.path}: no such file")
         try:
-            # Read-write so SQLite can replay the journal of a writer that was killed mid-run.
-            mode = "rw" if os.access(self.path, os.W_OK) and os.access(self.path.parent, os.W_OK) else "ro"
-            self._conn = sqlite3.connect(f"file:{self.path}?mode={mode}", uri=True)
-            self.meta = dict(self._conn.execute("SELECT key, value FROM meta").fetchall())
+            self._conn = self._open()
+            self.meta: dict[str, str] = dict(self._conn.execute("SELECT key, value FROM meta").fetchall())
         except sqlite3.DatabaseError as exc:
-            raise UserError(f"session {self.path}: not a katatui session file ({exc})") from None
-        version = int(self.meta.get("schema_version", "0"))
-        if version > SCHEMA_VERSION:
+            self._discard()
             raise UserError(
-                f"session {self.path} was written by a newer katatui (schema {version}; this one reads "
-                f"up to {SCHEMA_VERSION}); upgrade katatui to open it"
+                f"session {self.path}: not a readable katatui session file ({exc}); it was left as it is"
+            ) from None
+        raw_version = self.meta.get("schema_version", "0")
+        try:
+            version = int(raw_version)
+        except ValueError:
+            self.close()
+            raise UserError(
+                f"session {self.path}: schema version {raw_version!r} is not a number; "
+                "the file is damaged or was not written by katatui (it was left as it is)"
+            ) from None
+        if version > SCHEMA_VERSION:
+            self.close()
+            raise UserError(
+                f"session {self.path} was written by a newer katatui (schema version {version}; this "
+                f"katatui reads up to {SCHEMA_VERSION}); upgrade katatui to open it"
             )
+        self.schema_version = version
+
+    def _open(self) -> sqlite3.Connection:
+        """Read-only. A write-ahead log whose writer is gone (killed) is read from a private copy of
+        the file and its log; one whose writer is at work is read in place (its index is live)."""
+        uri = self.path.resolve().as_uri()
+        wal = self.path.with_name(self.path.name + "-wal")
+        if not (wal.exists() and wal.stat().st_size > 0):
+            return sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=10)
+        if writer_alive(self._checkpointed_meta(uri)):
+            return sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=10)
+        self._copy = Path(tempfile.mkdtemp(prefix="katatui-session-"))
+        copy = self._copy / "session.katatui"
+        try:
+            shutil.copyfile(self.path, copy)
+            shutil.copyfile(wal, copy.with_name(copy.name + "-wal"))
+        except OSError as exc:
+            raise sqlite3.DatabaseError(f"cannot copy it to read its log: {exc}") from None
+        conn = sqlite3.connect(copy)  # SQLite recovers the copy's log; the original is untouched
+        try:
+            meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        except sqlite3.DatabaseError:
+            meta = {}
+        if meta and writer_alive(meta):  # its writer started after all: read it in place
+            conn.close()
+            self._discard()
+            return sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=10)
+        return conn
+
+    @staticmethod
+    def _checkpointed_meta(uri: str) -> dict[str, str]:
+        """The meta rows already in the main file, read without touching the log or its index."""
+        try:
+            conn = sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True)
+            try:
+                return dict(conn.execute("SELECT key, value FROM meta").fetchall())
+            finally:
+                conn.close()
+        except sqlite3.DatabaseError:
+            return {}
+
+    def _discard(self) -> None:
+        if self._copy is not None:
+            shutil.rmtree(self._copy, ignore_errors=True)
+            self._copy = None
 
     def close(self) -> None:
         self._conn.close()
+        self._discard()
+
+    def __enter__(self) -> SessionReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        try:
+            return self._conn.execute(sql, params).fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise UserError(
+                f"session {self.path}: damaged ({exc}); it was left as it is, and what can be read "
+                "was not enough for this"
+            ) from None
+
+    @property
+    def writer_gone(self) -> bool:
+        """The session says it is running, but no katatui is writing it (killed, or the machine stopped)."""
+        return self.meta.get("status") == "running" and not writer_alive(self.meta)
 
     @property
     def status(self) -> str:
         status = self.meta.get("status", "unknown")
-        return "incomplete (katatui stopped before the end)" if status == "running" else status
+        if status == "running":
+            return "incomplete (katatui stopped before the end)" if self.writer_gone else "running"
+        return status
 
     def hosts(self) -> dict[str, dict[str, Any]]:
-        rows = self._conn.execute("SELECT target, facts FROM hosts").fetchall()
+        rows = self._query("SELECT target, facts FROM hosts")
         return {t: json.loads(f) for t, f in rows}
 
     def scenario_facts(self) -> dict[tuple[str, str], dict[str, Any]]:
@@ -271,6 +407,7 @@ class SessionReader:
         return {(s, t): json.loads(f) for s, t, f in rows}
 
     def runs(self) -> list[RunRow]:
+        """Every planned run. In a session whose writer is gone, a run that never ended is ``unfinished``."""
         cols = (
             "run_id, idx, cell, scenario, launcher, runtime, target, workload, kind, variant, clients,"
             " repeat, status, started_at, finished_at, duration, commands, reason"
@@ -278,7 +415,10 @@ class SessionReader:
         try:
             rows = self._conn.execute(f"SELECT {cols}, hosts FROM runs ORDER BY idx").fetchall()
         except sqlite3.OperationalError:  # a session written before clients could be spread
-            rows = [(*r, None) for r in self._conn.execute(f"SELECT {cols} FROM runs ORDER BY idx")]
+            rows = [(*r, None) for r in self._query(f"SELECT {cols} FROM runs ORDER BY idx")]
+        except sqlite3.DatabaseError as exc:
+            raise UserError(f"session {self.path}: damaged ({exc}); it was left as it is") from None
+        gone = self.writer_gone
         out = []
         for r in rows:
             spec = RunSpec(
@@ -296,50 +436,124 @@ class SessionReader:
                 r[11],
                 tuple(json.loads(r[18])) if r[18] else (),
             )
-            out.append(RunRow(spec, r[12], r[13], r[14], r[15], json.loads(r[16]) if r[16] else [], r[17]))
+            status = "unfinished" if gone and r[12] not in ENDED else r[12]
+            reason = r[17]
+            if status == "unfinished" and r[12] == "running":
+                reason = "katatui stopped while this run was going"
+            out.append(RunRow(spec, status, r[13], r[14], r[15], json.loads(r[16]) if r[16] else [], reason))
         return out
 
     def results(self) -> list[ResultRow]:
         runs = {r.spec.run_id: r for r in self.runs()}
-        rows = self._conn.execute("SELECT run_id, metric, value, unit, partial FROM results").fetchall()
+        rows = self._query("SELECT run_id, metric, value, unit, partial FROM results")
         out = [ResultRow(runs[r[0]], r[1], r[2], r[3], bool(r[4])) for r in rows if r[0] in runs]
         out.sort(key=lambda x: (x.run.spec.index, x.metric))
         return out
 
     def events(self) -> Iterator[tuple[float, str, str | None, dict[str, Any]]]:
-        for at, kind, run_id, payload in self._conn.execute(
-            "SELECT at, kind, run_id, payload FROM events ORDER BY seq"
-        ):
-            yield at, kind, run_id, json.loads(payload)
+        try:
+            for at, kind, run_id, payload in self._conn.execute(
+                "SELECT at, kind, run_id, payload FROM events ORDER BY seq"
+            ):
+                yield at, kind, run_id, json.loads(payload)
+        except sqlite3.DatabaseError as exc:
+            raise UserError(f"session {self.path}: damaged ({exc}); it was left as it is") from None
 
     def samples(self, run_id: str) -> list[dict[str, Any]]:
-        return [p for _, kind, _, p in self._events_of(run_id) if kind == "Sample"]
+        rows = self._query(
+            "SELECT payload FROM events WHERE kind='Sample' AND run_id=? ORDER BY seq", (run_id,)
+        )
+        return [json.loads(r[0]) for r in rows]
 
     def _events_of(self, run_id: str) -> Iterator[tuple[float, str, str | None, dict[str, Any]]]:
-        for at, kind, rid, payload in self._conn.execute(
+        for at, kind, rid, payload in self._query(
             "SELECT at, kind, run_id, payload FROM events WHERE run_id=? ORDER BY seq", (run_id,)
         ):
             yield at, kind, rid, json.loads(payload)
 
     def raw(self, run_id: str, client: int = 0, stream: str = "stdout") -> bytes:
-        rows = self._conn.execute(
+        rows = self._query(
             "SELECT data FROM raw WHERE run_id=? AND client=? AND stream=? ORDER BY seq",
             (run_id, client, stream),
-        ).fetchall()
+        )
         return b"".join(r[0] for r in rows)
 
     def run_facts(self) -> dict[str, dict[str, Any]]:
         """run_id -> the conditions the run met (the fairness record), merged in arrival order."""
         out: dict[str, dict[str, Any]] = {}
-        for run_id, payload in self._conn.execute(
+        for run_id, payload in self._query(
             "SELECT run_id, payload FROM events WHERE kind='RunFacts' ORDER BY seq"
         ):
             out.setdefault(run_id, {}).update(json.loads(payload).get("facts", {}))
         return out
 
+    def histogram_totals(self) -> dict[tuple[str, str, str], dict[int, int]]:
+        """(cell, scenario, histogram name) -> bucket -> count, summed over every sample and client
+        of the scenario's runs in that cell. Ended runs have their totals stored by the writer; the
+        samples of other runs (or of a session from before) are summed inside SQLite."""
+        try:
+            stored = {r[0] for r in self._conn.execute("SELECT DISTINCT run_id FROM hist_totals").fetchall()}
+        except sqlite3.OperationalError:  # a session written before the table existed
+            stored = set()
+        runs = {r.spec.run_id: r for r in self.runs()}
+        use_stored = {rid for rid, r in runs.items() if r.status in ENDED and rid in stored}
+        rows: list[tuple[str, str, int, int]] = []
+        try:
+            if use_stored:
+                rows += [
+                    r
+                    for r in self._conn.execute("SELECT run_id, name, bucket, count FROM hist_totals")
+                    if r[0] in use_stored
+                ]
+            for rid in (rid for rid in runs if rid not in use_stored):
+                rows += self._conn.execute(
+                    "SELECT ?, h.key, b.key, sum(b.value) FROM events e,"
+                    " json_each(e.payload, '$.hist') h, json_each(h.value) b"
+                    " WHERE e.kind = 'Sample' AND e.run_id = ? GROUP BY h.key, b.key",
+                    (rid, rid),
+                ).fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise UserError(f"session {self.path}: damaged ({exc}); it was left as it is") from None
+        out: dict[tuple[str, str, str], dict[int, int]] = {}
+        for run_id, name, bucket, count in rows:
+            run = runs[run_id]
+            target = out.setdefault((run.spec.cell, run.spec.scenario, name), {})
+            target[int(bucket)] = target.get(int(bucket), 0) + int(count)
+        return out
+
+    def raw_streams(self) -> list[tuple[str, int, str, int]]:
+        """(run_id, client, stream, bytes) for every raw output the session holds."""
+        rows = self._query(
+            "SELECT run_id, client, stream, sum(length(data)) FROM raw GROUP BY run_id, client, stream"
+            " ORDER BY min(seq)"
+        )
+        return [(r[0], int(r[1]), str(r[2]), int(r[3])) for r in rows]
+
     def logs(self) -> list[LogMessage]:
         return [
             LogMessage(p["level"], p["text"], p.get("run_id"), at)
-            for at, kind, _, p in self.events()
-            if kind == "LogMessage"
+            for at, _kind, _, p in (
+                (at, k, rid, json.loads(pl))
+                for at, k, rid, pl in self._query(
+                    "SELECT at, kind, run_id, payload FROM events WHERE kind='LogMessage' ORDER BY seq"
+                )
+            )
         ]
+
+
+def writer_alive(meta: Mapping[str, str]) -> bool:
+    """Whether the katatui that wrote a session is still running (only knowable on its own host)."""
+    pid, host = meta.get("writer_pid"), meta.get("writer_host")
+    if meta.get("status", "running") != "running":
+        return False
+    if not pid or not pid.isdigit():
+        return False  # a session from before writers were recorded: it is not being written now
+    if host != socket.gethostname():
+        return True  # another machine's katatui: assume it is still at work
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

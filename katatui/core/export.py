@@ -1,0 +1,224 @@
+"""Exports of a session: atomic files, every raw tool output, and seed-shaped Markdown tables.
+
+Every file is written to a temporary name in its directory and renamed into place, so a failed
+export (a full disk, an interrupted katatui) leaves no half-written file. JSON and CSV exports
+carry ``EXPORT_SCHEMA``, the version of their layout.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from katatui.core.errors import UserError
+from katatui.core.report import Summary, summarize
+from katatui.core.session import SCHEMA_VERSION, SessionReader
+
+EXPORT_SCHEMA = 1  # the layout of katatui's JSON and CSV exports
+
+
+@contextlib.contextmanager
+def atomic_text(path: str | Path) -> Iterator[IO[str]]:
+    """A text file written under a temporary name and renamed to ``path`` once complete."""
+    path = Path(path)
+    if path.is_dir():
+        raise UserError(f"{path} is a directory; give a file name")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise UserError(f"{path}: the directory {parent} does not exist")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=parent)
+    except OSError as exc:
+        raise UserError(f"{path} cannot be written: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise UserError(
+                f"{path} cannot be written: {exc.strerror or exc}; nothing was left behind"
+            ) from None
+        raise
+
+
+def write_text(path: str | Path, text: str) -> None:
+    with atomic_text(path) as f:
+        f.write(text)
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.=-]+")
+
+
+def _safe(text: str) -> str:
+    return _UNSAFE.sub("_", text).strip("._") or "x"
+
+
+def export_raw(reader: SessionReader, directory: str | Path) -> dict[str, Any]:
+    """Every raw tool output of the session as a file, with ``index.json`` describing each one.
+
+    Files are ``RUN/client-N.stdout`` (``RUN`` = run index, scenario and run id). The directory is
+    built under a temporary name and renamed at the end; an existing non-empty one is refused.
+    """
+    target = Path(directory)
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise UserError(f"--raw {target}: exists and is not an empty directory; choose a new one")
+    parent = target.parent if str(target.parent) else Path(".")
+    if not parent.is_dir():
+        raise UserError(f"--raw {target}: the directory {parent} does not exist")
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".part", dir=parent))
+    except OSError as exc:
+        raise UserError(f"--raw {target} cannot be written: {exc.strerror or exc}") from None
+    try:
+        runs = {r.spec.run_id: r for r in reader.runs()}
+        files = []
+        for run_id, client, stream, size in reader.raw_streams():
+            run = runs.get(run_id)
+            folder = (
+                f"{run.spec.index:04d}-{_safe(run.spec.scenario)}-{_safe(run_id)}"
+                if run
+                else f"x-{_safe(run_id)}"
+            )
+            name = f"{folder}/client-{client}.{_safe(stream)}"
+            (tmp / folder).mkdir(exist_ok=True)
+            (tmp / name).write_bytes(reader.raw(run_id, client, stream))
+            entry: dict[str, Any] = {"file": name, "run_id": run_id, "client": client, "stream": stream,
+                                     "bytes": size}  # fmt: skip
+            if run is not None:
+                s = run.spec
+                entry.update(
+                    scenario=s.scenario, workload=s.workload, kind=s.kind, variant=dict(s.variant),
+                    clients=s.clients, repeat=s.repeat, target=s.target, runtime=s.runtime,
+                    status=run.status,
+                    command=run.commands[client] if client < len(run.commands) else None,
+                )  # fmt: skip
+            files.append(entry)
+        index = {
+            "schema_version": EXPORT_SCHEMA,
+            "session_schema_version": SCHEMA_VERSION,
+            "session": str(reader.path),
+            "session_id": reader.meta.get("session_id"),
+            "profile": reader.meta.get("profile_name"),
+            "files": files,
+        }
+        (tmp / "index.json").write_text(json.dumps(index, indent=2, default=str) + "\n", encoding="utf-8")
+        if target.exists():
+            target.rmdir()
+        os.replace(tmp, target)
+    except BaseException as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise UserError(
+                f"--raw {target} cannot be written: {exc.strerror or exc}; nothing was left behind"
+            ) from None
+        raise
+    return index
+
+
+# ---------------------------------------------------------------------------------------------
+# Seed-shaped Markdown: scenario rows, client-count column groups, p50/p99 sub-columns
+
+_PCT = re.compile(r"^(?P<head>.*?)_?p(?P<p>\d+(?:_\d+)?)(?P<tail>_[a-z]+)?$")
+
+
+def _family(metric: str) -> tuple[str, str]:
+    """``read_clat_p99_us`` -> (``read_clat_us``, ``p99``); other metrics are a family of one."""
+    m = _PCT.match(metric)
+    if m and m.group("head"):
+        return m.group("head") + (m.group("tail") or ""), "p" + m.group("p").replace("_", ".")
+    return metric, ""
+
+
+FAMILY_NAMES = (
+    ("_bw_bytes_per_s", " bandwidth"), ("_clat_us", " completion latency"), ("_iops", " IOPS"),
+    ("_ms", ""), ("_us", ""), ("_bits_per_second", ""), ("_per_second", " per second"),
+    ("_per_s", " per second"), ("_bytes", ""),
+)  # fmt: skip
+
+
+def _family_title(family: str) -> str:
+    """``read_clat_us`` as ``read completion latency``, ``read_bw_bytes_per_s`` as ``read bandwidth``."""
+    for suffix, name in FAMILY_NAMES:
+        if family.endswith(suffix) and family != suffix[1:]:
+            family = family.removesuffix(suffix) + name
+            break
+    return family.replace("_", " ")
+
+
+def _unit_text(unit: str) -> str:
+    return {"B/s": "MiB/s", "B": "MiB", "us": "µs", "IO/s": "IOPS", "bit/s": "Mbit/s"}.get(unit, unit)
+
+
+def _plain(value: float, unit: str) -> str:
+    if unit in ("B/s", "B"):
+        return f"{value / 2**20:,.1f}"
+    if unit == "bit/s":
+        return f"{value / 1e6:,.1f}"
+    if unit in ("ms", "s") and value < 10:
+        return f"{value:,.3f}"
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.1f}"
+
+
+def seed_tables(summary: Summary, kinds: dict[str, tuple[str, dict[str, Any], int]]) -> str:
+    """Markdown tables like the studies': one per workload and measure; rows are the variant and
+    scenario, column groups the client counts, sub-columns the percentiles (p50, p99) when the
+    measure has them. ``kinds`` maps a cell to (workload, variant without clients, clients)."""
+    tables: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in summary.rows:
+        if row.cell not in kinds:
+            continue
+        workload, variant, clients = kinds[row.cell]
+        family, sub = _family(row.metric)
+        t = tables.setdefault((workload, family), {"unit": row.unit, "subs": [], "clients": [], "cells": {}})
+        if sub not in t["subs"]:
+            t["subs"].append(sub)
+        if clients not in t["clients"]:
+            t["clients"].append(clients)
+        label = " ".join(f"{k}={v}" for k, v in variant.items())
+        for scenario, stat in row.by_scenario.items():
+            t["cells"][(label, scenario, clients, sub)] = _plain(stat.median, row.unit)
+    out = []
+    for (workload, family), t in tables.items():
+        subs = sorted(t["subs"], key=lambda s: float(s[1:]) if s else -1.0)
+        counts = sorted(t["clients"])
+        title = f"{workload} {_family_title(family)} ({_unit_text(t['unit'])}), medians"
+        # The studies' layout: a row of client-count groups over a row of percentiles.
+        groups = ["clients >", ""]
+        for c in counts:
+            groups += [str(c)] + [""] * (len(subs) - 1)
+        names = ["**variant**", "**scenario**", *[f"**{s or 'median'}**" for _ in counts for s in subs]]
+        lines = [f"#### {title}", "", "| " + " | ".join(groups) + " |", "|" + "---|" * len(groups)]
+        lines.append("| " + " | ".join(names) + " |")
+        rows: list[tuple[str, str]] = []
+        for label, scenario, _, _ in t["cells"]:
+            if (label, scenario) not in rows:
+                rows.append((label, scenario))
+        last = None
+        for label, scenario in rows:
+            cells = [label if label != last else "", scenario]
+            last = label
+            cells += [t["cells"].get((label, scenario, c, s), "-") for c in counts for s in subs]
+            lines.append("| " + " | ".join(x.replace("|", "\\|") for x in cells) + " |")
+        out.append("\n".join(lines) + "\n")
+    return "\n".join(out)
+
+
+def cell_kinds(reader: SessionReader) -> dict[str, tuple[str, dict[str, Any], int]]:
+    return {r.spec.cell: (r.spec.kind, dict(r.spec.variant), r.spec.clients) for r in reader.runs()}
+
+
+def seed_markdown(reader: SessionReader) -> str:
+    return seed_tables(summarize(reader), cell_kinds(reader))
