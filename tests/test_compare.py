@@ -149,10 +149,10 @@ def test_threshold_pass_and_fail_with_exit_codes(tmp_path: Path, session_a: Path
     assert "0 passed, 2 failed" in bad.stderr
 
     example = katatui(
-        "compare", str(session_a), "--threshold", str(REPO / "profiles" / "threshold-example.toml")
+        "compare", str(session_a), "--threshold", str(REPO / "profiles" / "thresholds" / "example.toml")
     )
     assert example.returncode in (0, 3), example.stderr  # it parses; the bounds are the user's to set
-    assert len(load_bounds(REPO / "profiles" / "threshold-example.toml")) == 3
+    assert len(load_bounds(REPO / "profiles" / "thresholds" / "example.toml")) == 3
 
 
 @pytest.mark.parametrize(

@@ -120,6 +120,6 @@ def test_a_file_that_is_not_a_session(tmp_path: Path, capsys: pytest.CaptureFixt
     bogus = tmp_path / "notes.katatui"
     bogus.write_text("not a database\n" * 100)
     assert cli.main(["replay", str(bogus)]) == 2
-    assert "not a katatui session file" in capsys.readouterr().err
+    assert "not a readable katatui session file" in capsys.readouterr().err
     assert bogus.read_text() == "not a database\n" * 100
     assert os.listdir(tmp_path) == ["notes.katatui"]

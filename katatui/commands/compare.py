@@ -6,7 +6,7 @@ median of its runs and, beside the baseline column (the first, or --baseline), t
 medians with Welch's 95% interval of the ratio of means.
 
 ``--threshold FILE.toml`` checks each session against bounds per metric in the style of the Kata
-metrics checkmetrics tool (see profiles/threshold-example.toml) and prints a pass/fail table.
+metrics checkmetrics tool (see profiles/thresholds/example.toml) and prints a pass/fail table.
 Exit status: 0 all bounds met, 3 a bound not met, 2 a usage error (bad file, unknown session).
 
 ``--reference SEED`` lays a seed study's published figures (from other hardware) beside the
