@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"[red]{outcome.failed} run(s) failed[/], {outcome.finished} finished")
         return 1
     if outcome.status == "failed":  # the session stopped (a target lost, katatui's own error)
-        console.print(f"[red]the session failed[/] ({outcome.finished} run(s) finished); see the errors above")
+        console.print(f"[red]the session failed[/] ({outcome.finished} run(s) finished); see the errors")
         return 1
     return 0
 
