@@ -32,6 +32,7 @@ from katatui.core.identity import probe_guest, verdict
 from katatui.core.launchers.bare import BareLauncher
 from katatui.core.launchers.base import Launcher
 from katatui.core.launchers.docker import DockerLauncher, docker_facts, remove_leftovers, remove_session
+from katatui.core.launchers.setup import LauncherSetup
 from katatui.core.plan import ResolvedScenario, batches, expand, resolve_scenarios
 from katatui.core.profile import Profile, TargetConfig, parse_address
 from katatui.core.runner import RunContext, Runner
@@ -103,6 +104,11 @@ class Engine:
         self._identified: list[str] = []
         self._finished = 0
         self._failed = 0
+        self._setup = LauncherSetup(
+            profile, session_id, local_docker=local_docker,
+            log=lambda level, text: self.log(level, text),  # type: ignore[arg-type]
+            facts=lambda sc, target, facts: self.emit(ScenarioFacts(sc, target, facts)),
+        )  # fmt: skip
 
     # -- events ---------------------------------------------------------------------------------
     def emit(self, event: Event) -> None:
@@ -226,6 +232,14 @@ class Engine:
         if sc.launcher == "bare":
             self._launchers[(sc.name, st.name)] = BareLauncher(st.transport)
             return None
+        if sc.launcher in ("containerd", "kubernetes"):
+            try:
+                self._launchers[(sc.name, st.name)] = await self._setup.prepare(
+                    sc, st.name, st.transport, st.config, st.docker
+                )
+            except KatatuiError as exc:
+                return str(exc)
+            return None
         if st.docker is None:
             return st.docker_error or f"Docker is not reachable on {st.name}"
         assert sc.runtime is not None
@@ -282,6 +296,8 @@ class Engine:
         for launcher in self._launchers.values():
             with contextlib.suppress(Exception):
                 await launcher.close()
+        with contextlib.suppress(Exception):
+            await self._setup.close()
         for st in self.targets.values():
             if st.docker is not None:
                 with contextlib.suppress(Exception):

@@ -34,6 +34,7 @@ class TargetConfig(Strict):
 
     host: str = "local"
     docker_socket: str | None = None
+    containerd_socket: str | None = None
     scratch_base: str = "/var/tmp/katatui"
     trust_new_host_key: bool = False
 
@@ -43,11 +44,11 @@ class TargetConfig(Strict):
         parse_address(v)
         return v
 
-    @field_validator("docker_socket")
+    @field_validator("docker_socket", "containerd_socket")
     @classmethod
     def _socket(cls, v: str | None) -> str | None:
         if v is not None and not v.startswith("/"):
-            raise ValueError(f"expected an absolute path to the Docker socket on that host, got {v!r}")
+            raise ValueError(f"expected an absolute path to the daemon's socket on that host, got {v!r}")
         return v
 
     @field_validator("scratch_base")
@@ -114,7 +115,7 @@ class Scenario(Strict):
     """How a workload is isolated. ``runtime = "*"`` means every runtime the target's Docker has."""
 
     name: str | None = None
-    launcher: Literal["bare", "docker"]
+    launcher: Literal["bare", "docker", "containerd", "kubernetes"]
     runtime: str | None = None
     image: str = IMAGE_TAG
     targets: list[str] | None = None
@@ -143,6 +144,15 @@ class Scenario(Strict):
             raise ValueError(
                 'a docker scenario needs \'runtime\' (for example "runc", "kata-runtime" or "*")'
             )
+        if self.launcher == "containerd" and not self.runtime:
+            raise ValueError(
+                "a containerd scenario needs 'runtime' (io.containerd.runc.v2 or io.containerd.kata.v2)"
+            )
+        if self.launcher == "kubernetes" and not self.runtime:
+            raise ValueError("a kubernetes scenario needs 'runtime': the name of a RuntimeClass (kata, runc)")
+        if self.launcher in ("containerd", "kubernetes") and self.runtime == "*":
+            raise ValueError(f'runtime "*" works with the docker launcher only; name the {self.launcher} '
+                             "runtime of each scenario")  # fmt: skip
         return self
 
     @property
@@ -166,6 +176,33 @@ class Limits(Strict):
         return v
 
 
+class Toleration(Strict):
+    """A Kubernetes toleration, as in a pod's ``spec.tolerations``."""
+
+    key: str | None = None
+    operator: Literal["Equal", "Exists"] = "Equal"
+    value: str | None = None
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = None
+
+
+class KubernetesConfig(Strict):
+    """Where kubernetes scenarios run: the cluster (kubeconfig and context) and how pods are placed."""
+
+    kubeconfig: str | None = None  # default: $KUBECONFIG, else ~/.kube/config
+    context: str | None = None  # default: the kubeconfig's current-context
+    namespace: str = "katatui"
+    node_selector: dict[str, str] = Field(default_factory=dict)
+    tolerations: list[Toleration] = Field(default_factory=list)
+    pending_timeout: Annotated[int, Field(gt=0, le=3600)] = 120
+
+    @field_validator("namespace")
+    @classmethod
+    def _namespace(cls, v: str) -> str:
+        if not re.match(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", v):
+            raise ValueError(f"{v!r} is not a namespace name (lower-case letters, digits and '-')")
+        return v
+
+
 PositiveInt = Annotated[int, Field(gt=0)]
 __all__ = ["WORKLOAD_TYPES", "FioWorkload", "Profile", "Workload", "load_profile", "parse_size"]
 
@@ -180,6 +217,7 @@ class Profile(Strict):
     workloads: Annotated[list[Workload], Field(min_length=1)]
     limits: Limits = Limits()
     drop_outliers: bool = False
+    kubernetes: KubernetesConfig = KubernetesConfig()
 
     @field_validator("targets")
     @classmethod

@@ -1,0 +1,186 @@
+"""The containerd launcher against the test environment's own containerd (the one its dockerd uses),
+through ``ctr`` locally and over the real sshd. The benchmark image is imported from the test
+dockerd into containerd's ``katatui`` namespace. This containerd has one runc shim, so the two
+scenarios both use ``io.containerd.runc.v2`` under different names."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from katatui.core.launchers.containerd import NAMESPACE, image_ref, shim_binary
+from katatui.core.session import SessionReader
+from tests.conftest import TestEnv
+from tests.helpers import katatui, need
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def ctrd(testenv: TestEnv) -> str:
+    need("ctr")
+    sock = os.environ.get("KATATUI_TEST_CONTAINERD") or str(testenv.dir / "containerd" / "containerd.sock")
+    if not Path(sock).is_socket():
+        pytest.skip(f"the test containerd socket {sock} does not exist")
+    return sock
+
+
+def ctr(sock: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["ctr", "--address", sock, "--namespace", NAMESPACE, *args],
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+
+
+def containers(sock: str) -> list[str]:
+    return [c for c in ctr(sock, "containers", "ls", "-q").stdout.split() if c.startswith("katatui-")]
+
+
+def profile(tmp_path: Path, env: TestEnv, sock: str, *, runtime2: str = "io.containerd.runc.v2",
+            workload: str = "", clients: str = "[1, 3]") -> Path:  # fmt: skip
+    text = f"""
+name = "containerd"
+[targets.node]
+host = "local"
+scratch_base = "{tmp_path / "scratch"}"
+containerd_socket = "{sock}"
+docker_socket = "{env.docker_sock}"
+[limits]
+cpus = 1
+memory = "256m"
+[[scenarios]]
+name = "ctr-runc"
+launcher = "containerd"
+runtime = "io.containerd.runc.v2"
+[[scenarios]]
+name = "ctr-runc-b"
+launcher = "containerd"
+runtime = "{runtime2}"
+{
+        workload
+        or f'''
+[[workloads]]
+type = "fio"
+rw = "randread"
+size = "8m"
+runtime = 2
+clients = {clients}
+'''
+    }
+"""
+    path = tmp_path / "ctr.toml"
+    path.write_text(text)
+    return path
+
+
+def test_names() -> None:
+    assert image_ref("katatui/bench:0.1") == "docker.io/katatui/bench:0.1"
+    assert image_ref("busybox") == "docker.io/library/busybox:latest"
+    assert image_ref("registry.local:5000/x/y:1") == "registry.local:5000/x/y:1"
+    assert shim_binary("io.containerd.kata.v2") == "containerd-shim-kata-v2"
+    assert shim_binary("/opt/kata/bin/containerd-shim-kata-v2") is None
+
+
+def test_fio_under_containerd_imports_the_image_and_cleans_up(
+    testenv: TestEnv, ctrd: str, tmp_path: Path
+) -> None:
+    ctr(ctrd, "images", "rm", image_ref(testenv.image))  # the run imports it again
+    out = tmp_path / "s.katatui"
+    done = katatui("run", str(profile(tmp_path, testenv, ctrd)), "--headless", "--out", str(out), "-v")
+    assert done.returncode == 0, done.stdout + done.stderr
+    reader = SessionReader(out)
+    runs = reader.runs()
+    assert {(r.spec.scenario, r.spec.clients) for r in runs} == {
+        ("ctr-runc", 1), ("ctr-runc", 3), ("ctr-runc-b", 1), ("ctr-runc-b", 3)
+    }  # fmt: skip
+    assert all(r.status == "finished" for r in runs), [(r.spec.scenario, r.reason) for r in runs]
+    iops = {
+        (r.run.spec.scenario, r.run.spec.clients): r.value
+        for r in reader.results()
+        if r.metric == "read_iops"
+    }
+    assert len(iops) == 4 and all(v > 0 for v in iops.values()), iops
+    for r in runs:
+        cmd = r.commands[0]
+        assert cmd[:2] == ["ctr", "--address"] and "--net-host" in cmd and "--rm" in cmd
+        assert cmd[cmd.index("--runtime") + 1] == "io.containerd.runc.v2"
+        assert cmd[cmd.index("--memory-limit") + 1] == str(256 * 1024 * 1024)
+        assert any(a.startswith("type=bind,src=") and "dst=/scratch" in a for a in cmd)
+        assert reader.samples(r.spec.run_id), "fio's interval samples streamed"
+        for c in range(r.spec.clients):
+            assert b'"jobs"' in reader.raw(r.spec.run_id, c), (r.spec.scenario, c)
+    assert any("imported" in m.text for m in reader.logs()), [m.text for m in reader.logs()]
+    facts = reader.scenario_facts()[("ctr-runc", "node")]
+    assert facts["launcher"] == "containerd" and facts["shim"].endswith("containerd-shim-runc-v2")
+    assert containers(ctrd) == []
+    assert not list((tmp_path / "scratch").glob("katatui.*"))
+
+
+def test_over_ssh(testenv: TestEnv, ctrd: str, tmp_path: Path) -> None:
+    out = tmp_path / "s.katatui"
+    text = profile(tmp_path, testenv, ctrd, clients="2").read_text()
+    prof = tmp_path / "ssh.toml"
+    prof.write_text(text.replace('host = "local"', f'host = "{testenv.ssh_url}"'))
+    done = katatui("run", str(prof), "--headless", "--out", str(out), env={"HOME": str(testenv.ssh_home)})
+    assert done.returncode == 0, done.stdout + done.stderr
+    reader = SessionReader(out)
+    assert all(r.status == "finished" for r in reader.runs())
+    assert {r.metric for r in reader.results()} >= {"read_iops", "read_clat_p99_us"}
+    assert containers(ctrd) == []
+
+
+def test_leftovers_of_a_dead_katatui_are_removed(testenv: TestEnv, ctrd: str, tmp_path: Path) -> None:
+    # A container as a katatui that was killed leaves it: labelled, its owner's PID gone.
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    from katatui.core.scratch import _machine
+
+    cid = f"katatui-crashed-{os.getpid()}"
+    started = ctr(ctrd, "run", "-d", "--net-host", "--label", "io.katatui.session=crashed",
+                  "--label", f"io.katatui.owner={_machine()}:{dead.pid}", image_ref(testenv.image), cid,
+                  "sleep", "600")  # fmt: skip
+    if started.returncode != 0 and "not found" in started.stderr:
+        tar = str(tmp_path / "i.tar")
+        subprocess.run(["docker", "-H", testenv.docker_url, "save", testenv.image, "-o", tar], check=True)
+        ctr(ctrd, "images", "import", tar)
+        started = ctr(ctrd, "run", "-d", "--net-host", "--label", "io.katatui.session=crashed",
+                      "--label", f"io.katatui.owner={_machine()}:{dead.pid}", image_ref(testenv.image), cid,
+                      "sleep", "600")  # fmt: skip
+    assert started.returncode == 0, started.stderr
+    assert cid in containers(ctrd)
+    workload = '[[workloads]]\ntype = "launch"\ncommand = ["true"]\n'
+    out = tmp_path / "s.katatui"
+    done = katatui(
+        "run", str(profile(tmp_path, testenv, ctrd, workload=workload)), "--headless", "--out", str(out)
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert cid not in containers(ctrd)
+    logs = [m.text for m in SessionReader(out).logs()]
+    assert any("left by a katatui" in t and cid in t for t in logs), logs
+
+
+def test_missing_shim_blocks_only_its_scenario(testenv: TestEnv, ctrd: str, tmp_path: Path) -> None:
+    workload = '[[workloads]]\ntype = "launch"\ncommand = ["true"]\n'
+    prof = profile(tmp_path, testenv, ctrd, runtime2="io.containerd.nosuch.v2", workload=workload)
+    out = tmp_path / "s.katatui"
+    done = katatui("run", str(prof), "--headless", "--out", str(out))
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    status = {r.spec.scenario: (r.status, r.reason or "") for r in SessionReader(out).runs()}
+    assert status["ctr-runc"][0] == "finished"
+    assert status["ctr-runc-b"][0] == "failed"
+    assert "containerd-shim-nosuch-v2" in status["ctr-runc-b"][1], status
+
+
+def test_nonzero_exit_and_stderr_are_the_runs(testenv: TestEnv, ctrd: str, tmp_path: Path) -> None:
+    workload = '[[workloads]]\ntype = "launch"\ncommand = ["sh", "-c", "echo nope >&2; exit 3"]\n'
+    out = tmp_path / "s.katatui"
+    done = katatui(
+        "run", str(profile(tmp_path, testenv, ctrd, workload=workload)), "--headless", "--out", str(out)
+    )
+    assert done.returncode == 1
+    runs = SessionReader(out).runs()
+    assert all(
+        r.status == "failed" and "status 3" in (r.reason or "") and "nope" in (r.reason or "") for r in runs
+    )
+    assert containers(ctrd) == []
