@@ -64,8 +64,16 @@ def mem_bytes(text: str) -> int:
 
 
 def status(code: int, reason: str, message: str, kind: str | None = None) -> dict[str, Any]:
-    return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "message": message,
-            "reason": reason, "details": {"kind": kind} if kind else {}, "code": code}  # fmt: skip
+    return {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": message,
+        "reason": reason,
+        "details": {"kind": kind} if kind else {},
+        "code": code,
+    }
 
 
 class HttpError(Exception):
@@ -107,7 +115,11 @@ class FakeKube:
         self.runtime_classes = runtime_classes or {"runc": ("runc", {}), "runc-alt": ("runc-alt", {})}
         self.handlers = handlers if handlers is not None else {"runc": "runc", "runc-alt": "runc-alt"}
         self.allocatable = (cpu_milli(allocatable[0]), mem_bytes(allocatable[1]))
-        self.node_labels = {"kubernetes.io/hostname": NODE, "kubernetes.io/os": "linux", **(node_labels or {})}
+        self.node_labels = {
+            "kubernetes.io/hostname": NODE,
+            "kubernetes.io/os": "linux",
+            **(node_labels or {}),
+        }
         self.taints = taints or []
         self.forbid: set[tuple[str, str]] = set()
         self.id = uuid.uuid4().hex[:8]
@@ -152,11 +164,14 @@ class FakeKube:
 
     def kubeconfig(self, path: Path, context: str = "fake") -> Path:
         config = {
-            "apiVersion": "v1", "kind": "Config", "current-context": context, "preferences": {},
+            "apiVersion": "v1",
+            "kind": "Config",
+            "current-context": context,
+            "preferences": {},
             "clusters": [{"name": "fake", "cluster": {"server": self.url}}],
             "users": [{"name": "tester", "user": {"token": "katatui-test-token"}}],
             "contexts": [{"name": context, "context": {"cluster": "fake", "user": "tester"}}],
-        }  # fmt: skip
+        }
         path.write_text(json.dumps(config, indent=1))
         return path
 
@@ -188,34 +203,54 @@ class FakeKube:
                     ev["count"] += 1
                     ev["lastTimestamp"] = now()
                     return
-            self.events.append({
-                "apiVersion": "v1", "kind": "Event",
-                "metadata": {"name": f"{pod}.{uuid.uuid4().hex[:10]}", "namespace": ns},
-                "involvedObject": {"kind": "Pod", "name": pod, "namespace": ns, "apiVersion": "v1"},
-                "type": type_, "reason": reason, "message": message, "count": 1,
-                "firstTimestamp": now(), "lastTimestamp": now(), "source": {"component": "fake"},
-            })  # fmt: skip
+            self.events.append(
+                {
+                    "apiVersion": "v1",
+                    "kind": "Event",
+                    "metadata": {"name": f"{pod}.{uuid.uuid4().hex[:10]}", "namespace": ns},
+                    "involvedObject": {"kind": "Pod", "name": pod, "namespace": ns, "apiVersion": "v1"},
+                    "type": type_,
+                    "reason": reason,
+                    "message": message,
+                    "count": 1,
+                    "firstTimestamp": now(),
+                    "lastTimestamp": now(),
+                    "source": {"component": "fake"},
+                }
+            )
 
     def add_namespace(self, name: str, phase: str = "Active") -> None:
         with self.lock:
             self.namespaces[name] = {
-                "apiVersion": "v1", "kind": "Namespace",
-                "metadata": {"name": name, "uid": str(uuid.uuid4()), "creationTimestamp": now(),
-                             "resourceVersion": self._version()},
-                "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": phase},
-            }  # fmt: skip
+                "apiVersion": "v1",
+                "kind": "Namespace",
+                "metadata": {
+                    "name": name,
+                    "uid": str(uuid.uuid4()),
+                    "creationTimestamp": now(),
+                    "resourceVersion": self._version(),
+                },
+                "spec": {"finalizers": ["kubernetes"]},
+                "status": {"phase": phase},
+            }
 
     def create_pod(self, ns: str, pod: dict[str, Any]) -> dict[str, Any]:
         meta = pod.setdefault("metadata", {})
         name = meta.get("name")
         if not name:
-            raise HttpError(422, "Invalid", "Pod \"\" is invalid: metadata.name: Required value: name is required")
+            raise HttpError(
+                422, "Invalid", 'Pod "" is invalid: metadata.name: Required value: name is required'
+            )
         with self.lock:
             if ns not in self.namespaces:
                 raise HttpError(404, "NotFound", f'namespaces "{ns}" not found')
             if self.namespaces[ns]["status"]["phase"] == "Terminating":
-                raise HttpError(403, "Forbidden", f'pods "{name}" is forbidden: unable to create new content in '
-                                f"namespace {ns} because it is being terminated")  # fmt: skip
+                raise HttpError(
+                    403,
+                    "Forbidden",
+                    f'pods "{name}" is forbidden: unable to create new content in '
+                    f"namespace {ns} because it is being terminated",
+                )
             if (ns, name) in self.pods:
                 raise HttpError(409, "AlreadyExists", f'pods "{name}" already exists')
             spec = pod.setdefault("spec", {})
@@ -226,8 +261,9 @@ class FakeKube:
                 overhead = self.runtime_classes[rc][1]
                 if overhead:
                     spec["overhead"] = dict(overhead)
-            meta.update(namespace=ns, uid=str(uuid.uuid4()), creationTimestamp=now(),
-                        resourceVersion=self._version())  # fmt: skip
+            meta.update(
+                namespace=ns, uid=str(uuid.uuid4()), creationTimestamp=now(), resourceVersion=self._version()
+            )
             pod["status"] = {"phase": "Pending", "qosClass": "Guaranteed", "conditions": []}
             self.pods[(ns, name)] = pod
         threading.Thread(target=self._kubelet, args=(ns, name), daemon=True).start()
@@ -248,28 +284,42 @@ class FakeKube:
         spec = pod["spec"]
         selector = spec.get("nodeSelector") or {}
         if any(self.node_labels.get(k) != v for k, v in selector.items()):
-            return ("0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector. preemption: "
-                    "0/1 nodes are available: 1 Preemption is not helpful for scheduling.")  # fmt: skip
+            return (
+                "0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector. preemption: "
+                "0/1 nodes are available: 1 Preemption is not helpful for scheduling."
+            )
         tolerations = spec.get("tolerations") or []
         for taint in self.taints:
             if not any(_tolerates(t, taint) for t in tolerations):
                 shown = f"{taint['key']}: {taint.get('value', '')}".rstrip(": ")
-                return (f"0/1 nodes are available: 1 node(s) had untolerated taint {{{shown}}}. preemption: "
-                        "0/1 nodes are available: 1 Preemption is not helpful for scheduling.")  # fmt: skip
+                return (
+                    f"0/1 nodes are available: 1 node(s) had untolerated taint {{{shown}}}. preemption: "
+                    "0/1 nodes are available: 1 Preemption is not helpful for scheduling."
+                )
         cpu, mem = self._requests(pod)
         used_cpu = used_mem = 0
         for (ns2, n2), other in self.pods.items():
-            if (ns2, n2) != (ns, name) and other["spec"].get("nodeName") and other["status"]["phase"] in (
-                "Pending", "Running"
-            ):  # fmt: skip
+            if (
+                (ns2, n2) != (ns, name)
+                and other["spec"].get("nodeName")
+                and other["status"]["phase"] in ("Pending", "Running")
+            ):
                 c, m = self._requests(other)
                 used_cpu += c
                 used_mem += m
-        short = [w for w, need, have in (("cpu", cpu + used_cpu, self.allocatable[0]),
-                                         ("memory", mem + used_mem, self.allocatable[1])) if need > have]  # fmt: skip
+        short = [
+            w
+            for w, need, have in (
+                ("cpu", cpu + used_cpu, self.allocatable[0]),
+                ("memory", mem + used_mem, self.allocatable[1]),
+            )
+            if need > have
+        ]
         if short:
-            return (f"0/1 nodes are available: {', '.join('1 Insufficient ' + s for s in short)}. preemption: "
-                    "0/1 nodes are available: 1 No preemption victims found for incoming pod.")  # fmt: skip
+            return (
+                f"0/1 nodes are available: {', '.join('1 Insufficient ' + s for s in short)}. preemption: "
+                "0/1 nodes are available: 1 No preemption victims found for incoming pod."
+            )
         return None
 
     def _set(self, ns: str, name: str, **status: Any) -> dict[str, Any] | None:
@@ -291,11 +341,19 @@ class FakeKube:
                 reason = self._unschedulable(ns, name)
                 if reason is None:
                     pod["spec"]["nodeName"] = NODE
-                    pod["status"]["conditions"] = [{"type": "PodScheduled", "status": "True",
-                                                    "lastTransitionTime": now()}]  # fmt: skip
+                    pod["status"]["conditions"] = [
+                        {"type": "PodScheduled", "status": "True", "lastTransitionTime": now()}
+                    ]
                     break
-                pod["status"]["conditions"] = [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
-                                                "message": reason, "lastTransitionTime": now()}]  # fmt: skip
+                pod["status"]["conditions"] = [
+                    {
+                        "type": "PodScheduled",
+                        "status": "False",
+                        "reason": "Unschedulable",
+                        "message": reason,
+                        "lastTransitionTime": now(),
+                    }
+                ]
             self.event(ns, name, "Warning", "FailedScheduling", reason)
             time.sleep(0.5)
         # The sandbox: the handler must name a runtime.
@@ -304,8 +362,10 @@ class FakeKube:
         handler = self.runtime_classes[rc][0] if rc else "runc"
         runtime = self.handlers.get(handler)
         if runtime is None:
-            message = (f"Failed to create pod sandbox: rpc error: code = Unknown desc = failed to get sandbox "
-                       f'runtime: no runtime for "{handler}" is configured')  # fmt: skip
+            message = (
+                f"Failed to create pod sandbox: rpc error: code = Unknown desc = failed to get sandbox "
+                f'runtime: no runtime for "{handler}" is configured'
+            )
             while not self._stop.is_set() and (ns, name) in self.pods:
                 self.event(ns, name, "Warning", "FailedCreatePodSandBox", message)
                 time.sleep(1.0)
@@ -315,11 +375,24 @@ class FakeKube:
         try:
             self.docker.images.get(image)
         except docker.errors.ImageNotFound:
-            message = (f'Failed to pull image "{image}": rpc error: code = NotFound desc = failed to pull and '
-                       f'unpack image "docker.io/{image}": not found (the test server never pulls)')  # fmt: skip
-            self._set(ns, name, containerStatuses=[{"name": c["name"], "ready": False, "restartCount": 0,
-                      "image": image, "imageID": "",
-                      "state": {"waiting": {"reason": "ErrImagePull", "message": message}}}])  # fmt: skip
+            message = (
+                f'Failed to pull image "{image}": rpc error: code = NotFound desc = failed to pull and '
+                f'unpack image "docker.io/{image}": not found (the test server never pulls)'
+            )
+            self._set(
+                ns,
+                name,
+                containerStatuses=[
+                    {
+                        "name": c["name"],
+                        "ready": False,
+                        "restartCount": 0,
+                        "image": image,
+                        "imageID": "",
+                        "state": {"waiting": {"reason": "ErrImagePull", "message": message}},
+                    }
+                ],
+            )
             self.event(ns, name, "Warning", "Failed", message)
             return
         limits = (c.get("resources") or {}).get("limits") or {}
@@ -354,26 +427,71 @@ class FakeKube:
         try:
             container.start()
         except docker.errors.APIError as exc:
-            self._set(ns, name, containerStatuses=[{"name": c["name"], "ready": False, "restartCount": 0,
-                      "image": image, "imageID": "", "state": {"waiting": {"reason": "RunContainerError",
-                      "message": str(exc.explanation or exc)}}}])  # fmt: skip
+            self._set(
+                ns,
+                name,
+                containerStatuses=[
+                    {
+                        "name": c["name"],
+                        "ready": False,
+                        "restartCount": 0,
+                        "image": image,
+                        "imageID": "",
+                        "state": {
+                            "waiting": {"reason": "RunContainerError", "message": str(exc.explanation or exc)}
+                        },
+                    }
+                ],
+            )
             return
         started = now()
-        self._set(ns, name, phase="Running", hostIP="127.0.0.1", podIP="127.0.0.1", startTime=started,
-                  conditions=[{"type": t, "status": "True", "lastTransitionTime": started}
-                              for t in ("PodScheduled", "Initialized", "ContainersReady", "Ready")],
-                  containerStatuses=[{"name": c["name"], "ready": True, "restartCount": 0, "image": image,
-                                      "imageID": f"docker://{container.image.id}",
-                                      "containerID": f"docker://{container.id}",
-                                      "state": {"running": {"startedAt": started}}}])  # fmt: skip
+        self._set(
+            ns,
+            name,
+            phase="Running",
+            hostIP="127.0.0.1",
+            podIP="127.0.0.1",
+            startTime=started,
+            conditions=[
+                {"type": t, "status": "True", "lastTransitionTime": started}
+                for t in ("PodScheduled", "Initialized", "ContainersReady", "Ready")
+            ],
+            containerStatuses=[
+                {
+                    "name": c["name"],
+                    "ready": True,
+                    "restartCount": 0,
+                    "image": image,
+                    "imageID": f"docker://{container.image.id}",
+                    "containerID": f"docker://{container.id}",
+                    "state": {"running": {"startedAt": started}},
+                }
+            ],
+        )
         code = int(container.wait().get("StatusCode", -1))
-        self._set(ns, name, phase="Succeeded" if code == 0 else "Failed",
-                  containerStatuses=[{"name": c["name"], "ready": False, "restartCount": 0, "image": image,
-                                      "imageID": f"docker://{container.image.id}",
-                                      "containerID": f"docker://{container.id}",
-                                      "state": {"terminated": {"exitCode": code, "startedAt": started,
-                                                               "finishedAt": now(),
-                                                               "reason": "Completed" if code == 0 else "Error"}}}])  # fmt: skip
+        self._set(
+            ns,
+            name,
+            phase="Succeeded" if code == 0 else "Failed",
+            containerStatuses=[
+                {
+                    "name": c["name"],
+                    "ready": False,
+                    "restartCount": 0,
+                    "image": image,
+                    "imageID": f"docker://{container.image.id}",
+                    "containerID": f"docker://{container.id}",
+                    "state": {
+                        "terminated": {
+                            "exitCode": code,
+                            "startedAt": started,
+                            "finishedAt": now(),
+                            "reason": "Completed" if code == 0 else "Error",
+                        }
+                    },
+                }
+            ],
+        )
 
     def delete_pod(self, ns: str, name: str, grace: int | None) -> dict[str, Any]:
         with self.lock:
@@ -435,8 +553,11 @@ class FakeKube:
             container = self.containers.get((ns, name))
             cname = pod["spec"]["containers"][0]["name"]
             if container is None or pod["status"]["phase"] == "Pending":
-                raise HttpError(400, "BadRequest",
-                                f'container "{cname}" in pod "{name}" is waiting to start: ContainerCreating')
+                raise HttpError(
+                    400,
+                    "BadRequest",
+                    f'container "{cname}" in pod "{name}" is waiting to start: ContainerCreating',
+                )
         yield from self.docker.api.logs(container.id, stdout=True, stderr=True, stream=True, follow=follow)
 
     # -- HTTP ------------------------------------------------------------------------------------
@@ -487,32 +608,87 @@ class FakeKube:
         if (verb, resource) in self.forbid:
             where = f' in the namespace "{ns}"' if ns else " at the cluster scope"
             group = "node.k8s.io" if resource == "runtimeclasses" else ""
-            message = (f'{resource} is forbidden: User "katatui-test" cannot {verb} resource "{resource}" '
-                       f'in API group "{group}"{where}')  # fmt: skip
+            message = (
+                f'{resource} is forbidden: User "katatui-test" cannot {verb} resource "{resource}" '
+                f'in API group "{group}"{where}'
+            )
             raise HttpError(403, "Forbidden", message)
 
-    def route(self, h: Any, method: str, path: str, q: dict[str, str]) -> None:  # noqa: C901
+    def route(self, h: Any, method: str, path: str, q: dict[str, str]) -> None:
         send = h._send
         if path == "/version":
-            return send(200, {"major": "1", "minor": "33", "gitVersion": "v1.33.0-katatui-test",
-                              "platform": "linux/amd64"})  # fmt: skip
+            return send(
+                200,
+                {
+                    "major": "1",
+                    "minor": "33",
+                    "gitVersion": "v1.33.0-katatui-test",
+                    "platform": "linux/amd64",
+                },
+            )
         if path == "/api":
-            return send(200, {"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [
-                {"clientCIDR": "0.0.0.0/0", "serverAddress": f"127.0.0.1:{self.port}"}]})  # fmt: skip
+            return send(
+                200,
+                {
+                    "kind": "APIVersions",
+                    "versions": ["v1"],
+                    "serverAddressByClientCIDRs": [
+                        {"clientCIDR": "0.0.0.0/0", "serverAddress": f"127.0.0.1:{self.port}"}
+                    ],
+                },
+            )
         if path == "/apis":
             gv = {"groupVersion": "node.k8s.io/v1", "version": "v1"}
-            return send(200, {"kind": "APIGroupList", "apiVersion": "v1", "groups": [
-                {"name": "node.k8s.io", "versions": [gv], "preferredVersion": gv}]})  # fmt: skip
+            return send(
+                200,
+                {
+                    "kind": "APIGroupList",
+                    "apiVersion": "v1",
+                    "groups": [{"name": "node.k8s.io", "versions": [gv], "preferredVersion": gv}],
+                },
+            )
         if path == "/api/v1":
-            res = [("pods", "Pod", True), ("services", "Service", True), ("namespaces", "Namespace", False),
-                   ("events", "Event", True), ("pods/log", "Pod", True)]  # fmt: skip
-            return send(200, {"kind": "APIResourceList", "groupVersion": "v1", "resources": [
-                {"name": n, "singularName": "", "namespaced": ns, "kind": k,
-                 "verbs": ["create", "delete", "get", "list"]} for n, k, ns in res]})  # fmt: skip
+            res = [
+                ("pods", "Pod", True),
+                ("services", "Service", True),
+                ("namespaces", "Namespace", False),
+                ("events", "Event", True),
+                ("pods/log", "Pod", True),
+            ]
+            return send(
+                200,
+                {
+                    "kind": "APIResourceList",
+                    "groupVersion": "v1",
+                    "resources": [
+                        {
+                            "name": n,
+                            "singularName": "",
+                            "namespaced": ns,
+                            "kind": k,
+                            "verbs": ["create", "delete", "get", "list"],
+                        }
+                        for n, k, ns in res
+                    ],
+                },
+            )
         if path == "/apis/node.k8s.io/v1":
-            return send(200, {"kind": "APIResourceList", "groupVersion": "node.k8s.io/v1", "resources": [
-                {"name": "runtimeclasses", "singularName": "runtimeclass", "namespaced": False,
-                 "kind": "RuntimeClass", "verbs": ["create", "delete", "get", "list"]}]})  # fmt: skip
+            return send(
+                200,
+                {
+                    "kind": "APIResourceList",
+                    "groupVersion": "node.k8s.io/v1",
+                    "resources": [
+                        {
+                            "name": "runtimeclasses",
+                            "singularName": "runtimeclass",
+                            "namespaced": False,
+                            "kind": "RuntimeClass",
+                            "verbs": ["create", "delete", "get", "list"],
+                        }
+                    ],
+                },
+            )
         m = re.fullmatch(r"/apis/node\.k8s\.io/v1/runtimeclasses(?:/([^/]+))?", path)
         if m and method == "GET":
             self._check("get" if m.group(1) else "list", "runtimeclasses", None)
@@ -521,8 +697,15 @@ class FakeKube:
                 if m.group(1) not in self.runtime_classes:
                     raise HttpError(404, "NotFound", f'runtimeclasses.node.k8s.io "{m.group(1)}" not found')
                 return send(200, self._runtime_class(m.group(1)))
-            return send(200, {"kind": "RuntimeClassList", "apiVersion": "node.k8s.io/v1",
-                              "metadata": {"resourceVersion": self._version()}, "items": items})  # fmt: skip
+            return send(
+                200,
+                {
+                    "kind": "RuntimeClassList",
+                    "apiVersion": "node.k8s.io/v1",
+                    "metadata": {"resourceVersion": self._version()},
+                    "items": items,
+                },
+            )
         m = re.fullmatch(r"/api/v1/namespaces(?:/([^/]+))?", path)
         if m:
             ns = m.group(1)
@@ -561,16 +744,29 @@ class FakeKube:
             with self.lock:
                 if resource == "events":
                     wanted = (q.get("fieldSelector") or "").removeprefix("involvedObject.name=")
-                    items = [e for e in self.events if e["metadata"]["namespace"] == ns
-                             and (not wanted or e["involvedObject"]["name"] == wanted)]  # fmt: skip
+                    items = [
+                        e
+                        for e in self.events
+                        if e["metadata"]["namespace"] == ns
+                        and (not wanted or e["involvedObject"]["name"] == wanted)
+                    ]
                 else:
                     assert store is not None
-                    items = [o for (n2, _), o in store.items() if n2 == ns
-                             and matches(q.get("labelSelector", ""), o["metadata"].get("labels") or {})]  # fmt: skip
+                    items = [
+                        o
+                        for (n2, _), o in store.items()
+                        if n2 == ns and matches(q.get("labelSelector", ""), o["metadata"].get("labels") or {})
+                    ]
                 kind = {"pods": "PodList", "services": "ServiceList", "events": "EventList"}[resource]
-                return send(200, {"kind": kind, "apiVersion": "v1",
-                                  "metadata": {"resourceVersion": self._version()},
-                                  "items": copy.deepcopy(items)})  # fmt: skip
+                return send(
+                    200,
+                    {
+                        "kind": kind,
+                        "apiVersion": "v1",
+                        "metadata": {"resourceVersion": self._version()},
+                        "items": copy.deepcopy(items),
+                    },
+                )
         assert store is not None
         if verb == "create":
             body = h._body()
@@ -603,8 +799,12 @@ class FakeKube:
 
     def _runtime_class(self, name: str) -> dict[str, Any]:
         handler, overhead = self.runtime_classes[name]
-        obj: dict[str, Any] = {"apiVersion": "node.k8s.io/v1", "kind": "RuntimeClass",
-                               "metadata": {"name": name}, "handler": handler}  # fmt: skip
+        obj: dict[str, Any] = {
+            "apiVersion": "node.k8s.io/v1",
+            "kind": "RuntimeClass",
+            "metadata": {"name": name},
+            "handler": handler,
+        }
         if overhead:
             obj["overhead"] = {"podFixed": dict(overhead)}
         return obj

@@ -29,16 +29,27 @@ def ctrd(testenv: TestEnv) -> str:
 
 
 def ctr(sock: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["ctr", "--address", sock, "--namespace", NAMESPACE, *args],
-                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    return subprocess.run(
+        ["ctr", "--address", sock, "--namespace", NAMESPACE, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def containers(sock: str) -> list[str]:
     return [c for c in ctr(sock, "containers", "ls", "-q").stdout.split() if c.startswith("katatui-")]
 
 
-def profile(tmp_path: Path, env: TestEnv, sock: str, *, runtime2: str = "io.containerd.runc.v2",
-            workload: str = "", clients: str = "[1, 3]") -> Path:  # fmt: skip
+def profile(
+    tmp_path: Path,
+    env: TestEnv,
+    sock: str,
+    *,
+    runtime2: str = "io.containerd.runc.v2",
+    workload: str = "",
+    clients: str = "[1, 3]",
+) -> Path:
     text = f"""
 name = "containerd"
 [targets.node]
@@ -92,8 +103,11 @@ def test_fio_under_containerd_imports_the_image_and_cleans_up(
     reader = SessionReader(out)
     runs = reader.runs()
     assert {(r.spec.scenario, r.spec.clients) for r in runs} == {
-        ("ctr-runc", 1), ("ctr-runc", 3), ("ctr-runc-b", 1), ("ctr-runc-b", 3)
-    }  # fmt: skip
+        ("ctr-runc", 1),
+        ("ctr-runc", 3),
+        ("ctr-runc-b", 1),
+        ("ctr-runc-b", 3),
+    }
     assert all(r.status == "finished" for r in runs), [(r.spec.scenario, r.reason) for r in runs]
     iops = {
         (r.run.spec.scenario, r.run.spec.clients): r.value
@@ -137,16 +151,38 @@ def test_leftovers_of_a_dead_katatui_are_removed(testenv: TestEnv, ctrd: str, tm
     from katatui.core.scratch import _machine
 
     cid = f"katatui-crashed-{os.getpid()}"
-    started = ctr(ctrd, "run", "-d", "--net-host", "--label", "io.katatui.session=crashed",
-                  "--label", f"io.katatui.owner={_machine()}:{dead.pid}", image_ref(testenv.image), cid,
-                  "sleep", "600")  # fmt: skip
+    started = ctr(
+        ctrd,
+        "run",
+        "-d",
+        "--net-host",
+        "--label",
+        "io.katatui.session=crashed",
+        "--label",
+        f"io.katatui.owner={_machine()}:{dead.pid}",
+        image_ref(testenv.image),
+        cid,
+        "sleep",
+        "600",
+    )
     if started.returncode != 0 and "not found" in started.stderr:
         tar = str(tmp_path / "i.tar")
         subprocess.run(["docker", "-H", testenv.docker_url, "save", testenv.image, "-o", tar], check=True)
         ctr(ctrd, "images", "import", tar)
-        started = ctr(ctrd, "run", "-d", "--net-host", "--label", "io.katatui.session=crashed",
-                      "--label", f"io.katatui.owner={_machine()}:{dead.pid}", image_ref(testenv.image), cid,
-                      "sleep", "600")  # fmt: skip
+        started = ctr(
+            ctrd,
+            "run",
+            "-d",
+            "--net-host",
+            "--label",
+            "io.katatui.session=crashed",
+            "--label",
+            f"io.katatui.owner={_machine()}:{dead.pid}",
+            image_ref(testenv.image),
+            cid,
+            "sleep",
+            "600",
+        )
     assert started.returncode == 0, started.stderr
     assert cid in containers(ctrd)
     workload = '[[workloads]]\ntype = "launch"\ncommand = ["true"]\n'
