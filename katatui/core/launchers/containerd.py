@@ -193,6 +193,16 @@ class ContainerdLauncher(Launcher):
         self._started.add((run.run_id, client))
         return await self.transport.start(cmd)
 
+    async def start_many(
+        self, run: RunSpec, clients: Sequence[tuple[int, Sequence[str], Mount | None]]
+    ) -> list[Process]:
+        """Every client's ``ctr run`` through one SSH channel (see katatui.core.transport.batch)."""
+        from katatui.core.transport.batch import start_many
+
+        cmds = [self._argv(run, client, argv, mount) for client, argv, mount in clients]
+        self._started.update((run.run_id, client) for client, _, _ in clients)
+        return await start_many(self.transport, cmds)
+
     async def release(self, run: RunSpec, client: int) -> None:
         if (run.run_id, client) in self._started:
             self._started.discard((run.run_id, client))
