@@ -3,12 +3,14 @@ their output back framed, so that starting 64 clients costs one channel, not 64.
 
 Each SSH session channel costs the remote sshd a fork and a session setup (about 0.12 s each,
 one after another), which is what makes 64 clients slow to start one channel at a time. The
-helper (Python 3, fixed text, run as ``python3 -c HELPER``) reads the argument lists as JSON on its
-stdin, starts every child at once, each in a session of its own (so a signal reaches its whole
-process group, as with one channel each), and writes frames ``<index> <kind> <length>\\n<bytes>``:
-``p`` the child's PID, ``t`` the host's clock when it started it (ns), ``o`` stdout, ``e`` stderr,
-``x`` its exit status. Where the host has no ``python3``, or for the local machine (where a fork
-costs nothing), each process is started on its own.
+helper (Python 3, fixed text, run as ``python3 -c HELPER``) reads the argument lists as JSON on
+its stdin and starts every child as ``sh`` waiting at a barrier (a pipe on its stdin); once all
+are started it ends the pipe, and they execute their programs together (stdin /dev/null), each in
+a session of its own, so a signal reaches its whole process group as with one channel each. It
+writes frames ``<index> <kind> <length>\\n<bytes>``: ``p`` the child's PID, ``t`` the host's
+clock when the children were released (ns), ``o`` stdout, ``e`` stderr, ``x`` the exit status.
+Where the host has no ``python3``, or for the local machine (where a fork costs nothing), each
+process is started on its own.
 """
 
 from __future__ import annotations
@@ -29,24 +31,32 @@ out = sys.stdout.buffer
 def frame(i, kind, data):
     out.write(b"%d %s %d\n" % (i, kind, len(data)) + data)
     out.flush()
+# The start barrier: each child starts as a shell that waits for the end of this pipe (its stdin)
+# before it executes the program; the pipe ends when all are started, so they run together.
+r, w = os.pipe()
+WAIT = 'read x; exec "$@" </dev/null'
 sel = selectors.DefaultSelector()
 procs = []
 for i, argv in enumerate(specs):
-    t = time.time_ns()
     try:
-        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             start_new_session=True)
+        p = subprocess.Popen(["sh", "-c", WAIT, "sh", *argv], stdin=r, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, start_new_session=True)
     except OSError as exc:
         frame(i, b"e", ("%s: %s\n" % (argv[0], exc)).encode())
         frame(i, b"x", b"127")
         procs.append(None)
         continue
     frame(i, b"p", str(p.pid).encode())
-    frame(i, b"t", str(t).encode())
     procs.append(p)
     for kind, f in ((b"o", p.stdout), (b"e", p.stderr)):
         os.set_blocking(f.fileno(), False)
         sel.register(f, selectors.EVENT_READ, (i, kind))
+t = str(time.time_ns()).encode()
+os.close(w)
+os.close(r)
+for i, p in enumerate(procs):
+    if p is not None:
+        frame(i, b"t", t)
 open_streams = {i: 2 for i, p in enumerate(procs) if p is not None}
 while open_streams:
     for key, _ in sel.select():
