@@ -331,7 +331,8 @@ def _toml_value(text: str) -> Any:
 
 
 def apply_set(data: dict[str, Any], item: str) -> None:
-    """``scenario.NAME.KEY=V``, ``workload.NAME.KEY=V``, ``target.NAME.KEY=V``, ``limits.KEY=V`` or ``KEY=V``.
+    """``scenario.NAME.KEY=V``, ``workload.NAME.KEY=V``, ``target.NAME.KEY=V``, ``limits.KEY=V``,
+    ``kubernetes.KEY=V`` or ``KEY=V``.
 
     V is read as a TOML value (numbers, booleans, lists), else taken as a string. Scenarios are
     found by their ``name`` (or the name katatui gives them: the runtime, or ``bare``).
@@ -346,11 +347,11 @@ def apply_set(data: dict[str, Any], item: str) -> None:
     if len(parts) == 1:
         data[parts[0]] = value
         return
-    if len(parts) == 2 and parts[0] == "limits":
-        limits = data.setdefault("limits", {})
-        if not isinstance(limits, dict):
-            raise UserError(f"--set {item!r}: 'limits' in the profile is not a table")
-        limits[parts[1]] = value
+    if len(parts) == 2 and parts[0] in ("limits", "kubernetes"):
+        table = data.setdefault(parts[0], {})
+        if not isinstance(table, dict):
+            raise UserError(f"--set {item!r}: {parts[0]!r} in the profile is not a table")
+        table[parts[1]] = value
         return
     if len(parts) != 3 or parts[0] not in ("scenario", "workload", "target"):
         raise UserError(

@@ -75,6 +75,7 @@ FATAL_EVENTS = {"FailedCreatePodSandBox", "FailedCreatePodContainer", "InvalidIm
 # Programs that serve clients from outside the pod: they get a Service on this argument's port.
 SERVED = {"katatui-nginx": 1}
 POLL = 0.5
+POOL = 256
 
 
 def _loads(resp: Any) -> Any:
@@ -135,7 +136,15 @@ class KubeCluster:
             )
 
         def make() -> Any:
-            return kconfig.new_client_from_config(config_file=path, context=context)  # type: ignore[no-untyped-call]
+            from kubernetes import client
+
+            configuration = client.Configuration()
+            kconfig.load_kube_config(
+                config_file=path, context=context, client_configuration=configuration, persist_config=False
+            )  # type: ignore[no-untyped-call]
+            # One connection per followed log: 64 clients follow 64 logs at once.
+            configuration.connection_pool_maxsize = POOL
+            return client.ApiClient(configuration)
 
         try:
             api_client = await asyncio.to_thread(make)
