@@ -384,3 +384,52 @@ def test_manifests_parse_with_kubectl(testenv: TestEnv, kube: FakeKube, tmp_path
         assert done.returncode == 0, done.stderr
         back = json.loads(done.stdout)
         assert back["kind"] == m["kind"] and back["spec"] == m["spec"]
+
+
+def test_seed001_with_1_8_and_64_pods(testenv: TestEnv, tmp_path: Path) -> None:
+    """profiles/seed001-kubernetes.toml with small sizes: 1, 8 and 64 fio pods per run, runc and
+    'kata' (a RuntimeClass whose handler the test server runs on runc-alt)."""
+    classes = {"runc": ("runc", {}), "kata": ("kata", {"cpu": "250m", "memory": "160Mi"})}
+    handlers = {"runc": "runc", "kata": "runc-alt"}
+    with FakeKube(
+        testenv.docker_url, runtime_classes=classes, handlers=handlers, allocatable=("100", "64Gi")
+    ) as kube:
+        sets = {
+            "kubernetes.kubeconfig": str(kube.kubeconfig(tmp_path / "kubeconfig")),
+            "workload.fio.rw": "randread",
+            "workload.fio.size": "4m",
+            "workload.fio.runtime": "1",
+            "workload.fio.numjobs": "1",
+            "workload.fio.iodepth": "2",
+            "limits.cpus": "0.5",
+            "limits.memory": "64m",
+        }
+        args = [x for k, v in sets.items() for x in ("--set", f"{k}={v}")]
+        out = tmp_path / "seed.katatui"
+        done = katatui(
+            "run", "profiles/seed001-kubernetes.toml", "--headless", "--out", str(out), *args, timeout=1200
+        )
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        reader = SessionReader(out)
+        runs = reader.runs()
+        assert sorted((r.spec.scenario, r.spec.clients) for r in runs) == [
+            ("kata", 1),
+            ("kata", 8),
+            ("kata", 64),
+            ("runc", 1),
+            ("runc", 8),
+            ("runc", 64),
+        ]
+        assert all(r.status == "finished" for r in runs), [(r.spec.clients, r.reason) for r in runs]
+        iops = {
+            (r.run.spec.scenario, r.run.spec.clients): r.value
+            for r in reader.results()
+            if r.metric == "read_iops"
+        }
+        assert len(iops) == 6 and all(v > 0 for v in iops.values()), iops
+        big = next(r for r in runs if r.spec.clients == 64)
+        assert all(b'"jobs"' in reader.raw(big.spec.run_id, c) for c in range(64))  # every pod's own output
+        assert len([o for o in kube.created if o.get("kind") == "Pod"]) == 2 * (1 + 8 + 64)
+        assert reader.scenario_facts()[("kata", "node")]["pod_overhead"] == {"cpu": "250m", "memory": "160Mi"}
+        kube.settle(120)
+        assert kube.pods == {} and kube.our_containers() == []

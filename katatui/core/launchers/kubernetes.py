@@ -584,6 +584,7 @@ class KubernetesLauncher(Launcher):
         timeout = self.cluster.config.pending_timeout
         deadline = time.monotonic() + timeout
         waiting = set(names)
+        pause = 0.05
         last_reason: dict[str, str] = {}
         next_events = 0.0
         events: dict[str, list[dict[str, Any]]] = {}
@@ -624,7 +625,8 @@ class KubernetesLauncher(Launcher):
                     f"pod {name} (RuntimeClass {self.runtime}) is still Pending after {timeout} s: {said}"
                 )
             if waiting:
-                await asyncio.sleep(POLL)
+                await asyncio.sleep(pause)
+                pause = min(POLL, pause * 2)  # quick at first: a pod usually starts within a second
 
     async def start(self, run: RunSpec, client: int, argv: Sequence[str], mount: Mount | None) -> Process:
         return (await self.start_many(run, [(client, argv, mount)]))[0]
@@ -640,7 +642,10 @@ class KubernetesLauncher(Launcher):
         ]
 
     async def release(self, run: RunSpec, client: int) -> None:
-        entry = self._pods.pop((run.run_id, client), None)
+        await self._release((run.run_id, client))
+
+    async def _release(self, key: tuple[str, int]) -> None:
+        entry = self._pods.pop(key, None)
         if entry is None:
             return
         name, service = entry
@@ -648,15 +653,9 @@ class KubernetesLauncher(Launcher):
         ns = self.cluster.namespace
         with contextlib.suppress(TargetError, UserError):
             await self.cluster.call(
-                "delete",
-                "pods",
-                core.delete_namespaced_pod,
-                name,
-                ns,
-                name=name,
-                missing_ok=True,
+                "delete", "pods", core.delete_namespaced_pod, name, ns, name=name, missing_ok=True,
                 grace_period_seconds=0,
-            )
+            )  # fmt: skip
         if service:
             with contextlib.suppress(TargetError, UserError):
                 await self.cluster.call(
@@ -664,6 +663,5 @@ class KubernetesLauncher(Launcher):
                 )
 
     async def close(self) -> None:
-        for run_id, client in list(self._pods):
-            spec = RunSpec(run_id, -1, "", "", self.name, self.runtime, "", "", "", {}, 1, 0)
-            await self.release(spec, client)
+        for key in list(self._pods):
+            await self._release(key)
