@@ -127,6 +127,9 @@ def test_fio_under_containerd_imports_the_image_and_cleans_up(
     assert any("imported" in m.text for m in reader.logs()), [m.text for m in reader.logs()]
     facts = reader.scenario_facts()[("ctr-runc", "node")]
     assert facts["launcher"] == "containerd" and facts["shim"].endswith("containerd-shim-runc-v2")
+    # the guest identity, as for Docker: runc shares the host's kernel, / is overlay; no alarm for runc
+    assert facts["root_fs"] == "overlay" and facts["kernel"] == facts["host_kernel"] and facts["nproc"] >= 1
+    assert "isolation_warning" not in facts
     assert containers(ctrd) == []
     assert not list((tmp_path / "scratch").glob("katatui.*"))
 

@@ -144,6 +144,7 @@ def test_fio_pods_stream_and_are_removed(testenv: TestEnv, kube: FakeKube, tmp_p
     assert facts[("runc-alt", "node")]["pod_overhead"] == OVERHEAD
     assert facts[("runc-alt", "node")]["handler"] == "runc-alt"
     assert facts[("runc", "node")]["pod_overhead"] == {}
+    assert facts[("runc", "node")]["root_fs"] == "overlay" and facts[("runc", "node")]["nproc"] >= 1
     kube.settle()
     assert kube.pods == {} and kube.our_containers() == []
     assert ("GET", "/api/v1/namespaces/katatui") in kube.requests

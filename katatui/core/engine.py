@@ -235,7 +235,7 @@ class Engine:
         if sc.launcher in ("containerd", "kubernetes"):
             try:
                 self._launchers[(sc.name, st.name)] = await self._setup.prepare(
-                    sc, st.name, st.transport, st.config, st.docker
+                    sc, st.name, st.transport, st.config, st.docker, st.facts.get("kernel")
                 )
             except KatatuiError as exc:
                 return str(exc)

@@ -50,6 +50,7 @@ class LauncherSetup:
         self._cluster: KubeCluster | KatatuiError | None = None
         self._runtime_classes: dict[str, Any] = {}
         self._own_docker: list[docker.DockerClient] = []
+        self._probes = 0
 
     def _scratch_mode(self) -> str:
         modes = {getattr(w, "scratch", "volume") for w in self.profile.workloads}
@@ -62,14 +63,48 @@ class LauncherSetup:
         transport: Transport,
         config: TargetConfig,
         target_docker: docker.DockerClient | None,
+        host_kernel: str | None = None,
     ) -> Launcher:
         """The scenario's launcher on that target; raises a KatatuiError saying why it cannot run."""
         assert sc.runtime is not None
         if sc.launcher == "containerd":
-            return await self._containerd(sc, target, transport, config, target_docker)
-        if sc.launcher == "kubernetes":
-            return await self._kubernetes(sc, target, transport)
-        raise UserError(f"unknown launcher {sc.launcher!r}")
+            launcher, facts = await self._containerd(sc, target, transport, config, target_docker)
+        elif sc.launcher == "kubernetes":
+            launcher, facts = await self._kubernetes(sc, target, transport)
+            host_kernel = None  # the pod's node is not the target: no kernel to compare with
+        else:
+            raise UserError(f"unknown launcher {sc.launcher!r}")
+        await self._identify(sc, target, launcher, facts, host_kernel)
+        self.facts(sc.name, target, facts)
+        return launcher
+
+    async def _identify(
+        self,
+        sc: ResolvedScenario,
+        target: str,
+        launcher: Launcher,
+        facts: dict[str, Any],
+        host_kernel: str | None,
+    ) -> None:
+        """What the scenario's sandbox looks like from inside (kernel, /, CPUs, memory), as for Docker."""
+        from katatui.core.identity import probe_guest, verdict
+
+        self._probes += 1
+        try:
+            guest = await probe_guest(launcher, sc.name, self._probes)
+        except KatatuiError as exc:
+            self.log("warning", f"scenario {sc.name} on {target}: could not read its guest identity: {exc}")
+            return
+        facts.update(guest)
+        if host_kernel:
+            facts["host_kernel"] = host_kernel
+            warning = verdict(sc.runtime, host_kernel, guest)
+            if warning:
+                facts["isolation_warning"] = warning
+                self.log("error", f"scenario {sc.name} on {target}: {warning}")
+        mib = int(guest.get("mem_total_kb", 0)) // 1024
+        self.log("info", f"{sc.name} on {target}: kernel {guest.get('kernel')}, / is {guest.get('root_fs')}, "
+                 f"{guest.get('nproc')} CPUs, {mib} MiB")  # fmt: skip
 
     # -- containerd -----------------------------------------------------------------------------
     async def _ctr_for(self, target: str, transport: Transport, config: TargetConfig) -> tuple[Ctr, str]:
@@ -99,7 +134,7 @@ class LauncherSetup:
         transport: Transport,
         config: TargetConfig,
         target_docker: docker.DockerClient | None,
-    ) -> Launcher:
+    ) -> tuple[Launcher, dict[str, Any]]:
         assert sc.runtime is not None
         ctr, version = await self._ctr_for(target, transport, config)
         shim = await ctr.find_shim(sc.runtime)
@@ -125,26 +160,14 @@ class LauncherSetup:
             raise did
         if did != "present":
             self.log("info", f"target {target}: image {sc.image}: {did}")
-        self.facts(
-            sc.name,
-            target,
-            {
-                "launcher": "containerd",
-                "containerd_version": version,
-                "containerd_socket": ctr.socket,
-                "runtime": sc.runtime,
-                "shim": shim,
-                "namespace": "katatui",
-            },
-        )
-        return ContainerdLauncher(
-            transport,
-            runtime=sc.runtime,
-            image=sc.image,
-            session_id=self.session_id,
-            limits=self.profile.limits,
-            socket=config.containerd_socket,
-        )
+        facts: dict[str, Any] = {"launcher": "containerd", "containerd_version": version,
+                                 "containerd_socket": ctr.socket, "runtime": sc.runtime, "shim": shim,
+                                 "namespace": "katatui"}  # fmt: skip
+        launcher = ContainerdLauncher(
+            transport, runtime=sc.runtime, image=sc.image, session_id=self.session_id,
+            limits=self.profile.limits, socket=config.containerd_socket,
+        )  # fmt: skip
+        return launcher, facts
 
     async def _image_sources(
         self, transport: Transport, config: TargetConfig, target_docker: docker.DockerClient | None
@@ -195,7 +218,9 @@ class LauncherSetup:
             raise self._cluster
         return self._cluster
 
-    async def _kubernetes(self, sc: ResolvedScenario, target: str, transport: Transport) -> Launcher:
+    async def _kubernetes(
+        self, sc: ResolvedScenario, target: str, transport: Transport
+    ) -> tuple[Launcher, dict[str, Any]]:
         from katatui.core.launchers.kubernetes import KubernetesLauncher
 
         assert sc.runtime is not None
@@ -208,34 +233,26 @@ class LauncherSetup:
                 f"(it has: {have or 'none'}); create it, or set the scenario's runtime to one of those"
             )
         cfg = self.profile.kubernetes
-        self.facts(
-            sc.name,
-            target,
-            {
-                "launcher": "kubernetes",
-                "context": cluster.context,
-                "server": cluster.server,
-                "namespace": cluster.namespace,
-                "runtime_class": rc.name,
-                "handler": rc.handler,
-                "pod_overhead": rc.overhead,
-                "node_selector": dict(cfg.node_selector),
-            },
-        )
+        facts: dict[str, Any] = {
+            "launcher": "kubernetes",
+            "context": cluster.context,
+            "server": cluster.server,
+            "namespace": cluster.namespace,
+            "runtime_class": rc.name,
+            "handler": rc.handler,
+            "pod_overhead": rc.overhead,
+            "node_selector": dict(cfg.node_selector),
+        }
         if rc.overhead:
             said = ", ".join(f"{k} {v}" for k, v in rc.overhead.items())
             self.log(
                 "info", f"{sc.name}: RuntimeClass {rc.name} (handler {rc.handler}) adds pod overhead {said}"
             )
-        return KubernetesLauncher(
-            transport,
-            cluster,
-            runtime_class=rc.name,
-            image=sc.image,
-            session_id=self.session_id,
-            limits=self.profile.limits,
-            scratch_mode=self._scratch_mode(),
-        )
+        launcher = KubernetesLauncher(
+            transport, cluster, runtime_class=rc.name, image=sc.image, session_id=self.session_id,
+            limits=self.profile.limits, scratch_mode=self._scratch_mode(),
+        )  # fmt: skip
+        return launcher, facts
 
     async def close(self) -> None:
         """Remove what this session still has in containerd and Kubernetes; close clients."""
