@@ -223,3 +223,23 @@ def test_nonzero_exit_and_stderr_are_the_runs(testenv: TestEnv, ctrd: str, tmp_p
         r.status == "failed" and "status 3" in (r.reason or "") and "nope" in (r.reason or "") for r in runs
     )
     assert containers(ctrd) == []
+
+
+def test_cleanup_command_removes_containerd_leftovers(testenv: TestEnv, ctrd: str, tmp_path: Path) -> None:
+    from katatui.core.scratch import _machine
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    cid = f"katatui-cleanup-{os.getpid()}"
+    labels = ["--label", "io.katatui.session=crashed", "--label", f"io.katatui.owner={_machine()}:{dead.pid}"]
+    ctr(ctrd, "images", "ls")  # the namespace exists after the tests above; create the container
+    made = ctr(ctrd, "containers", "create", *labels, image_ref(testenv.image), cid, "true")
+    if made.returncode != 0:
+        pytest.skip(f"the image is not in containerd's namespace yet: {made.stderr}")
+    done = katatui("cleanup", "--containerd-socket", ctrd, "--docker-socket", str(tmp_path / "no.sock"),
+                   "--scratch-base", str(tmp_path / "scratch"))  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "containerd containers removed: 1" in done.stdout and cid in done.stdout
+    assert cid not in containers(ctrd)
+    bad = katatui("cleanup", "--containerd-socket", "relative.sock")
+    assert bad.returncode == 2 and "--containerd-socket 'relative.sock'" in bad.stderr

@@ -21,6 +21,10 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--docker-socket", help="the Docker socket on that host (default: DOCKER_HOST or the usual one)"
     )
+    p.add_argument(
+        "--containerd-socket",
+        help="also remove katatui's containers in containerd (namespace katatui) behind this socket",
+    )
     p.add_argument("--scratch-base", default="/var/tmp/katatui", help="where scratch directories are made")
     p.add_argument(
         "--all", action="store_true", help="also remove what a katatui that is still running holds"
@@ -40,8 +44,12 @@ async def _run(args: argparse.Namespace) -> int:
         base = check_scratch_base(args.scratch_base)
     except ValueError as exc:
         raise UserError(str(exc)) from None
-    if args.docker_socket and not args.docker_socket.startswith("/"):
-        raise UserError(f"--docker-socket {args.docker_socket!r}: expected an absolute path")
+    for flag, value in (
+        ("--docker-socket", args.docker_socket),
+        ("--containerd-socket", args.containerd_socket),
+    ):
+        if value and not value.startswith("/"):
+            raise UserError(f"{flag} {value!r}: expected an absolute path")
     cfg = TargetConfig(host=args.target, docker_socket=args.docker_socket, scratch_base=base)
     transport = make_transport("cleanup", cfg, print)
     status = 0
@@ -54,6 +62,18 @@ async def _run(args: argparse.Namespace) -> int:
             client.close()
         except KatatuiError as exc:
             print(f"containers: skipped: {exc}")
+        if args.containerd_socket:
+            from katatui.core.launchers import containerd
+
+            try:
+                ctr = containerd.Ctr(transport, args.containerd_socket)
+                await ctr.check()
+                gone = await containerd.remove_leftovers(ctr, everything=args.all)
+                print(
+                    f"containerd containers removed: {len(gone)}" + (f" ({', '.join(gone)})" if gone else "")
+                )
+            except KatatuiError as exc:
+                print(f"containerd containers: skipped: {exc}")
         dirs = await scratch.remove_stale(transport, base, everything=args.all)
         print(f"scratch directories removed: {len(dirs)}" + (f" ({', '.join(dirs)})" if dirs else ""))
     finally:
