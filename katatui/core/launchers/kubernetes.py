@@ -593,9 +593,15 @@ class KubernetesLauncher(Launcher):
                 "list", "pods", core.list_namespaced_pod, ns, label_selector=f"{LABEL_RUN}={run.run_id}"
             )
             pods = {p["metadata"]["name"]: p for p in body.get("items", [])}
-            look_at_events = time.monotonic() >= next_events
-            if look_at_events:
+            if time.monotonic() >= next_events and any(
+                (pods.get(n, {}).get("status") or {}).get("phase", "Pending") == "Pending" for n in waiting
+            ):
+                # One call for the events of every pod still waiting (katatui's namespace is its own).
                 next_events = time.monotonic() + 2.0
+                ev = await self.cluster.call("list", "events", core.list_namespaced_event, ns)
+                events = {}
+                for item in ev.get("items", []):
+                    events.setdefault(str((item.get("involvedObject") or {}).get("name")), []).append(item)
             for name in sorted(waiting):
                 pod = pods.get(name)
                 if pod is None:
@@ -604,15 +610,6 @@ class KubernetesLauncher(Launcher):
                 if phase != "Pending":
                     waiting.discard(name)
                     continue
-                if look_at_events:
-                    ev = await self.cluster.call(
-                        "list",
-                        "events",
-                        core.list_namespaced_event,
-                        ns,
-                        field_selector=f"involvedObject.name={name}",
-                    )
-                    events[name] = ev.get("items", [])
                 reason, fatal = pending_reason(pod, events.get(name, []))
                 if reason:
                     last_reason[name] = reason
