@@ -49,12 +49,16 @@ async def test_output_streams_and_signals_reach_one_child(testenv: TestEnv, home
     t = SSHTransport("h", testenv.ssh_url)
     try:
         waiting = 'trap "echo got-int; exit 7" INT; echo ready; while :; do sleep 0.1; done'
-        procs = await start_many(t, [["sh", "-c", waiting], ["sh", "-c", "sleep 0.5; echo done"]])
+        procs = await start_many(
+            t, [["sh", "-c", waiting], ["sh", "-c", "sleep 0.5; echo done"], ["true"], ["true"]]
+        )
+        assert all(isinstance(p, BatchedProcess) for p in procs)
         first = await asyncio.wait_for(procs[0].read(), 30)
         assert first == ("stdout", b"ready\n")  # before the child ends: output streams
         await procs[0].signal("INT")
         out0 = await collect(procs[0])
         out1 = await collect(procs[1])
+        await asyncio.gather(*(collect(p) for p in procs[2:]))
     finally:
         await t.close()
     assert out0[0] == b"got-int\n" and out0[2] == 7
@@ -65,10 +69,15 @@ async def test_bare_launcher_start_many_and_missing_program(testenv: TestEnv, ho
     t = SSHTransport("h", testenv.ssh_url)
     spec = RunSpec("r", 0, "c", "bare", "bare", None, "h", "w", "launch", {}, 2, 0)
     try:
-        procs = await BareLauncher(t).start_many(
-            spec, [(0, ["echo", "a"], None), (1, ["no-such-program-x"], None)]
-        )
-        a, missing = await asyncio.gather(*(collect(p) for p in procs))
+        clients = [
+            (0, ["echo", "a"], None),
+            (1, ["no-such-program-x"], None),
+            (2, ["true"], None),
+            (3, ["true"], None),
+        ]
+        procs = await BareLauncher(t).start_many(spec, clients)
+        assert all(isinstance(p, BatchedProcess) for p in procs)
+        a, missing, *_ = await asyncio.gather(*(collect(p) for p in procs))
     finally:
         await t.close()
     assert a == (b"a\n", b"", 0)
@@ -78,6 +87,6 @@ async def test_bare_launcher_start_many_and_missing_program(testenv: TestEnv, ho
 async def test_local_machine_starts_each_directly() -> None:
     from katatui.core.transport.local import LocalTransport
 
-    procs = await start_many(LocalTransport(), [["echo", "x"], ["true"]])
+    procs = await start_many(LocalTransport(), [["echo", "x"], ["true"], ["true"], ["true"]])
     assert not any(isinstance(p, BatchedProcess) for p in procs)  # a local fork costs nothing
-    assert [await p.wait() for p in procs] == [0, 0]
+    assert [await p.wait() for p in procs] == [0, 0, 0, 0]

@@ -72,6 +72,8 @@ while open_streams:
             frame(i, b"x", str(procs[i].wait()).encode())
 """
 
+# Below this many clients on one host, a channel each is as quick as starting the helper.
+BATCH_MIN = 4
 _has_python: WeakKeyDictionary[Transport, bool] = WeakKeyDictionary()
 
 
@@ -160,7 +162,7 @@ async def _demux(helper: Process, children: list[BatchedProcess]) -> None:
 
 async def start_many(transport: Transport, argvs: Sequence[Sequence[str]]) -> list[Process]:
     """Start every argument list on the transport's host; one SSH channel for all where possible."""
-    if transport.is_local or len(argvs) < 2 or not await _python(transport):
+    if transport.is_local or len(argvs) < BATCH_MIN or not await _python(transport):
         return [await transport.start(argv) for argv in argvs]
     spec = json.dumps([list(a) for a in argvs]).encode()
     helper = await transport.start(["python3", "-c", HELPER], stdin=spec)
