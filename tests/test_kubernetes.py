@@ -97,6 +97,14 @@ clients = [1, 4]
     return path
 
 
+def workload_pods(kube: FakeKube) -> list[dict[str, Any]]:
+    """Pods katatui created for runs (not the one per scenario that reads its guest identity)."""
+    return [
+        o for o in kube.created
+        if o.get("kind") == "Pod" and not o["metadata"]["labels"]["katatui.io/run"].startswith("guest")
+    ]  # fmt: skip
+
+
 def run(prof: Path, tmp_path: Path, *extra: str) -> tuple[subprocess.CompletedProcess[str], SessionReader]:
     out = tmp_path / f"s{len(list(tmp_path.glob('*.katatui')))}.katatui"
     done = katatui("run", str(prof), "--headless", "--out", str(out), *extra)
@@ -127,7 +135,7 @@ def test_fio_pods_stream_and_are_removed(testenv: TestEnv, kube: FakeKube, tmp_p
             out = reader.raw(r.spec.run_id, c)
             assert b'"jobs"' in out and b"\x1e" not in out  # stdout only; the marks are gone
     # What the API server received: one pod per client, as the profile asked.
-    pods = [o for o in kube.created if o.get("kind") == "Pod"]
+    pods = workload_pods(kube)
     assert len(pods) == 10
     for pod in pods:
         spec = pod["spec"]
@@ -164,7 +172,7 @@ def test_ab_target_is_a_pod_with_a_service(testenv: TestEnv, kube: FakeKube, tmp
     assert {x.metric for x in reader.results()} >= {"requests_per_second", "latency_p99_ms"}
     services = [o for o in kube.created if o.get("kind") == "Service"]
     assert len(services) == 1 and services[0]["spec"]["ports"][0]["port"] == port
-    nginx = next(o for o in kube.created if o.get("kind") == "Pod")
+    (nginx,) = workload_pods(kube)
     assert "katatui-nginx" in nginx["spec"]["containers"][0]["command"]
     kube.settle()
     assert kube.services == {} and kube.pods == {}
@@ -430,7 +438,7 @@ def test_seed001_with_1_8_and_64_pods(testenv: TestEnv, tmp_path: Path) -> None:
         assert len(iops) == 6 and all(v > 0 for v in iops.values()), iops
         big = next(r for r in runs if r.spec.clients == 64)
         assert all(b'"jobs"' in reader.raw(big.spec.run_id, c) for c in range(64))  # every pod's own output
-        assert len([o for o in kube.created if o.get("kind") == "Pod"]) == 2 * (1 + 8 + 64)
+        assert len(workload_pods(kube)) == 2 * (1 + 8 + 64)
         assert reader.scenario_facts()[("kata", "node")]["pod_overhead"] == {"cpu": "250m", "memory": "160Mi"}
         kube.settle(120)
         assert kube.pods == {} and kube.our_containers() == []
