@@ -442,3 +442,35 @@ def test_seed001_with_1_8_and_64_pods(testenv: TestEnv, tmp_path: Path) -> None:
         assert reader.scenario_facts()[("kata", "node")]["pod_overhead"] == {"cpu": "250m", "memory": "160Mi"}
         kube.settle(120)
         assert kube.pods == {} and kube.our_containers() == []
+
+
+def test_the_recorded_command_is_a_kubectl_run_of_the_same_pod(
+    testenv: TestEnv, kube: FakeKube, tmp_path: Path
+) -> None:
+    if shutil.which("kubectl") is None:
+        pytest.skip("kubectl is not installed")
+    from kubernetes import client
+
+    cfg = KubernetesConfig(node_selector={"kubernetes.io/hostname": "node1"})
+    cluster = KubeCluster(client.ApiClient(), "fake", kube.url, cfg)
+    launcher = KubernetesLauncher(LocalTransport(), cluster, runtime_class="runc-alt", image=testenv.image,
+                                  session_id="s1", limits=Limits(cpus=1, memory="1g"))  # fmt: skip
+    run = RunSpec(
+        "0123456789ab", 0, "c", "runc-alt", "kubernetes", "runc-alt", "node", "fio", "fio", {}, 1, 0
+    )
+    argv = launcher.describe(run, ["fio", "--name=x"], None)
+    assert argv[:2] == ["kubectl", "--context"] and "--rm" in argv
+    # The same command, printing the pod instead of running it.
+    dry = [a for a in argv if a not in ("--rm", "-i")]
+    dry[1:1] = ["--kubeconfig", str(kube.kubeconfig(tmp_path / "kubeconfig"))]
+    at = dry.index("--command")
+    dry[at:at] = ["--dry-run=client", "-o", "json"]
+    done = subprocess.run(dry, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    pod = json.loads(done.stdout)
+    (c,) = pod["spec"]["containers"]
+    want = launcher.manifests(run, 0, ["fio", "--name=x"])[0]["spec"]
+    assert c["image"] == testenv.image and c["command"] == ["fio", "--name=x"]
+    assert c["resources"]["limits"] == {"cpu": "1", "memory": "1073741824"}
+    for key in ("runtimeClassName", "hostNetwork", "nodeSelector", "volumes"):
+        assert pod["spec"][key] == want[key], key

@@ -544,24 +544,19 @@ class KubernetesLauncher(Launcher):
         return out
 
     def describe(self, run: RunSpec, argv: Sequence[str], mount: Mount | None) -> list[str]:
-        cfg = self.cluster.config
-        cmd = [
-            "kubectl",
-            "--context",
-            self.cluster.context,
-            "-n",
-            self.cluster.namespace,
-            "run",
-            "--rm",
-            "-i",
-            "--restart=Never",
-            "--image",
-            self.image,
-            f'--overrides={{"spec":{{"runtimeClassName":"{self.runtime}","hostNetwork":true}}}}',
-        ]
-        if cfg.node_selector:
-            cmd.append("# nodeSelector " + ",".join(f"{k}={v}" for k, v in cfg.node_selector.items()))
-        return [*cmd, self.pod_name(run, 0), "--", *argv]
+        """``kubectl run`` with the pod's placement, runtime, resources and scratch volume as overrides."""
+        name = self.pod_name(run, 0)
+        pod = self.manifests(run, 0, argv)[0]
+        spec = {k: v for k, v in pod["spec"].items() if k != "containers"}
+        container = dict(pod["spec"]["containers"][0])
+        # kubectl run names the container after the pod; its overrides replace the container whole
+        container.update(name=name, command=list(argv))
+        overrides = json.dumps({"spec": {**spec, "containers": [container]}}, separators=(",", ":"))
+        return [
+            "kubectl", "--context", self.cluster.context, "-n", self.cluster.namespace, "run", name,
+            "--rm", "-i", "--restart=Never", "--image", self.image, f"--overrides={overrides}", "--command",
+            "--", *argv,
+        ]  # fmt: skip
 
     async def _create(self, run: RunSpec, client: int, argv: Sequence[str]) -> str:
         manifests = self.manifests(run, client, argv)
