@@ -107,7 +107,12 @@ class KubeCluster:
     @classmethod
     async def connect(cls, config: KubernetesConfig) -> KubeCluster:
         """Load the kubeconfig and context; a missing file or context is the user's to fix (exit 2)."""
-        from kubernetes import config as kconfig
+        try:
+            from kubernetes import config as kconfig
+        except ImportError:
+            raise UserError(
+                "kubernetes scenarios need the Python package `kubernetes` (pip install kubernetes)"
+            ) from None
         from kubernetes.config.config_exception import ConfigException
 
         path = config.kubeconfig
