@@ -178,6 +178,27 @@ def test_ab_target_is_a_pod_with_a_service(testenv: TestEnv, kube: FakeKube, tmp
     assert kube.services == {} and kube.pods == {}
 
 
+def test_iperf3_server_and_client_are_pods(testenv: TestEnv, kube: FakeKube, tmp_path: Path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    workloads = f'[[workloads]]\ntype = "iperf3"\nduration = 2\nport = {port}\nclients = 2\n'
+    scenarios = '[[scenarios]]\nlauncher = "kubernetes"\nruntime = "runc"\n'
+    done, reader = run(write_profile(tmp_path, kube, scenarios=scenarios, workloads=workloads), tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    (r,) = reader.runs()
+    assert r.status == "finished", r.reason
+    assert {x.metric for x in reader.results()} >= {"sent_bits_per_second", "received_bits_per_second"}
+    commands = [p["spec"]["containers"][0]["command"][4:] for p in workload_pods(kube)]
+    servers = [c for c in commands if "-s" in c]
+    assert len(servers) == 2 and len(commands) == 4  # a server pod and a client pod per client
+    services = [o for o in kube.created if o.get("kind") == "Service"]
+    assert sorted(s["spec"]["ports"][0]["port"] for s in services) == [port, port + 1]
+    assert reader.samples(r.spec.run_id)  # the clients' intervals streamed
+    kube.settle()
+    assert kube.pods == {} and kube.services == {}
+
+
 def test_pending_pods_fail_with_the_reason(testenv: TestEnv, kube: FakeKube, tmp_path: Path) -> None:
     scenarios = "".join(
         f'[[scenarios]]\nlauncher = "kubernetes"\nruntime = "{rc}"\n' for rc in ("kata", "runc")

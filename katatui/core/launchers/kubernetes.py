@@ -3,10 +3,10 @@
 Uses the official ``kubernetes`` client with the user's kubeconfig and context. The client is
 synchronous: every call runs in a thread (``asyncio.to_thread``) and each pod's log is followed by
 a thread of its own that feeds the process interface. Pods get equal requests and limits (the
-profile's ``[limits]``), the profile's node selector and tolerations, ``hostNetwork`` (so that the
-tools katatui runs on the target host, ab and the iperf3 server, reach them at 127.0.0.1 when the
-target is the node they run on), labels for cleanup and an annotation naming the katatui that made
-them. nginx (the ab target) also gets a Service.
+profile's ``[limits]``), the profile's node selector and tolerations, ``hostNetwork`` (so that ab,
+which runs on the target host, and clients reach servers at the workload's address, 127.0.0.1 by
+default, when the pods run on one node), labels for cleanup and an annotation naming the katatui
+that made them. Servers (nginx for ab, the iperf3 server) also get a Service.
 
 The pod log API merges stdout and stderr, so the pod runs its command under a small fixed wrapper
 that marks each stderr line, reports the exit status as a last marked line, and turns the
@@ -72,8 +72,18 @@ FATAL_WAITING = {
 }
 # Warning events that end a pod's chances (the runtime handler is missing, the sandbox failed).
 FATAL_EVENTS = {"FailedCreatePodSandBox", "FailedCreatePodContainer", "InvalidImageName", "ErrImageNeverPull"}
-# Programs that serve clients from outside the pod: they get a Service on this argument's port.
-SERVED = {"katatui-nginx": 1}
+
+
+def served_port(argv: Sequence[str]) -> int | None:
+    """The port of a server other pods or hosts reach (nginx for ab, an iperf3 server), if it is one."""
+    if len(argv) > 1 and argv[0] == "katatui-nginx" and argv[1].isdigit():
+        return int(argv[1])
+    if argv and argv[0] == "iperf3" and "-s" in argv and "-p" in argv[:-1]:
+        port = argv[list(argv).index("-p") + 1]
+        return int(port) if port.isdigit() else None
+    return None
+
+
 POLL = 0.5
 POOL = 256
 
@@ -528,8 +538,8 @@ class KubernetesLauncher(Launcher):
             "spec": spec,
         }
         out = [pod]
-        if argv and argv[0] in SERVED and len(argv) > SERVED[argv[0]] and argv[SERVED[argv[0]]].isdigit():
-            port = int(argv[SERVED[argv[0]]])
+        port = served_port(argv)
+        if port is not None:
             out.append(
                 {
                     "apiVersion": "v1",
@@ -542,7 +552,7 @@ class KubernetesLauncher(Launcher):
                     },
                     "spec": {
                         "selector": {LABEL_RUN: run.run_id, LABEL_CLIENT: str(client)},
-                        "ports": [{"name": "http", "protocol": "TCP", "port": port, "targetPort": port}],
+                        "ports": [{"name": "server", "protocol": "TCP", "port": port, "targetPort": port}],
                     },
                 }
             )
