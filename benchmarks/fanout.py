@@ -6,7 +6,7 @@ it stops them by PID at the end). Clients are spread round robin over the hosts 
 share is started at the same moment, through the launcher interface:
 
 * ``bare``: ``sh -c 'date +%s%N; sleep 2'`` under BareLauncher, one SSH channel per client
-  (``start`` for each, all at once) and batched (``start_many``: one channel and a helper per host);
+  (``start`` for each, all at once) and batched (``start_many``: one channel and a starter per host);
 * ``containerd``: ``ctr run`` of the benchmark image under io.containerd.runc.v2, per client and
   batched, and the same started from the local machine with no SSH (the containers' own start);
 * ``docker``: DockerLauncher (runc) through the SSH connection's forwarded Docker socket, and the

@@ -28,7 +28,7 @@ async def collect(proc: object) -> tuple[bytes, bytes, int]:
     return bytes(out), bytes(err), await proc.wait()
 
 
-async def test_children_share_one_helper_and_keep_their_streams(testenv: TestEnv, home: None) -> None:
+async def test_children_share_one_starter_and_keep_their_streams(testenv: TestEnv, home: None) -> None:
     t = SSHTransport("h", testenv.ssh_url)
     try:
         script = 'echo "out $1 $PPID"; echo "err $1" >&2; exit "$1"'
@@ -41,7 +41,7 @@ async def test_children_share_one_helper_and_keep_their_streams(testenv: TestEnv
         word, n, ppid = out.decode().split()
         assert (word, n, rc, err) == ("out", str(i), i, f"err {i}\n".encode())
         parents.add(ppid)
-    assert len(parents) == 1  # one helper started them all: one channel
+    assert len(parents) == 1  # one starter started them all: one channel
     assert all(isinstance(p, BatchedProcess) and p.started_ns for p in procs)
 
 

@@ -46,7 +46,7 @@ class Launcher(abc.ABC):
         """Start several clients of one run, given as (client, argv, mount), in that order.
 
         Launchers that can start many at the cost of one (one API round for all pods, one remote
-        helper for many processes) override this; the default starts them one after another.
+        starter for many processes) override this; the default starts them one after another.
         """
         return [await self.start(run, client, argv, mount) for client, argv, mount in clients]
 

@@ -1,9 +1,9 @@
-"""Many processes through one SSH channel: a small helper on the host starts them all and sends
+"""Many processes through one SSH channel: a small starter on the host starts them all and sends
 their output back framed, so that starting 64 clients costs one channel, not 64.
 
 Each SSH session channel costs the remote sshd a fork and a session setup (about 0.12 s each,
 one after another), which is what makes 64 clients slow to start one channel at a time. The
-helper (Python 3, fixed text, run as ``python3 -c HELPER``) reads the argument lists as JSON on
+starter (Python 3, fixed text, run as ``python3 -c STARTER``) reads the argument lists as JSON on
 its stdin and starts every child as ``sh`` waiting at a barrier (a pipe on its stdin); once all
 are started it ends the pipe, and they execute their programs together (stdin /dev/null), each in
 a session of its own, so a signal reaches its whole process group as with one channel each. It
@@ -24,7 +24,7 @@ from weakref import WeakKeyDictionary
 from katatui.core.errors import TargetError
 from katatui.core.transport.base import Process, StreamedProcess, Transport
 
-HELPER = r"""
+STARTER = r"""
 import json, os, selectors, signal, subprocess, sys, time
 specs = json.loads(sys.stdin.buffer.read())
 out = sys.stdout.buffer
@@ -72,13 +72,13 @@ while open_streams:
             frame(i, b"x", str(procs[i].wait()).encode())
 """
 
-# Below this many clients on one host, a channel each is as quick as starting the helper.
+# Below this many clients on one host, a channel each is as quick as launching the starter.
 BATCH_MIN = 4
 _has_python: WeakKeyDictionary[Transport, bool] = WeakKeyDictionary()
 
 
 class BatchedProcess(StreamedProcess):
-    """One child of the helper."""
+    """One child of the starter."""
 
     def __init__(self, argv: Sequence[str], transport: Transport) -> None:
         super().__init__(argv)
@@ -115,11 +115,11 @@ class BatchedProcess(StreamedProcess):
             await self.transport.run(["kill", "-s", name, str(self.pid)], timeout=20)
 
 
-async def _demux(helper: Process, children: list[BatchedProcess]) -> None:
+async def _demux(starter: Process, children: list[BatchedProcess]) -> None:
     buffer = bytearray()
     errors = bytearray()
     try:
-        while (chunk := await helper.read()) is not None:
+        while (chunk := await starter.read()) is not None:
             stream, data = chunk
             if stream == "stderr":
                 errors += data[: max(0, 8192 - len(errors))]
@@ -147,15 +147,15 @@ async def _demux(helper: Process, children: list[BatchedProcess]) -> None:
                     child.started_ns = int(payload)
                 elif kind == b"x":
                     child._closed(int(payload))
-        rc = await helper.wait()
+        rc = await starter.wait()
     except (TargetError, ValueError) as exc:
         errors += f"\n{exc}".encode()
         rc = -1
     said = errors.decode(errors="replace").strip()
     for child in children:
-        if not child._done.is_set():  # the helper died before this child ended
+        if not child._done.is_set():  # the starter died before this child ended
             child._queue.put_nowait(
-                ("stderr", f"katatui: the batch helper ended (status {rc}): {said}\n".encode())
+                ("stderr", f"katatui: the batch starter ended (status {rc}): {said}\n".encode())
             )
             child._closed(-1)
 
@@ -165,9 +165,9 @@ async def start_many(transport: Transport, argvs: Sequence[Sequence[str]]) -> li
     if transport.is_local or len(argvs) < BATCH_MIN or not await _python(transport):
         return [await transport.start(argv) for argv in argvs]
     spec = json.dumps([list(a) for a in argvs]).encode()
-    helper = await transport.start(["python3", "-c", HELPER], stdin=spec)
+    starter = await transport.start(["python3", "-c", STARTER], stdin=spec)
     children = [BatchedProcess(argv, transport) for argv in argvs]
-    task = asyncio.create_task(_demux(helper, children))
+    task = asyncio.create_task(_demux(starter, children))
     _tasks.add(task)
     task.add_done_callback(_tasks.discard)
     return list(children)
