@@ -69,3 +69,20 @@ def test_bad(tmp_path: Path, change: tuple[str, str], words: str) -> None:
 def test_set_on_a_kubernetes_table_that_is_not_one(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="'kubernetes' in the profile is not a table"):
         load(tmp_path, "kubernetes = 3\n" + BASE.replace("[kubernetes]", "[k8s]"), ("kubernetes.context=x",))
+
+
+def test_start_screen_offers_containerd_and_kubernetes_scenarios_without_asking_docker(
+    tmp_path: Path,
+) -> None:
+    from katatui.tui.choices import Choices, TargetProbe, build_profile, scenario_options
+
+    profile = load(tmp_path, BASE)
+    facts = {"tools": {"fio": "/usr/bin/fio"}, "kernel": "6.1", "nproc": 2}
+    probes = {"node": TargetProbe("node", "local", facts=facts, runtimes=("runc",))}
+    opts = scenario_options(profile, probes)  # type: ignore[arg-type]
+    assert [(o.label, o.available) for o in opts] == [
+        ("io.containerd.kata.v2 on node", True),
+        ("kata-qemu on node", True),
+    ]
+    chosen = build_profile(profile, opts, Choices(["node"], [opts[1].key], ["fio"], 1, None, 2))  # type: ignore[arg-type]
+    assert [(s.launcher, s.runtime) for s in chosen.scenarios] == [("kubernetes", "kata-qemu")]
