@@ -236,10 +236,57 @@ def test_cleanup_command_removes_containerd_leftovers(testenv: TestEnv, ctrd: st
     made = ctr(ctrd, "containers", "create", *labels, image_ref(testenv.image), cid, "true")
     if made.returncode != 0:
         pytest.skip(f"the image is not in containerd's namespace yet: {made.stderr}")
-    done = katatui("cleanup", "--containerd-socket", ctrd, "--docker-socket", str(tmp_path / "no.sock"),
-                   "--scratch-base", str(tmp_path / "scratch"))  # fmt: skip
+    done = katatui(
+        "cleanup",
+        "--containerd-socket",
+        ctrd,
+        "--docker-socket",
+        str(tmp_path / "no.sock"),
+        "--scratch-base",
+        str(tmp_path / "scratch"),
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "containerd containers removed: 1" in done.stdout and cid in done.stdout
     assert cid not in containers(ctrd)
     bad = katatui("cleanup", "--containerd-socket", "relative.sock")
     assert bad.returncode == 2 and "--containerd-socket 'relative.sock'" in bad.stderr
+
+
+async def test_start_many_over_ssh_is_one_channel(
+    testenv: TestEnv, ctrd: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from katatui.core.events import RunSpec
+    from katatui.core.launchers.containerd import ContainerdLauncher
+    from katatui.core.profile import Limits
+    from katatui.core.transport.batch import BatchedProcess
+    from katatui.core.transport.ssh import SSHTransport
+
+    monkeypatch.setenv("HOME", str(testenv.ssh_home))
+    t = SSHTransport("node", testenv.ssh_url)
+    launcher = ContainerdLauncher(
+        t,
+        runtime="io.containerd.runc.v2",
+        image=testenv.image,
+        session_id=f"many{os.getpid()}",
+        limits=Limits(memory="64m"),
+        socket=ctrd,
+    )
+    run = RunSpec("r1", 0, "c", "ctr", "containerd", "io.containerd.runc.v2", "node", "w", "launch", {}, 4, 0)
+    try:
+        procs = await launcher.start_many(
+            run, [(c, ["sh", "-c", f"echo client {c}; echo e{c} >&2"], None) for c in range(4)]
+        )
+        assert all(isinstance(p, BatchedProcess) for p in procs)
+        outs = []
+        for p in procs:
+            got: dict[str, bytes] = {"stdout": b"", "stderr": b""}
+            while (chunk := await p.read()) is not None:
+                got[chunk[0]] += chunk[1]
+            outs.append((got["stdout"], got["stderr"], await p.wait()))
+        for c in range(4):
+            await launcher.release(run, c)
+    finally:
+        await launcher.close()
+        await t.close()
+    assert outs == [(f"client {c}\n".encode(), f"e{c}\n".encode(), 0) for c in range(4)]
+    assert not [x for x in containers(ctrd) if f"many{os.getpid()}" in x]
