@@ -100,9 +100,10 @@ clients = [1, 4]
 def workload_pods(kube: FakeKube) -> list[dict[str, Any]]:
     """Pods katatui created for runs (not the one per scenario that reads its guest identity)."""
     return [
-        o for o in kube.created
+        o
+        for o in kube.created
         if o.get("kind") == "Pod" and not o["metadata"]["labels"]["katatui.io/run"].startswith("guest")
-    ]  # fmt: skip
+    ]
 
 
 def run(prof: Path, tmp_path: Path, *extra: str) -> tuple[subprocess.CompletedProcess[str], SessionReader]:
@@ -474,8 +475,14 @@ def test_the_recorded_command_is_a_kubectl_run_of_the_same_pod(
 
     cfg = KubernetesConfig(node_selector={"kubernetes.io/hostname": "node1"})
     cluster = KubeCluster(client.ApiClient(), "fake", kube.url, cfg)
-    launcher = KubernetesLauncher(LocalTransport(), cluster, runtime_class="runc-alt", image=testenv.image,
-                                  session_id="s1", limits=Limits(cpus=1, memory="1g"))  # fmt: skip
+    launcher = KubernetesLauncher(
+        LocalTransport(),
+        cluster,
+        runtime_class="runc-alt",
+        image=testenv.image,
+        session_id="s1",
+        limits=Limits(cpus=1, memory="1g"),
+    )
     run = RunSpec(
         "0123456789ab", 0, "c", "runc-alt", "kubernetes", "runc-alt", "node", "fio", "fio", {}, 1, 0
     )
@@ -495,3 +502,41 @@ def test_the_recorded_command_is_a_kubectl_run_of_the_same_pod(
     assert c["resources"]["limits"] == {"cpu": "1", "memory": "1073741824"}
     for key in ("runtimeClassName", "hostNetwork", "nodeSelector", "volumes"):
         assert pod["spec"][key] == want[key], key
+
+
+def test_cleanup_command_removes_what_a_dead_katatui_left(
+    testenv: TestEnv, kube: FakeKube, tmp_path: Path
+) -> None:
+    from katatui.core.scratch import _machine
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    kube.add_namespace("katatui")
+    for owner, name in ((f"{_machine()}:{dead.pid}", "crashed"), (f"{_machine()}:{os.getpid()}", "alive")):
+        kube.create_pod(
+            "katatui",
+            {
+                "metadata": {
+                    "name": f"katatui-{name}",
+                    "labels": {MANAGED_BY[0]: MANAGED_BY[1]},
+                    "annotations": {ANNOTATION_OWNER: owner},
+                },
+                "spec": {
+                    "runtimeClassName": "runc",
+                    "hostNetwork": True,
+                    "restartPolicy": "Never",
+                    "containers": [{"name": "workload", "image": testenv.image, "command": ["sleep", "600"]}],
+                },
+            },
+        )
+    kc = str(kube.kubeconfig(tmp_path / "kubeconfig"))
+    common = ["--docker-socket", str(tmp_path / "no.sock"), "--scratch-base", str(tmp_path / "scratch")]
+    done = katatui("cleanup", "--kubernetes", "--kubeconfig", kc, *common)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Kubernetes objects removed: 1 (pod/katatui-crashed)" in done.stdout
+    done = katatui("cleanup", "--kubernetes", "--kubeconfig", kc, "--all", *common)
+    assert "Kubernetes objects removed: 1 (pod/katatui-alive)" in done.stdout
+    bad = katatui("cleanup", "--kubernetes", "--kubeconfig", kc, "--context", "prod", *common)
+    assert bad.returncode == 2 and "no context 'prod'" in bad.stderr and "Traceback" not in bad.stderr
+    kube.settle()
+    assert kube.pods == {}

@@ -25,6 +25,16 @@ def add_parser(sub: Any) -> None:
         "--containerd-socket",
         help="also remove katatui's containers in containerd (namespace katatui) behind this socket",
     )
+    p.add_argument(
+        "--kubernetes",
+        action="store_true",
+        help="also remove katatui's pods and services in its Kubernetes namespace (--kubeconfig, --context)",
+    )
+    p.add_argument(
+        "--kubeconfig", help="with --kubernetes: the kubeconfig (default: $KUBECONFIG or ~/.kube/config)"
+    )
+    p.add_argument("--context", help="with --kubernetes: the kubeconfig context (default: its current one)")
+    p.add_argument("--namespace", default="katatui", help="with --kubernetes: katatui's namespace")
     p.add_argument("--scratch-base", default="/var/tmp/katatui", help="where scratch directories are made")
     p.add_argument(
         "--all", action="store_true", help="also remove what a katatui that is still running holds"
@@ -74,8 +84,44 @@ async def _run(args: argparse.Namespace) -> int:
                 )
             except KatatuiError as exc:
                 print(f"containerd containers: skipped: {exc}")
+        if args.kubernetes:
+            await _kubernetes(args)
         dirs = await scratch.remove_stale(transport, base, everything=args.all)
         print(f"scratch directories removed: {len(dirs)}" + (f" ({', '.join(dirs)})" if dirs else ""))
     finally:
         await transport.close()
     return status
+
+
+async def _kubernetes(args: argparse.Namespace) -> None:
+    from pydantic import ValidationError
+
+    from katatui.core.errors import UserError
+    from katatui.core.launchers.kubernetes import KubeCluster
+    from katatui.core.profile import KubernetesConfig
+    from katatui.core.scratch import owner_alive
+
+    try:
+        cfg = KubernetesConfig(kubeconfig=args.kubeconfig, context=args.context, namespace=args.namespace)
+    except ValidationError as exc:
+        raise UserError(f"--namespace {args.namespace!r}: {exc.errors()[0]['msg']}") from None
+    try:
+        cluster = await KubeCluster.connect(cfg)
+    except UserError:
+        raise
+    except KatatuiError as exc:
+        print(f"Kubernetes: skipped: {exc}")
+        return
+    try:
+        gone = await cluster.remove(lambda meta: args.all or not owner_alive(_owner(meta)))
+        print(f"Kubernetes objects removed: {len(gone)}" + (f" ({', '.join(gone)})" if gone else ""))
+    except KatatuiError as exc:
+        print(f"Kubernetes: skipped: {exc}")
+    finally:
+        cluster.close()
+
+
+def _owner(meta: dict[str, Any]) -> str:
+    from katatui.core.launchers.kubernetes import ANNOTATION_OWNER
+
+    return str((meta.get("annotations") or {}).get(ANNOTATION_OWNER, ""))
