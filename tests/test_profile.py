@@ -66,7 +66,7 @@ def test_shipped_profiles_are_valid() -> None:
         (('type = "fio"', 'type = "fiio"'), "workloads[0]", "unknown workload type 'fiio'"),
         (('bs = ["4k", "64k"]', 'bs = ["4k", "lots"]'), "workloads[0].bs", "not a size"),
         (('runtime = "runc"', 'runtime = "runc; rm -rf /"'), "scenarios[1].runtime", "not a runtime name"),
-        (('launcher = "bare"', 'launcher = "lxc"'), "scenarios[0].launcher", "'bare' or 'docker'"),
+        (('launcher = "bare"', 'launcher = "lxc"'), "scenarios[0].launcher", "'containerd' or 'kubernetes'"),
         (('host = "local"', 'host = "ftp://x"'), "targets.local.host", "expected 'local' or 'ssh://"),
         (
             ('host = "local"', 'host = "local"\nscratch_base = "/dev/sdb"'),

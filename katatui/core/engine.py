@@ -32,6 +32,7 @@ from katatui.core.identity import probe_guest, verdict
 from katatui.core.launchers.bare import BareLauncher
 from katatui.core.launchers.base import Launcher, Mount
 from katatui.core.launchers.docker import DockerLauncher, docker_facts, remove_leftovers, remove_session
+from katatui.core.launchers.setup import LauncherSetup
 from katatui.core.plan import ResolvedScenario, batches, expand, resolve_scenarios
 from katatui.core.profile import Profile, TargetConfig, parse_address
 from katatui.core.runner import RunContext, Runner, Site
@@ -103,11 +104,22 @@ class Engine:
         self._identified: list[str] = []
         self._fairness: dict[tuple[str, str], fairness.Side] = {}
         self._scenarios: list[ResolvedScenario] = []
+        self._scenario_facts: dict[tuple[str, str], dict[str, Any]] = {}
         self._finished = 0
         self._failed = 0
+        self._setup = LauncherSetup(
+            profile, session_id, local_docker=local_docker,
+            log=lambda level, text: self.log(level, text),  # type: ignore[arg-type]
+            facts=lambda sc, target, facts: self.emit(ScenarioFacts(sc, target, facts)),
+        )  # fmt: skip
 
     # -- events ---------------------------------------------------------------------------------
     def emit(self, event: Event) -> None:
+        if isinstance(event, ScenarioFacts):  # later facts of a scenario add to what it said before
+            key = (event.scenario, event.target)
+            merged = {**self._scenario_facts.get(key, {}), **event.facts}
+            self._scenario_facts[key] = merged
+            event = ScenarioFacts(event.scenario, event.target, merged, at=event.at)
         for listener in self.listeners:
             listener(event)
 
@@ -230,6 +242,14 @@ class Engine:
         if sc.launcher == "bare":
             self._launchers[(sc.name, st.name)] = BareLauncher(st.transport)
             return None
+        if sc.launcher in ("containerd", "kubernetes"):
+            try:
+                self._launchers[(sc.name, st.name)] = await self._setup.prepare(
+                    sc, st.name, st.transport, st.config, st.docker, st.facts.get("kernel")
+                )
+            except KatatuiError as exc:
+                return str(exc)
+            return None
         if st.docker is None:
             return st.docker_error or f"Docker is not reachable on {st.name}"
         assert sc.runtime is not None
@@ -349,6 +369,8 @@ class Engine:
         for launcher in self._launchers.values():
             with contextlib.suppress(Exception):
                 await launcher.close()
+        with contextlib.suppress(Exception):
+            await self._setup.close()
         for st in self.targets.values():
             if st.docker is not None:
                 with contextlib.suppress(Exception):

@@ -12,7 +12,7 @@ from typing import Any
 
 from katatui.core import guest
 from katatui.core.events import RunSpec
-from katatui.core.launchers.docker import DockerLauncher
+from katatui.core.launchers.base import Launcher
 
 # A fixed script: it takes no values from a profile.
 PROBE = r"""
@@ -40,9 +40,10 @@ def parse_probe(text: str) -> dict[str, Any]:
     return facts
 
 
-async def probe_guest(launcher: DockerLauncher, scenario: str, index: int) -> dict[str, Any]:
+async def probe_guest(launcher: Launcher, scenario: str, index: int) -> dict[str, Any]:
     """Start the smallest container under the scenario's runtime and read what it sees."""
-    spec = RunSpec(f"guest{index}", -1, "guest-identity", scenario, "docker", launcher.runtime,
+    runtime = getattr(launcher, "runtime", None)
+    spec = RunSpec(f"guest{index}", -1, "guest-identity", scenario, launcher.name, runtime,
                    launcher.transport.name, "guest", "guest", {}, 1, 0)  # fmt: skip
     proc = await launcher.start(spec, 0, ["sh", "-c", PROBE], None)
     out = bytearray()

@@ -34,6 +34,7 @@ class TargetConfig(Strict):
 
     host: str = "local"
     docker_socket: str | None = None
+    containerd_socket: str | None = None
     scratch_base: str = "/var/tmp/katatui"
     trust_new_host_key: bool = False
 
@@ -43,11 +44,11 @@ class TargetConfig(Strict):
         parse_address(v)
         return v
 
-    @field_validator("docker_socket")
+    @field_validator("docker_socket", "containerd_socket")
     @classmethod
     def _socket(cls, v: str | None) -> str | None:
         if v is not None and not v.startswith("/"):
-            raise ValueError(f"expected an absolute path to the Docker socket on that host, got {v!r}")
+            raise ValueError(f"expected an absolute path to the daemon's socket on that host, got {v!r}")
         return v
 
     @field_validator("scratch_base")
@@ -128,7 +129,7 @@ class Scenario(Strict):
     """How a workload is isolated. ``runtime = "*"`` means every runtime the target's Docker has."""
 
     name: str | None = None
-    launcher: Literal["bare", "docker"]
+    launcher: Literal["bare", "docker", "containerd", "kubernetes"]
     runtime: str | None = None
     image: str = IMAGE_TAG
     targets: list[str] | None = None
@@ -163,6 +164,15 @@ class Scenario(Strict):
             raise ValueError(
                 'a docker scenario needs \'runtime\' (for example "runc", "kata-runtime" or "*")'
             )
+        if self.launcher == "containerd" and not self.runtime:
+            raise ValueError(
+                "a containerd scenario needs 'runtime' (io.containerd.runc.v2 or io.containerd.kata.v2)"
+            )
+        if self.launcher == "kubernetes" and not self.runtime:
+            raise ValueError("a kubernetes scenario needs 'runtime': the name of a RuntimeClass (kata, runc)")
+        if self.launcher in ("containerd", "kubernetes") and self.runtime == "*":
+            raise ValueError(f'runtime "*" works with the docker launcher only; name the {self.launcher} '
+                             "runtime of each scenario")  # fmt: skip
         return self
 
     @property
@@ -170,6 +180,33 @@ class Scenario(Strict):
         if self.name:
             return self.name
         return self.runtime if self.runtime is not None and self.runtime != "*" else self.launcher
+
+
+class Toleration(Strict):
+    """A Kubernetes toleration, as in a pod's ``spec.tolerations``."""
+
+    key: str | None = None
+    operator: Literal["Equal", "Exists"] = "Equal"
+    value: str | None = None
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = None
+
+
+class KubernetesConfig(Strict):
+    """Where kubernetes scenarios run: the cluster (kubeconfig and context) and how pods are placed."""
+
+    kubeconfig: str | None = None  # default: $KUBECONFIG, else ~/.kube/config
+    context: str | None = None  # default: the kubeconfig's current-context
+    namespace: str = "katatui"
+    node_selector: dict[str, str] = Field(default_factory=dict)
+    tolerations: list[Toleration] = Field(default_factory=list)
+    pending_timeout: Annotated[int, Field(gt=0, le=3600)] = 120
+
+    @field_validator("namespace")
+    @classmethod
+    def _namespace(cls, v: str) -> str:
+        if not re.match(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", v):
+            raise ValueError(f"{v!r} is not a namespace name (lower-case letters, digits and '-')")
+        return v
 
 
 PositiveInt = Annotated[int, Field(gt=0)]
@@ -188,6 +225,7 @@ class Profile(Strict):
     drop_outliers: bool = False
     drop_caches: bool = False  # drop the host's page cache before every run (needs root there)
     sample_sandbox: bool = True  # sample the sandbox's host CPU and memory once a second
+    kubernetes: KubernetesConfig = KubernetesConfig()
 
     @field_validator("targets")
     @classmethod
@@ -301,7 +339,8 @@ def _toml_value(text: str) -> Any:
 
 
 def apply_set(data: dict[str, Any], item: str) -> None:
-    """``scenario.NAME.KEY=V``, ``workload.NAME.KEY=V``, ``target.NAME.KEY=V``, ``limits.KEY=V`` or ``KEY=V``.
+    """``scenario.NAME.KEY=V``, ``workload.NAME.KEY=V``, ``target.NAME.KEY=V``, ``limits.KEY=V``,
+    ``kubernetes.KEY=V`` or ``KEY=V``.
 
     V is read as a TOML value (numbers, booleans, lists), else taken as a string. Scenarios are
     found by their ``name`` (or the name katatui gives them: the runtime, or ``bare``).
@@ -316,11 +355,11 @@ def apply_set(data: dict[str, Any], item: str) -> None:
     if len(parts) == 1:
         data[parts[0]] = value
         return
-    if len(parts) == 2 and parts[0] == "limits":
-        limits = data.setdefault("limits", {})
-        if not isinstance(limits, dict):
-            raise UserError(f"--set {item!r}: 'limits' in the profile is not a table")
-        limits[parts[1]] = value
+    if len(parts) == 2 and parts[0] in ("limits", "kubernetes"):
+        table = data.setdefault(parts[0], {})
+        if not isinstance(table, dict):
+            raise UserError(f"--set {item!r}: {parts[0]!r} in the profile is not a table")
+        table[parts[1]] = value
         return
     if len(parts) != 3 or parts[0] not in ("scenario", "workload", "target"):
         raise UserError(

@@ -312,14 +312,36 @@ class Runner:
         that cannot start fails the run, or with ``on_host_failure = "continue"`` is left out."""
         run = ctx.run
 
-        async def one(c: int) -> None:
-            argv, mount, _ = plans[c]
-            if gate is not None:
-                argv = ["sh", "-c", BARRIER, BARRIER_NAME, *argv]
-            procs[c] = await self._client_launcher(ctx, driver, c).start(run, c, argv, mount)
+        def argv_of(c: int) -> list[str]:
+            argv = plans[c][0]
+            return ["sh", "-c", BARRIER, BARRIER_NAME, *argv] if gate is not None else argv
 
-        outcomes = await asyncio.gather(*(one(c) for c in plans), return_exceptions=True)
-        errors = {c: o for c, o in zip(plans, outcomes, strict=True) if isinstance(o, BaseException)}
+        async def one(c: int) -> None:
+            procs[c] = await self._client_launcher(ctx, driver, c).start(run, c, argv_of(c), plans[c][1])
+
+        async def batch(launcher: Launcher, group: list[int]) -> None:
+            started = await launcher.start_many(run, [(c, argv_of(c), plans[c][1]) for c in group])
+            procs.update(zip(group, started, strict=True))
+
+        # A launcher that starts many at the cost of one (a batch over one SSH channel, one API
+        # round for pods) gets its clients together; the others start each client at once.
+        groups: dict[int, tuple[Launcher, list[int]]] = {}
+        for c in plans:
+            launcher = self._client_launcher(ctx, driver, c)
+            groups.setdefault(id(launcher), (launcher, []))[1].append(c)
+        jobs: list[tuple[list[int], Any]] = []
+        for launcher, group in groups.values():
+            if type(launcher).start_many is not Launcher.start_many and len(group) > 1:
+                jobs.append((group, batch(launcher, group)))
+            else:
+                jobs += [([c], one(c)) for c in group]
+        outcomes = await asyncio.gather(*(job for _, job in jobs), return_exceptions=True)
+        errors = {
+            c: o
+            for (group, _), o in zip(jobs, outcomes, strict=True)
+            if isinstance(o, BaseException)
+            for c in group
+        }
         for exc in errors.values():
             if not isinstance(exc, KatatuiError):
                 raise exc

@@ -104,6 +104,11 @@ def scenario_options(profile: Profile, probes: Mapping[str, TargetProbe]) -> lis
                     missing = f"fio is not installed on {t} (Debian: apt-get install fio)"
                 out.append(ScenarioOption(f"{i}:-:{t}", f"{sc.label} on {t}", i, None, t, down or missing))
                 continue
+            if sc.launcher in ("containerd", "kubernetes"):  # checked when the session starts, not by Docker
+                out.append(
+                    ScenarioOption(f"{i}:{sc.runtime}:{t}", f"{sc.label} on {t}", i, sc.runtime, t, down)
+                )
+                continue
             docker_down = down or (p.docker_error if p is not None else None)
             reported = p.runtimes if p is not None else None
             if sc.runtime == "*":

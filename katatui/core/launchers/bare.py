@@ -24,3 +24,11 @@ class BareLauncher(Launcher):
 
     async def start(self, run: RunSpec, client: int, argv: Sequence[str], mount: Mount | None) -> Process:
         return await self.transport.start(argv)
+
+    async def start_many(
+        self, run: RunSpec, clients: Sequence[tuple[int, Sequence[str], Mount | None]]
+    ) -> list[Process]:
+        """All clients through one SSH channel (see katatui.core.transport.batch)."""
+        from katatui.core.transport.batch import start_many
+
+        return await start_many(self.transport, [argv for _, argv, _ in clients])

@@ -49,6 +49,16 @@ class Launcher(abc.ABC):
         empty when the launcher starts nothing but host processes."""
         return []
 
+    async def start_many(
+        self, run: RunSpec, clients: Sequence[tuple[int, Sequence[str], Mount | None]]
+    ) -> list[Process]:
+        """Start several clients of one run, given as (client, argv, mount), in that order.
+
+        Launchers that can start many at the cost of one (one API round for all pods, one remote
+        starter for many processes) override this; the default starts them one after another.
+        """
+        return [await self.start(run, client, argv, mount) for client, argv, mount in clients]
+
     async def release(self, run: RunSpec, client: int) -> None:  # noqa: B027 - optional hook
         """Remove what ``start`` created (containers); called when the run ends, fails or is interrupted."""
 

@@ -239,11 +239,15 @@ class SSHTransport(Transport):
     async def _groups(self, procs: Sequence[Process]) -> list[str]:
         groups = []
         for p in procs:
-            if isinstance(p, SSHProcess) and p._returncode is None:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(p._pid_known.wait(), 10)
-                if p.pid is not None:
-                    groups.append(f"-{p.pid}")
+            # Processes of one channel each, and those of a batch starter (each leads its session).
+            known: asyncio.Event | None = getattr(p, "_pid_known", None)
+            if known is None or getattr(p, "_returncode", None) is not None:
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(known.wait(), 10)
+            pid = getattr(p, "pid", None)
+            if isinstance(pid, int):
+                groups.append(f"-{pid}")
         return groups
 
     async def signal_many(self, procs: Sequence[Process], name: str) -> None:

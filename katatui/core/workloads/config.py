@@ -20,7 +20,7 @@ Port = Annotated[int, Field(ge=1024, le=65535)]
 class WorkloadBase(Strict):
     AXES: ClassVar[tuple[str, ...]] = ()
     # Launchers this workload makes sense under (a footprint of "bare" is nothing to measure).
-    LAUNCHERS: ClassVar[tuple[str, ...]] = ("bare", "docker")
+    LAUNCHERS: ClassVar[tuple[str, ...]] = ("bare", "docker", "containerd", "kubernetes")
 
     name: str
     clients: PositiveInt | Annotated[list[PositiveInt], Field(min_length=1)] = 1

@@ -70,7 +70,11 @@ class Iperf3Driver:
         self.json_stream = iperf3.detect_json_stream(str(facts.get("iperf3_version", "")))
 
     def host_tools(self, launcher: str) -> set[str]:
-        return {"iperf3"}  # the server always runs on the host
+        # The server runs on the host, except under Kubernetes, where it is a pod of its own.
+        return set() if self._server_in_pod(launcher) else {"iperf3"}
+
+    def _server_in_pod(self, launcher: str) -> bool:
+        return launcher == "kubernetes" and self.workload.server_target is None
 
     def _params(self, variant: Mapping[str, Any], client: int) -> iperf3.Iperf3Params:
         w = self.workload
@@ -88,8 +92,9 @@ class Iperf3Driver:
     ) -> ServerSpec:
         argv = iperf3.build_server_argv(self.workload.port + client, bind=self.workload.server_address)
         return ServerSpec(
-            [*argv, "--forceflush"], in_scenario=False, ready=rb"Server listening", name="iperf3 server"
-        )
+            [*argv, "--forceflush"], in_scenario=self._server_in_pod(launcher), ready=rb"Server listening",
+            name="iperf3 server",
+        )  # fmt: skip
 
     def parser(self, variant: Mapping[str, Any]) -> Iperf3Client:
         return Iperf3Client(self.json_stream, 1)

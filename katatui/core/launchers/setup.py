@@ -1,0 +1,270 @@
+"""Preparing the containerd and Kubernetes launchers for the engine: reach the daemon or cluster
+once per target (or cluster), remove what a crashed katatui left there, make sure the image and
+the runtime exist, and record the facts worth keeping next to the results."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from katatui.core.errors import KatatuiError, TargetError, UserError
+from katatui.core.launchers.base import Launcher
+from katatui.core.launchers.containerd import (
+    ContainerdLauncher,
+    Ctr,
+    ensure_image,
+    remove_leftovers,
+    shim_binary,
+)
+from katatui.core.profile import Profile, TargetConfig
+from katatui.core.transport.base import Transport
+
+if TYPE_CHECKING:
+    import docker
+
+    from katatui.core.launchers.kubernetes import KubeCluster
+    from katatui.core.plan import ResolvedScenario
+
+Log = Callable[[str, str], None]  # (level, text)
+Facts = Callable[[str, str, dict[str, Any]], None]  # (scenario, target, facts)
+
+
+class LauncherSetup:
+    def __init__(
+        self,
+        profile: Profile,
+        session_id: str,
+        *,
+        log: Log,
+        facts: Facts,
+        local_docker: docker.DockerClient | None = None,
+    ) -> None:
+        self.profile = profile
+        self.session_id = session_id
+        self.log = log
+        self.facts = facts
+        self.local_docker = local_docker
+        self._ctr: dict[str, tuple[Ctr, str] | KatatuiError] = {}
+        self._images: dict[tuple[str, str], str | KatatuiError] = {}
+        self._cluster: KubeCluster | KatatuiError | None = None
+        self._runtime_classes: dict[str, Any] = {}
+        self._own_docker: list[docker.DockerClient] = []
+        self._probes = 0
+
+    def _scratch_mode(self) -> str:
+        modes = {getattr(w, "scratch", "volume") for w in self.profile.workloads}
+        return modes.pop() if len(modes) == 1 else "volume"
+
+    async def prepare(
+        self,
+        sc: ResolvedScenario,
+        target: str,
+        transport: Transport,
+        config: TargetConfig,
+        target_docker: docker.DockerClient | None,
+        host_kernel: str | None = None,
+    ) -> Launcher:
+        """The scenario's launcher on that target; raises a KatatuiError saying why it cannot run."""
+        assert sc.runtime is not None
+        if sc.launcher == "containerd":
+            launcher, facts = await self._containerd(sc, target, transport, config, target_docker)
+        elif sc.launcher == "kubernetes":
+            launcher, facts = await self._kubernetes(sc, target, transport)
+            host_kernel = None  # the pod's node is not the target: no kernel to compare with
+        else:
+            raise UserError(f"unknown launcher {sc.launcher!r}")
+        await self._identify(sc, target, launcher, facts, host_kernel)
+        self.facts(sc.name, target, facts)
+        return launcher
+
+    async def _identify(
+        self,
+        sc: ResolvedScenario,
+        target: str,
+        launcher: Launcher,
+        facts: dict[str, Any],
+        host_kernel: str | None,
+    ) -> None:
+        """What the scenario's sandbox looks like from inside (kernel, /, CPUs, memory), as for Docker."""
+        from katatui.core.identity import probe_guest, verdict
+
+        self._probes += 1
+        try:
+            guest = await probe_guest(launcher, sc.name, self._probes)
+        except KatatuiError as exc:
+            self.log("warning", f"scenario {sc.name} on {target}: could not read its guest identity: {exc}")
+            return
+        facts.update(guest)
+        if host_kernel:
+            facts["host_kernel"] = host_kernel
+            warning = verdict(sc.runtime, host_kernel, guest)
+            if warning:
+                facts["isolation_warning"] = warning
+                self.log("error", f"scenario {sc.name} on {target}: {warning}")
+        mib = int(guest.get("mem_total_kb", 0)) // 1024
+        self.log("info", f"{sc.name} on {target}: kernel {guest.get('kernel')}, / is {guest.get('root_fs')}, "
+                 f"{guest.get('nproc')} CPUs, {mib} MiB")  # fmt: skip
+
+    # -- containerd -----------------------------------------------------------------------------
+    async def _ctr_for(self, target: str, transport: Transport, config: TargetConfig) -> tuple[Ctr, str]:
+        if target not in self._ctr:
+            ctr = Ctr(transport, config.containerd_socket)
+            try:
+                version = await ctr.check()
+                removed = await remove_leftovers(ctr)
+                if removed:
+                    self.log(
+                        "warning",
+                        f"target {target}: removed containerd containers left by a katatui "
+                        f"that stopped without cleaning up: {', '.join(removed)}",
+                    )
+                self._ctr[target] = (ctr, version)
+            except KatatuiError as exc:
+                self._ctr[target] = exc
+        got = self._ctr[target]
+        if isinstance(got, KatatuiError):
+            raise got
+        return got
+
+    async def _containerd(
+        self,
+        sc: ResolvedScenario,
+        target: str,
+        transport: Transport,
+        config: TargetConfig,
+        target_docker: docker.DockerClient | None,
+    ) -> tuple[Launcher, dict[str, Any]]:
+        assert sc.runtime is not None
+        ctr, version = await self._ctr_for(target, transport, config)
+        shim = await ctr.find_shim(sc.runtime)
+        if shim is None:
+            raise TargetError(
+                f"containerd on {target} has no shim for runtime {sc.runtime!r} (looked for "
+                f"{shim_binary(sc.runtime)} on PATH, next to containerd and in /opt/kata/bin); "
+                "install it (Kata Containers provides containerd-shim-kata-v2) or fix the scenario's runtime"
+            )
+        key = (target, sc.image)
+        if key not in self._images:
+            try:
+                self._images[key] = await ensure_image(
+                    ctr,
+                    sc.image,
+                    await self._image_sources(transport, config, target_docker),
+                    lambda m: self.log("info", m),
+                )
+            except KatatuiError as exc:
+                self._images[key] = exc
+        did = self._images[key]
+        if isinstance(did, KatatuiError):
+            raise did
+        if did != "present":
+            self.log("info", f"target {target}: image {sc.image}: {did}")
+        facts: dict[str, Any] = {"launcher": "containerd", "containerd_version": version,
+                                 "containerd_socket": ctr.socket, "runtime": sc.runtime, "shim": shim,
+                                 "namespace": "katatui"}  # fmt: skip
+        launcher = ContainerdLauncher(
+            transport, runtime=sc.runtime, image=sc.image, session_id=self.session_id,
+            limits=sc.limits or self.profile.limits, socket=config.containerd_socket,
+        )  # fmt: skip
+        return launcher, facts
+
+    async def _image_sources(
+        self, transport: Transport, config: TargetConfig, target_docker: docker.DockerClient | None
+    ) -> list[docker.DockerClient]:
+        """Docker daemons the image may come from: the target's, then the local one."""
+        sources = []
+        if target_docker is not None:
+            sources.append(target_docker)
+        else:
+            with contextlib.suppress(KatatuiError):
+                client = await transport.docker_client(config.docker_socket)
+                self._own_docker.append(client)
+                sources.append(client)
+        if self.local_docker is not None:
+            sources.append(self.local_docker)
+        elif not transport.is_local:
+            from katatui.core.transport.local import LocalTransport
+
+            with contextlib.suppress(KatatuiError):
+                client = await LocalTransport().docker_client(None)
+                self._own_docker.append(client)
+                sources.append(client)
+        return sources
+
+    # -- Kubernetes -----------------------------------------------------------------------------
+    async def _cluster_ready(self) -> KubeCluster:
+        from katatui.core.launchers.kubernetes import KubeCluster
+
+        if self._cluster is None:
+            try:
+                cluster = await KubeCluster.connect(self.profile.kubernetes)
+                try:
+                    removed = await cluster.prepare_namespace()
+                    self._runtime_classes = await cluster.runtime_classes()
+                except KatatuiError:
+                    cluster.close()
+                    raise
+                if removed:
+                    self.log(
+                        "warning",
+                        f"Kubernetes namespace {cluster.namespace}: removed what a katatui that "
+                        f"stopped without cleaning up left: {', '.join(removed)}",
+                    )
+                self._cluster = cluster
+            except KatatuiError as exc:
+                self._cluster = exc
+        if isinstance(self._cluster, KatatuiError):
+            raise self._cluster
+        return self._cluster
+
+    async def _kubernetes(
+        self, sc: ResolvedScenario, target: str, transport: Transport
+    ) -> tuple[Launcher, dict[str, Any]]:
+        from katatui.core.launchers.kubernetes import KubernetesLauncher
+
+        assert sc.runtime is not None
+        cluster = await self._cluster_ready()
+        rc = self._runtime_classes.get(sc.runtime)
+        if rc is None:
+            have = ", ".join(f"{r.name} (handler {r.handler})" for r in self._runtime_classes.values())
+            raise UserError(
+                f"the cluster (context {cluster.context}) has no RuntimeClass {sc.runtime!r} "
+                f"(it has: {have or 'none'}); create it, or set the scenario's runtime to one of those"
+            )
+        cfg = self.profile.kubernetes
+        facts: dict[str, Any] = {
+            "launcher": "kubernetes",
+            "context": cluster.context,
+            "server": cluster.server,
+            "namespace": cluster.namespace,
+            "runtime_class": rc.name,
+            "handler": rc.handler,
+            "pod_overhead": rc.overhead,
+            "node_selector": dict(cfg.node_selector),
+        }
+        if rc.overhead:
+            said = ", ".join(f"{k} {v}" for k, v in rc.overhead.items())
+            self.log(
+                "info", f"{sc.name}: RuntimeClass {rc.name} (handler {rc.handler}) adds pod overhead {said}"
+            )
+        launcher = KubernetesLauncher(
+            transport, cluster, runtime_class=rc.name, image=sc.image, session_id=self.session_id,
+            limits=sc.limits or self.profile.limits, scratch_mode=self._scratch_mode(),
+        )  # fmt: skip
+        return launcher, facts
+
+    async def close(self) -> None:
+        """Remove what this session still has in containerd and Kubernetes; close clients."""
+        for got in self._ctr.values():
+            if not isinstance(got, KatatuiError):
+                with contextlib.suppress(Exception):
+                    await remove_leftovers(got[0], session_id=self.session_id)
+        cluster = self._cluster
+        if cluster is not None and not isinstance(cluster, KatatuiError):
+            with contextlib.suppress(Exception):
+                await cluster.remove_session(self.session_id)
+            cluster.close()
+        for client in self._own_docker:
+            with contextlib.suppress(Exception):
+                client.close()
