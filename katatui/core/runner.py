@@ -31,8 +31,7 @@ from katatui.core.events import (
     Sample,
 )
 from katatui.core.launchers.bare import BareLauncher
-from katatui.core.launchers.base import Launcher, Mount
-from katatui.core.launchers.docker import BARRIER_NAME
+from katatui.core.launchers.base import BARRIER_NAME, Launcher, Mount
 from katatui.core.sandbox import SandboxSampler
 from katatui.core.transport.base import Process, Transport
 from katatui.core.workloads.base import ClientParser, Procedure, ProcedureContext, ServerSpec, WorkloadDriver
@@ -55,6 +54,8 @@ done
 echo "katatui-go $(date +%s.%N 2>/dev/null)" >&2
 exec "$@"
 """
+# Where clients cannot be signalled (Kubernetes pods): no waiting, but each still says when it went.
+NO_BARRIER = 'echo "katatui-go $(date +%s.%N 2>/dev/null)" >&2; exec "$@"'
 READY_MARK = b"katatui-ready"
 GO_MARK = b"katatui-go"
 
@@ -130,7 +131,7 @@ class RunContext:
     sites: list[Site | None] = field(default_factory=list)
     on_host_failure: str = "fail"  # the scenario's choice when a spread run's target is down
     degraded: list[str] = field(default_factory=list)  # clients left out, and why
-    barrier: dict[str, float] = field(default_factory=dict)  # how the start barrier went
+    barrier: dict[str, float | bool] = field(default_factory=dict)  # how the start barrier went
     # One scratch directory per target for a run's many clients, a subdirectory each.
     shared_scratch: dict[tuple[str, int], tuple[str | None, Mount | None]] = field(default_factory=dict)
     scratches: list[tuple[Site, scratch.Scratch]] = field(default_factory=list)
@@ -237,12 +238,15 @@ class Runner:
                     proc, reader = await self._start_server(ctx, c, *srv[:2])
                     servers.append(proc)
                     watchers.append((srv[0], reader))
-            await self._start_clients(ctx, driver, plans, procs, gate)
+            waits = gate is not None and all(self._client_launcher(ctx, driver, c).barrier for c in clients)
+            await self._start_clients(ctx, driver, plans, procs, gate, waits)
             for c in procs:
                 parsers[c] = driver.parser(run.variant)
                 tasks[c] = asyncio.create_task(self._client(ctx, c, procs[c], parsers[c], gate))
-            if gate is not None:
+            if gate is not None and waits:
                 await self._release(ctx, driver, procs, tasks, gate)
+            elif gate is not None:
+                ctx.barrier = {"barrier": False}
             if ctx.sample_sandbox:
                 for i, site in enumerate(ctx.all_sites()):
                     sampler = SandboxSampler(run.run_id, site.transport, _roots(site.launcher, run), ctx.emit,
@@ -307,6 +311,7 @@ class Runner:
         plans: dict[int, tuple[list[str], Mount | None, Any]],
         procs: dict[int, Process],
         gate: Gate | None,
+        waits: bool = True,
     ) -> None:
         """Start every client at once (each waits at the barrier when there are several). A client
         that cannot start fails the run, or with ``on_host_failure = "continue"`` is left out."""
@@ -314,7 +319,9 @@ class Runner:
 
         def argv_of(c: int) -> list[str]:
             argv = plans[c][0]
-            return ["sh", "-c", BARRIER, BARRIER_NAME, *argv] if gate is not None else argv
+            if gate is None:
+                return argv
+            return ["sh", "-c", BARRIER if waits else NO_BARRIER, BARRIER_NAME, *argv]
 
         async def one(c: int) -> None:
             procs[c] = await self._client_launcher(ctx, driver, c).start(run, c, argv_of(c), plans[c][1])
@@ -388,7 +395,8 @@ class Runner:
         )
         armed = time.monotonic()
         await asyncio.gather(*(fire() for fire in fires))
-        ctx.barrier = {"clients_waiting_s": round(ready_at - waiting, 4), "arm_s": round(armed - ready_at, 4),
+        ctx.barrier = {"barrier": True, "clients_waiting_s": round(ready_at - waiting, 4),
+                       "arm_s": round(armed - ready_at, 4),
                        "release_s": round(time.monotonic() - armed, 4)}  # fmt: skip
 
     async def _scratch_for(

@@ -16,10 +16,33 @@ class Mount:
     inner_path: str
 
 
+BARRIER_NAME = "katatui-barrier"  # $0 of the start barrier's shell (see core/runner.py)
+# Fixed text: the PIDs follow as positional parameters; prints each PID and its command line.
+CMDLINES = 'for p; do printf "%s " "$p"; tr "\\0\\n" "  " < "/proc/$p/cmdline" 2>/dev/null; echo; done'
+
+
+async def arm_host_kill(
+    transport: Transport, pids: Sequence[int], count: int, name: str
+) -> Callable[[], Awaitable[None]] | None:
+    """A start barrier's signal sent from the host to the containers' first processes, armed:
+    only when every one of the ``count`` PIDs is a barrier shell of ours (runc and its kind, whose
+    container processes are host processes). None otherwise (a VM runtime reports the shim's or
+    the hypervisor's PID, which must never get the signal)."""
+    if len(pids) != count:
+        return None
+    listing = await transport.run(["sh", "-c", CMDLINES, "sh", *map(str, pids)], timeout=30)
+    ours = [line.split()[0] for line in listing.text().splitlines() if f" {BARRIER_NAME} " in line]
+    if len(ours) != count:
+        return None
+    return await transport.arm_kill(ours, name)
+
+
 class Launcher(abc.ABC):
     """Starts client processes of runs under one kind of isolation on one target."""
 
     name: str
+    # Whether a started client can be signalled (the start barrier releases clients with SIGUSR1).
+    barrier: bool = True
 
     def __init__(self, transport: Transport) -> None:
         self.transport = transport

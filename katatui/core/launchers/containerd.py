@@ -16,12 +16,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from katatui.core.errors import TargetError
 from katatui.core.events import RunSpec
-from katatui.core.launchers.base import Launcher, Mount
+from katatui.core.launchers.base import Launcher, Mount, arm_host_kill
 from katatui.core.launchers.docker import (
     CONTAINER_SCRATCH,
     LABEL_OWNER,
@@ -153,6 +153,7 @@ class ContainerdLauncher(Launcher):
         self.limits = limits
         self._owner = owner_tag()
         self._started: set[tuple[str, int]] = set()
+        self._by_proc: dict[int, tuple[RunSpec, int]] = {}  # id(process) -> its run and client
 
     def needs_host_scratch(self, mode: str) -> bool:
         return mode == "volume"
@@ -191,7 +192,9 @@ class ContainerdLauncher(Launcher):
     async def start(self, run: RunSpec, client: int, argv: Sequence[str], mount: Mount | None) -> Process:
         cmd = self._argv(run, client, argv, mount)
         self._started.add((run.run_id, client))
-        return await self.transport.start(cmd)
+        proc = await self.transport.start(cmd)
+        self._by_proc[id(proc)] = (run, client)
+        return proc
 
     async def start_many(
         self, run: RunSpec, clients: Sequence[tuple[int, Sequence[str], Mount | None]]
@@ -201,9 +204,42 @@ class ContainerdLauncher(Launcher):
 
         cmds = [self._argv(run, client, argv, mount) for client, argv, mount in clients]
         self._started.update((run.run_id, client) for client, _, _ in clients)
-        return await start_many(self.transport, cmds)
+        procs = await start_many(self.transport, cmds)
+        for proc, (client, _, _) in zip(procs, clients, strict=True):
+            self._by_proc[id(proc)] = (run, client)
+        return procs
+
+    async def arm_signal(self, procs: Sequence[Process], name: str) -> Callable[[], Awaitable[None]]:
+        """``ctr run`` forwards signals to its task only once it has set that up, which can be
+        after the task printed its first line: a barrier signals the task itself. From the host
+        where the task's first process is ours (runc and its kind); else ``ctr tasks kill``."""
+        ids = [self.container_id(run, c) for run, c in self._barrier_ids(procs)]
+        done = await self.transport.run(self.ctr.argv("tasks", "ls"), timeout=30)
+        pids = []
+        for line in done.text().splitlines()[1:]:
+            parts = line.split()
+            if len(parts) >= 2 and parts[0] in ids and parts[1].isdigit():
+                pids.append(int(parts[1]))
+        fire = await arm_host_kill(self.transport, pids, len(ids), name)
+        if fire is not None:
+            return fire
+        script = (
+            "a=$1; s=$2; shift 2; for c; do"
+            ' ctr --address "$a" --namespace katatui tasks kill --signal "SIG$s" "$c" & done; wait'
+        )
+
+        async def through_ctr() -> None:
+            await self.transport.run(["sh", "-c", script, "sh", self.ctr.socket, name, *ids], timeout=60)
+
+        return through_ctr
+
+    def _barrier_ids(self, procs: Sequence[Process]) -> list[tuple[RunSpec, int]]:
+        return [self._by_proc[id(p)] for p in procs if id(p) in self._by_proc]
 
     async def release(self, run: RunSpec, client: int) -> None:
+        for key, held in list(self._by_proc.items()):
+            if held == (run, client):
+                del self._by_proc[key]
         if (run.run_id, client) in self._started:
             self._started.discard((run.run_id, client))
             await self.ctr.remove([self.container_id(run, client)])

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from katatui.core.errors import TargetError
 from katatui.core.events import RunSpec
-from katatui.core.launchers.base import Launcher, Mount
+from katatui.core.launchers.base import Launcher, Mount, arm_host_kill
 from katatui.core.profile import Limits, parse_size
 from katatui.core.scratch import owner_alive, owner_tag
 from katatui.core.transport.base import Process, Stream, StreamedProcess, Transport
@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     import docker
 
 _SIGNALS = ThreadPoolExecutor(max_workers=64, thread_name_prefix="katatui-signal")
-BARRIER_NAME = "katatui-barrier"  # $0 of the start barrier's shell (see core/runner.py)
 LABEL_SESSION = "io.katatui.session"
 LABEL_RUN = "io.katatui.run"
 LABEL_OWNER = "io.katatui.owner"
@@ -209,12 +208,10 @@ class DockerLauncher(Launcher):
             return out
 
         found = [pid for pid in await asyncio.to_thread(pids) if pid > 0]
-        script = 'for p; do printf "%s " "$p"; tr "\\0\\n" "  " < "/proc/$p/cmdline" 2>/dev/null; echo; done'
-        listing = await self.transport.run(["sh", "-c", script, "sh", *map(str, found)], timeout=30)
-        ours = [line.split()[0] for line in listing.text().splitlines() if f" {BARRIER_NAME} " in line]
-        if len(ours) != len(containers):
-            return await super().arm_signal(procs, name)  # not all ours on the host: the API for each
-        return await self.transport.arm_kill(ours, name)
+        fire = await arm_host_kill(self.transport, found, len(containers), name)
+        if fire is None:  # not all ours on the host: the API for each
+            return await super().arm_signal(procs, name)
+        return fire
 
     async def sandbox_roots(self, run: RunSpec) -> list[tuple[int, str]]:
         held = [c for (run_id, _), c in list(self._containers.items()) if run_id == run.run_id]

@@ -454,6 +454,7 @@ def pending_reason(pod: dict[str, Any], events: Iterable[dict[str, Any]]) -> tup
 
 class KubernetesLauncher(Launcher):
     name = "kubernetes"
+    barrier = False  # the API has no way to signal a container (a signal here deletes the pod)
 
     def __init__(
         self,
