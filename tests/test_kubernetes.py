@@ -98,11 +98,13 @@ clients = [1, 4]
 
 
 def workload_pods(kube: FakeKube) -> list[dict[str, Any]]:
-    """Pods katatui created for runs (not the one per scenario that reads its guest identity)."""
+    """Pods katatui created for runs (not the ones per scenario that read its guest identity and
+    its fairness record)."""
     return [
         o
         for o in kube.created
-        if o.get("kind") == "Pod" and not o["metadata"]["labels"]["katatui.io/run"].startswith("guest")
+        if o.get("kind") == "Pod"
+        and not o["metadata"]["labels"]["katatui.io/run"].startswith(("guest", "fair"))
     ]
 
 
