@@ -72,6 +72,21 @@ class CompareCDF(LatencyCDF):
         super().show(scenarios, latency)
 
 
+def label_lines(key: CellKey, rows: int, width: int = 24) -> list[str]:
+    """The cell's label in lines of about ``width`` characters, spread over its ``rows`` rows (the
+    last row takes whatever is left), so that the cell column stays narrow."""
+    words = [key.kind, *key.variant.split(","), f"clients={key.clients}"]
+    lines: list[str] = []
+    for word in (w for w in words if w):
+        if lines and len(lines[-1]) + 1 + len(word) <= width and len(lines) > 1:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    if len(lines) > rows > 0:
+        lines[rows - 1 :] = [" ".join(lines[rows - 1 :])]
+    return lines + [""] * (rows - len(lines))
+
+
 def ratio_text(cmp: Comparison, row: CompareRow, column: str) -> Text:
     """A cell of the table: the median (±cv), then ×ratio [95% interval], as ``katatui compare``."""
     value, ratio, style = _cell_text(cmp, row, column)
@@ -169,10 +184,14 @@ class CompareScreen(Screen[None]):
         published = cmp.seed is not None
         if published:
             table.add_column(Text(reference.PUBLISHED_LABEL, style="magenta"), key="published")
-        last: CellKey | None = None
+        per_cell = Counter(row.key for row in cmp.rows)
+        labels: dict[CellKey, list[str]] = {}
         for i, row in enumerate(cmp.rows):
-            cells: list[str | Text] = [row.key.label if row.key != last else "", metric_label(row.metric)]
-            last = row.key
+            if row.key not in labels:
+                labels[row.key] = label_lines(row.key, per_cell[row.key])
+            part = labels[row.key].pop(0)
+            cells: list[str | Text] = [Text(part, style="bold" if part == row.key.kind else ""),
+                                       metric_label(row.metric)]  # fmt: skip
             cells += [ratio_text(cmp, row, col) for col in cmp.column_labels]
             if published:
                 cells.append(

@@ -75,7 +75,7 @@ class SessionsScreen(Screen[None]):
     def on_mount(self) -> None:
         table = self.query_one("#sessions-table", DataTable)
         for name in COLUMNS:
-            table.add_column(name, key=name or "mark")
+            table.add_column(name, key=name or "mark", width=1 if not name else None)
         where = library.sessions_dir(self.directory)
         self.query_one("#sessions-head", Static).update(
             Text.assemble(("katatui ", "bold"), f"saved sessions in {where}")
@@ -126,6 +126,7 @@ class SessionsScreen(Screen[None]):
     def update_info(self) -> None:
         total = len(self.entries)
         info = Text(f"{len(self.shown)} of {total} sessions · {human_size(library.total_size(self.entries))}")
+        info.append(" · enter opens, p replays, / searches, m marks, c compares", style="dim")
         if self.marked:
             letters = ", ".join(f"{chr(65 + i)}={p.name}" for i, p in enumerate(self.marked))
             info.append(f" · marked to compare: {letters}", style="magenta")

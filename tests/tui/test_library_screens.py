@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.widgets import DataTable, Input
 
 from katatui.core import library
 from katatui.core.compare import compare
@@ -64,14 +65,15 @@ def names(screen: SessionsScreen) -> list[str]:
 
 
 async def select(pilot: Any, screen: SessionsScreen, name: str) -> None:
-    screen.query_one("#sessions-table").focus()
-    screen.query_one("#sessions-table").move_cursor(row=names(screen).index(name))  # type: ignore[attr-defined]
+    table = screen.query_one("#sessions-table", DataTable)
+    table.focus()
+    table.move_cursor(row=names(screen).index(name))
     await pilot.pause()
 
 
 async def answer_text(pilot: Any, text: str) -> None:
     await until(pilot, lambda: isinstance(pilot.app.screen, AskText), "the text dialog")
-    field = pilot.app.screen.query_one("#ask-text")
+    field = pilot.app.screen.query_one("#ask-text", Input)
     field.value = text
     await pilot.press("enter")
 
@@ -82,10 +84,10 @@ async def test_list_search_label_rename(library_dir: Path, monkeypatch: pytest.M
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: screen.loaded, "the list")
         assert sorted(names(screen)) == ["a.katatui", "b.katatui", "junk.katatui"]
-        table = screen.query_one("#sessions-table")
-        junk = table.get_row(str(library_dir / "junk.katatui"))  # type: ignore[attr-defined]
+        table = screen.query_one("#sessions-table", DataTable)
+        junk = table.get_row(str(library_dir / "junk.katatui"))
         assert "unreadable" in str(junk[8])  # listed with its error, not hidden
-        a = table.get_row(str(library_dir / "a.katatui"))  # type: ignore[attr-defined]
+        a = table.get_row(str(library_dir / "a.katatui"))
         entry = library.read_entry(library_dir / "a.katatui")
         assert (a[4], str(a[5]), str(a[6])) == ("session-a", "local", "bare, runc")
         assert str(a[7]) == f"{entry.runs_total}: {entry.runs_finished} ok" and str(a[8]) == "completed"
@@ -93,7 +95,7 @@ async def test_list_search_label_rename(library_dir: Path, monkeypatch: pytest.M
         await pilot.press("slash")
         await pilot.press(*"runc-alt")
         assert names(screen) == ["b.katatui"]  # filtered as you type
-        screen.query_one("#sessions-search").value = ""  # type: ignore[attr-defined]
+        screen.query_one("#sessions-search", Input).value = ""
         await pilot.pause()
         assert len(names(screen)) == 3
 
@@ -108,7 +110,7 @@ async def test_list_search_label_rename(library_dir: Path, monkeypatch: pytest.M
         await pilot.press("slash")
         await pilot.press(*"tuesday")
         assert names(screen) == ["a.katatui"]  # the label is searched too
-        screen.query_one("#sessions-search").value = ""  # type: ignore[attr-defined]
+        screen.query_one("#sessions-search", Input).value = ""
         await pilot.press("enter")  # back to the table
 
         await select(pilot, screen, "b.katatui")
@@ -230,7 +232,7 @@ async def test_compare_screen_matches_katatui_compare(
         await until(pilot, lambda: cmp_screen.loaded, "the comparison")
         cmp = cmp_screen.comparison
         assert cmp is not None and cmp.column_labels == doc["columns"] and cmp.baseline == doc["baseline"]
-        table = cmp_screen.query_one("#compare-table")
+        table = cmp_screen.query_one("#compare-table", DataTable)
         records = {
             (r["workload"], r["variant"], r["clients"], r["metric"], r["column"]): r for r in doc["rows"]
         }
@@ -238,7 +240,7 @@ async def test_compare_screen_matches_katatui_compare(
         for i, row in enumerate(cmp.rows):
             for col in doc["columns"]:
                 rec = records[(row.key.kind, row.key.variant, row.key.clients, row.metric, col)]
-                shown = str(table.get_cell(str(i), col))  # type: ignore[attr-defined]
+                shown = str(table.get_cell(str(i), col))
                 if rec["ratio_of_medians"] is not None:
                     ratio = f"×{rec['ratio_of_medians']:.2f}"
                     if rec["ratio_ci95_low"] is not None:
@@ -246,7 +248,7 @@ async def test_compare_screen_matches_katatui_compare(
                     assert ratio in shown, (col, row.metric, shown)
                     checked += 1
         assert checked >= 3 * 4  # three columns against the baseline, at least four headline metrics
-        assert "read IOPS" in {str(c) for c in table.get_column_at(1)}  # type: ignore[attr-defined]
+        assert "read IOPS" in {str(c) for c in table.get_column_at(1)}
 
         # the overlaid CDFs: every column of the highlighted cell, from its runs' histograms
         plot = cmp_screen.query_one("#compare-cdf", CompareCDF)
