@@ -293,3 +293,24 @@ async def test_help_lists_the_new_keys() -> None:
         assert rows["session_delete"][0] == "x" and rows["session_delete"][2] == "sessions screen"
         assert rows["compare_reference"][2] == "compare screen"
         assert rows["sessions"][2] == "start screen"
+
+
+def test_the_commands_open_the_screens(library_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``katatui compare A B --tui`` and ``katatui sessions --tui`` open the app on those screens."""
+    from katatui.cli import main
+
+    opened: list[KatatuiApp] = []
+
+    def run(self: KatatuiApp, *args: Any, **kw: Any) -> int:
+        opened.append(self)
+        return 0
+
+    monkeypatch.setattr(KatatuiApp, "run", run)
+    a, b = library_dir / "a.katatui", library_dir / "b.katatui"
+    assert main(["compare", str(a), str(b), "--tui", "--reference", "1", "--baseline", "B:bare"]) == 0
+    first = opened[-1].first
+    assert isinstance(first, CompareScreen)
+    assert (first.paths, first.seed, first.baseline) == ([a, b], "001", "B:bare")
+    assert main(["sessions", "--tui", "--dir", str(library_dir)]) == 0
+    first = opened[-1].first
+    assert isinstance(first, SessionsScreen) and first.directory == library_dir
