@@ -146,7 +146,7 @@ class CompareScreen(Screen[None]):
             loaded = await asyncio.to_thread(compute)
         except UserError as exc:
             self.query_one("#compare-head", Static).update(Text(f"cannot compare: {exc}", style="bold red"))
-            self.notify(str(exc), title="cannot compare", severity="error", timeout=10)
+            self.notify(str(exc), title="cannot compare", severity="error", timeout=10, markup=False)
             self.loaded = True
             return
         self.comparison, self.curves = loaded.comparison, loaded.curves

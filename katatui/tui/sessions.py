@@ -94,7 +94,7 @@ class SessionsScreen(Screen[None]):
             self.entries = await asyncio.to_thread(library.list_sessions, self.directory)
         except UserError as exc:
             self.entries = []
-            self.notify(str(exc), title="sessions", severity="error", timeout=10)
+            self.notify(str(exc), title="sessions", severity="error", timeout=10, markup=False)
         paths = {e.path for e in self.entries}
         self.marked = [p for p in self.marked if p in paths]
         self.fill()
@@ -170,7 +170,8 @@ class SessionsScreen(Screen[None]):
         if e is None:
             self.notify("no session to open here", severity="warning")
         elif e.error:
-            self.notify(f"{e.path}: {e.error}", title="cannot open", severity="error", timeout=10)
+            why = f"{e.path}: {e.error}"
+            self.notify(why, title="cannot open", severity="error", timeout=10, markup=False)
         else:
             self.replay(e.path, speed)
 
@@ -182,10 +183,10 @@ class SessionsScreen(Screen[None]):
         try:
             source.timeline = await asyncio.to_thread(source.load)
         except UserError as exc:
-            self.notify(str(exc), title="cannot open", severity="error", timeout=10)
+            self.notify(str(exc), title="cannot open", severity="error", timeout=10, markup=False)
             return
         if not source.timeline.events:
-            self.notify(f"session {path}: it holds no events to replay", severity="warning")
+            self.notify(f"session {path}: it holds no events to replay", severity="warning", markup=False)
             return
         self.katatui.open_replay(source)
 
@@ -196,7 +197,8 @@ class SessionsScreen(Screen[None]):
         if e.path in self.marked:
             self.marked.remove(e.path)
         elif e.error:
-            self.notify(f"{e.path.name} cannot be read, so not compared: {e.error}", severity="error")
+            why = f"{e.path.name} cannot be read, so not compared: {e.error}"
+            self.notify(why, severity="error", markup=False)
             return
         else:
             self.marked.append(e.path)
@@ -255,7 +257,7 @@ class SessionsScreen(Screen[None]):
             if yes:
                 self.change(lambda: library.delete_session(e.path), f"deleted {e.path}")
             else:
-                self.notify(f"kept {e.path.name}")
+                self.notify(f"kept {e.path.name}", markup=False)
 
         what = f"{e.name} ({e.runs_total} runs, {human_size(e.size_bytes)})" if not e.error else e.path.name
         self.app.push_screen(
@@ -270,9 +272,9 @@ class SessionsScreen(Screen[None]):
         try:
             await asyncio.to_thread(do)
         except UserError as exc:
-            self.notify(str(exc), title="not changed", severity="error", timeout=10)
+            self.notify(str(exc), title="not changed", severity="error", timeout=10, markup=False)
         else:
-            self.notify(done)
+            self.notify(done, markup=False)
         self.load()
 
     def action_back(self) -> None:
