@@ -314,3 +314,23 @@ def test_the_commands_open_the_screens(library_dir: Path, monkeypatch: pytest.Mo
     assert main(["sessions", "--tui", "--dir", str(library_dir)]) == 0
     first = opened[-1].first
     assert isinstance(first, SessionsScreen) and first.directory == library_dir
+
+
+async def test_the_start_screen_opens_the_library(library_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from katatui.tui import start
+    from katatui.tui.start import StartScreen
+    from tests.tui.test_snapshots import fixed_probe
+
+    monkeypatch.setattr(start, "probe_target", fixed_probe)
+    monkeypatch.setenv("KATATUI_DATA_DIR", str(library_dir.parent))  # library_dir is DATA/sessions
+    app = KatatuiApp(profile_path=Path("tests/tui/fixtures/three_columns.toml"), config=TuiConfig())
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, StartScreen), "the start screen")
+        await pilot.pause(0.3)
+        await pilot.press("o")
+        screen = app.screen
+        assert isinstance(screen, SessionsScreen)
+        await until(pilot, lambda: screen.loaded, "the list")
+        assert sorted(names(screen)) == ["a.katatui", "b.katatui", "junk.katatui"]
+        await pilot.press("escape")
+        assert isinstance(app.screen, StartScreen)
