@@ -30,6 +30,7 @@ from rich.text import Text
 
 from katatui.core import reference
 from katatui.core.compare import Comparison, compare, to_records
+from katatui.core.errors import UserError
 from katatui.core.export import EXPORT_SCHEMA, write_text
 from katatui.core.library import resolve
 from katatui.core.report import HIGHER_IS_BETTER, format_value
@@ -52,6 +53,7 @@ def add_parser(sub: Any) -> None:
         "--threshold", type=Path, metavar="FILE.toml", help="check bounds per metric; exit 3 on a failure"
     )
     p.add_argument("--dir", help="the session directory for names (default: the library)")
+    p.add_argument("--tui", action="store_true", help="open the compare screen (with overlaid latency CDFs)")
     p.set_defaults(func=run)
 
 
@@ -68,6 +70,12 @@ def run(args: argparse.Namespace) -> int:
         return THRESHOLD_FAILED if failed else 0
     seed = reference.resolve_seed(args.reference) if args.reference else None
     cmp = compare(paths, baseline=args.baseline, all_metrics=args.all_metrics, seed=seed)
+    if args.tui:
+        from katatui.tui.launch import compare_app
+
+        if len(paths) < 2:
+            raise UserError("compare --tui: give at least two sessions")
+        return compare_app(paths, seed=seed, baseline=cmp.baseline)
     if args.format == "csv":
         text = _csv(to_records(cmp))
     elif args.format == "json":

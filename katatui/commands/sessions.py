@@ -1,6 +1,7 @@
 """``katatui sessions``: the saved sessions, and label, rename or delete one.
 
     katatui sessions [--dir DIR] [--json] [--search TEXT]
+    katatui sessions --tui [--dir DIR]
     katatui sessions label SESSION TEXT
     katatui sessions rename SESSION NEW-NAME
     katatui sessions delete SESSION... [--yes]
@@ -35,6 +36,9 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--dir", help="the session directory (default: $KATATUI_DATA_DIR/sessions or XDG's)")
     p.add_argument("--json", action="store_true", help="print the list as JSON")
     p.add_argument("--search", metavar="TEXT", help="only sessions whose name, profile, label, ... has TEXT")
+    p.add_argument(
+        "--tui", action="store_true", help="open the sessions screen: search, replay, label, delete, compare"
+    )
     actions = p.add_subparsers(dest="action", metavar="ACTION")
     label = actions.add_parser("label", help='give a session a label ("" removes it)')
     label.add_argument("session")
@@ -61,6 +65,13 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.action == "delete":
         return _delete(args)
+    if args.tui:
+        from pathlib import Path
+
+        from katatui.tui.launch import sessions_app
+
+        library.session_files(args.dir)  # a --dir that is not a directory is said here, not on screen
+        return sessions_app(Path(args.dir) if args.dir else None)
     entries = library.list_sessions(args.dir, search=args.search)
     if args.json:
         doc = {

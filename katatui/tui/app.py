@@ -57,8 +57,11 @@ class KatatuiApp(App[int]):
         profile_text: str = "",
         sets: list[str] | None = None,
         notice: str = "",
+        first: Screen[Any] | None = None,
     ) -> None:
         super().__init__()
+        self.first = first  # the screen to open on instead of the start screen (sessions, compare)
+        self.from_library = False  # the replay being shown was opened from the sessions screen
         self.notice = notice  # said once the screen is up (the demo says why it is playing)
         self.sets = sets or []  # --set KEY=VALUE changes to the profile
         self.model = SessionModel()
@@ -91,6 +94,8 @@ class KatatuiApp(App[int]):
                 self.source.rewinder = self
             self._open_live()
             self.run_source()
+        elif self.first is not None:
+            self.push_screen(self.first)
         else:
             from katatui.tui.start import StartScreen
 
@@ -119,13 +124,17 @@ class KatatuiApp(App[int]):
 
     @work(exclusive=True, group="session", exit_on_error=False)
     async def run_source(self) -> None:
-        assert self.source is not None
+        source = self.source
+        assert source is not None
         self.session_running = True
         try:
-            self.status = await self.source.run(self.feed)
+            status = await source.run(self.feed)
+            if self.source is source:
+                self.status = status
         finally:
-            self.session_running = False
-            self.call_after_refresh(self._session_over)
+            if self.source is source:  # not a replay closed or replaced from the sessions screen
+                self.session_running = False
+                self.call_after_refresh(self._session_over)
 
     @on(Worker.StateChanged)
     def _worker_changed(self, event: Worker.StateChanged) -> None:
@@ -220,6 +229,41 @@ class KatatuiApp(App[int]):
             f"{key('replay_slower')}/{key('replay_faster')} speed"
         )
 
+    def open_replay(self, source: ReplaySource) -> None:
+        """The sessions screen's open: replay ``source`` in the dashboard on a fresh model."""
+        if self.session_running and self.replay is None:
+            self.notify("a session is running: it must end before another is opened", severity="warning")
+            return
+        self._drop_replay()
+        self.model = SessionModel()
+        self._checkpoints = Checkpoints(self.model)
+        self.status = None
+        source.rewinder = self
+        self.source = source
+        self.from_library = True
+        self._open_live()
+        self.run_source()
+
+    def _drop_replay(self) -> None:
+        old = self.replay
+        if old is not None:
+            self.source = None  # first: the old run's ending must not touch what comes next
+            old.abort()
+        self.session_running = False
+        self._pending.clear()
+
+    def action_close_replay(self) -> None:
+        """Escape in a replay opened from the sessions screen: stop it and go back to the list."""
+        from katatui.tui.sessions import SessionsScreen
+
+        if self.replay is None or not self.from_library:
+            self.notify("q quits", severity="information")
+            return
+        self._drop_replay()
+        self.from_library = False
+        while not isinstance(self.screen, SessionsScreen) and len(self.screen_stack) > 1:
+            self.pop_screen()
+
     # -- actions the screens ask for ------------------------------------------------------------
     def stop_run(self, run_id: str) -> None:
         if self.source is None or not self.session_running:
@@ -313,12 +357,16 @@ class KatatuiApp(App[int]):
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
+        from katatui.tui.compare import CompareScreen
         from katatui.tui.live import LiveScreen
+        from katatui.tui.sessions import SessionsScreen
         from katatui.tui.start import StartScreen
 
         scopes = {"app"} | ({"live"} if isinstance(screen, LiveScreen) else set())
         scopes |= {"replay"} if isinstance(screen, LiveScreen) and self.replay is not None else set()
         scopes |= {"start"} if isinstance(screen, StartScreen) else set()
+        scopes |= {"sessions"} if isinstance(screen, SessionsScreen) else set()
+        scopes |= {"compare"} if isinstance(screen, CompareScreen) else set()
         for a in ACTIONS:
             if a.scope in scopes:
                 yield SystemCommand(

@@ -15,7 +15,14 @@ from textual.widgets import Static
 from katatui.tui.config import config_path
 from katatui.tui.keys import ACTIONS
 
-SCOPES = {"app": "everywhere", "start": "start screen", "live": "live screen", "replay": "replays"}
+SCOPES = {
+    "app": "everywhere",
+    "start": "start screen",
+    "live": "live screen",
+    "replay": "replays",
+    "sessions": "sessions screen",
+    "compare": "compare screen",
+}
 
 
 class HelpScreen(ModalScreen[None]):

@@ -10,7 +10,7 @@ from typing import Literal
 
 from textual.binding import Binding, BindingType
 
-Scope = Literal["app", "start", "live", "replay"]
+Scope = Literal["app", "start", "live", "replay", "sessions", "compare"]
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,10 @@ ACTIONS: tuple[Action, ...] = (
         "doctor", "d", "doctor", "Doctor",
         "Check the targets and scenarios (kvm, runtimes, Kata) and start a canary under each runtime",
         "start", show=False,
+    ),
+    Action(
+        "sessions", "o", "sessions", "Sessions",
+        "Open the saved sessions: replay, label, rename, delete and compare them", "start",
     ),
     Action(
         "pause", "p", "pause", "Pause",
@@ -61,11 +65,44 @@ ACTIONS: tuple[Action, ...] = (
         "replay_step", "full_stop", "replay_step", "Step",
         "Replay: pause, then one second on (or on to the next event)", "replay", False,
     ),
+    Action(
+        "replay_close", "escape", "app.close_replay", "Close",
+        "Replay: back to the saved sessions (when opened from there)", "replay", False,
+    ),
     Action("replay_slower", "minus", "replay_slower", "Slower", "Replay: halve the speed", "replay", False),
     Action(
         "replay_faster", "plus,equals_sign", "replay_faster", "Faster", "Replay: double the speed", "replay",
         False,
     ),
+    # The saved sessions screen (o on the start screen, or katatui sessions --tui).
+    Action(
+        "session_open", "enter", "open", "Open", "Sessions: open the session (all of it at once)", "sessions"
+    ),
+    Action("session_play", "p", "play", "Play", "Sessions: replay the session from its start, in real time",
+           "sessions"),
+    Action("session_mark", "m,space", "mark", "Mark", "Sessions: mark or unmark for comparison", "sessions"),
+    Action("session_compare", "c", "compare", "Compare", "Sessions: compare the marked sessions", "sessions"),
+    Action("session_label", "e", "label", "Label", "Sessions: give the session a label (empty removes it)",
+           "sessions"),
+    Action("session_rename", "r", "rename", "Rename", "Sessions: rename the session's file", "sessions"),
+    Action("session_delete", "delete,D", "delete", "Delete", "Sessions: delete the session (asks first)",
+           "sessions"),
+    Action("session_search", "slash", "search", "Search", "Sessions: type to filter the list", "sessions",
+           False),
+    Action("session_reload", "ctrl+r", "reload", "Reload", "Sessions: read the directory again", "sessions",
+           False),
+    Action("sessions_back", "escape", "back", "Back", "Sessions: back to the screen before", "sessions"),
+    # The compare screen.
+    Action(
+        "compare_reference", "p", "reference", "Published",
+        "Compare: lay the next seed study's published figures beside (from other hardware), or none",
+        "compare",
+    ),
+    Action(
+        "compare_baseline", "b", "baseline", "Baseline",
+        "Compare: take ratios to the next column (the baseline)", "compare",
+    ),
+    Action("compare_back", "escape", "back", "Back", "Compare: back to the screen before", "compare"),
     Action(
         "screenshot",
         "s",

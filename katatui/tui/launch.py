@@ -75,3 +75,25 @@ def replay_app(
     app = KatatuiApp(source=source, config=load_config(), notice=notice)
     status = app.run()
     return 130 if status is None else int(status)
+
+
+def sessions_app(directory: Path | None = None) -> int:
+    """The saved sessions screen on ``directory`` (default: the library). Exit status 0."""
+    from katatui.tui.app import KatatuiApp
+    from katatui.tui.config import load_config
+    from katatui.tui.sessions import SessionsScreen
+
+    app = KatatuiApp(config=load_config(), first=SessionsScreen(directory))
+    app.run()
+    return 0
+
+
+def compare_app(paths: list[Path], *, seed: str | None = None, baseline: str | None = None) -> int:
+    """The compare screen on saved sessions (already resolved to files). Exit status 0."""
+    from katatui.tui.app import KatatuiApp
+    from katatui.tui.compare import CompareScreen
+    from katatui.tui.config import load_config
+
+    app = KatatuiApp(config=load_config(), first=CompareScreen(paths, seed=seed, baseline=baseline))
+    app.run()
+    return 0

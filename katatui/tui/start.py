@@ -339,6 +339,12 @@ class StartScreen(Screen[None]):
 
         self.app.push_screen(DoctorScreen(targets, self.profile, on_done=done))
 
+    def action_sessions(self) -> None:
+        """Open the saved sessions (the library): replay, label, rename, delete, compare."""
+        from katatui.tui.sessions import SessionsScreen
+
+        self.app.push_screen(SessionsScreen())
+
     @on(Button.Pressed, "#start-button")
     def action_start(self) -> None:
         built = self.chosen_profile()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,8 @@ from katatui.core.profile import TargetConfig
 from katatui.tui import start
 from katatui.tui.app import KatatuiApp
 from katatui.tui.choices import TargetProbe
+from katatui.tui.compare import CompareScreen
+from katatui.tui.sessions import SessionsScreen
 from tests.tui.conftest import FIXTURES, SIZE, FakeSource, make_app
 
 FACTS = {
@@ -55,6 +58,42 @@ def test_summary_screen(snap_compare: Any, three_events: list[Event]) -> None:
     # relative to the repository, so the picture is the same wherever the checkout is
     src.session_path = (FIXTURES / "three_columns.katatui").relative_to(Path.cwd())
     app = make_app(src)
+
+    async def settle(pilot: Pilot[Any]) -> None:
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause(0.5)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=settle)
+
+
+@pytest.fixture
+def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Dates in UTC, so that the sessions' times read the same on every machine."""
+    import time
+
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_sessions_screen(snap_compare: Any, utc: None) -> None:
+    # relative to the repository, so the picture is the same wherever the checkout is
+    app = KatatuiApp(first=SessionsScreen(FIXTURES.relative_to(Path.cwd())))
+
+    async def settle(pilot: Pilot[Any]) -> None:
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause(0.3)
+        await pilot.press("m", "down", "down", "m")  # two sessions marked to compare
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=settle)
+
+
+def test_compare_screen(snap_compare: Any) -> None:
+    base = FIXTURES.relative_to(Path.cwd())
+    paths = [base / "three_columns.katatui", base / "three_columns_later.katatui"]
+    app = KatatuiApp(first=CompareScreen(paths))
 
     async def settle(pilot: Pilot[Any]) -> None:
         await pilot.app.workers.wait_for_complete()

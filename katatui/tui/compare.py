@@ -1,0 +1,272 @@
+"""The compare screen: two or more saved sessions side by side.
+
+Cells are matched by workload kind, variant and clients (:mod:`katatui.core.compare`, the same
+comparison as ``katatui compare``): medians per column, the ratio of medians to the baseline
+column with Welch's 95% interval of the ratio of means, and, for the highlighted cell, the latency
+CDFs of every column overlaid (from the histograms of all its runs). A seed study's published
+figures can be laid beside, labelled as figures from other hardware.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from katatui.commands.compare import _cell_text
+from katatui.core import reference
+from katatui.core.compare import LETTERS, CellKey, CompareRow, Comparison, compare
+from katatui.core.errors import UserError
+from katatui.core.report import format_value
+from katatui.core.session import SessionReader
+from katatui.headless import metric_label
+from katatui.tui.cdf import LatencyCDF
+from katatui.tui.keys import bindings
+from katatui.tui.model import Latency
+
+Curves = dict[CellKey, dict[str, Latency]]  # cell -> column label -> merged histograms
+
+
+def curves(paths: Sequence[Path]) -> Curves:
+    """Every session's histograms summed per matched cell and column (``LETTER:scenario``)."""
+    out: Curves = {}
+    version = 0
+    for letter, path in zip(LETTERS, paths, strict=False):
+        with SessionReader(path) as reader:
+            keys = {r.spec.cell: CellKey.of(r.spec) for r in reader.runs()}
+            totals = reader.histogram_totals()
+        for (cell, scenario, name), bins in totals.items():
+            key = keys.get(cell)
+            if key is None or not bins:
+                continue
+            lat = out.setdefault(key, {}).get(f"{letter}:{scenario}")
+            if lat is None:
+                version += 1  # distinct per curve, so the plot redraws when the cell changes
+                lat = out[key][f"{letter}:{scenario}"] = Latency(version=version)
+            lat.bins.setdefault(name, Counter()).update(bins)
+    return out
+
+
+@dataclass(frozen=True)
+class Loaded:
+    comparison: Comparison
+    curves: Curves
+
+
+class CompareCDF(LatencyCDF):
+    """The live screen's CDF, redrawn whenever another cell is shown."""
+
+    def show(self, scenarios: Sequence[str], latency: Mapping[str, Latency]) -> None:
+        self._drawn = ()
+        super().show(scenarios, latency)
+
+
+def label_lines(key: CellKey, rows: int, width: int = 24) -> list[str]:
+    """The cell's label in lines of about ``width`` characters, spread over its ``rows`` rows (the
+    last row takes whatever is left), so that the cell column stays narrow."""
+    words = [key.kind, *key.variant.split(","), f"clients={key.clients}"]
+    lines: list[str] = []
+    for word in (w for w in words if w):
+        if lines and len(lines[-1]) + 1 + len(word) <= width and len(lines) > 1:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    if len(lines) > rows > 0:
+        lines[rows - 1 :] = [" ".join(lines[rows - 1 :])]
+    return lines + [""] * (rows - len(lines))
+
+
+def ratio_text(cmp: Comparison, row: CompareRow, column: str) -> Text:
+    """A cell of the table: the median (±cv), then ×ratio [95% interval], as ``katatui compare``."""
+    value, ratio, style = _cell_text(cmp, row, column)
+    text = Text(value, no_wrap=True)
+    if ratio:
+        text.append("\n" + ratio, style=style)
+    return text
+
+
+class CompareScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = bindings("compare")
+    DEFAULT_CSS = """
+    CompareScreen { layout: vertical; }
+    #compare-head { height: auto; padding: 0 1; background: $boost; }
+    #compare-table { height: 1fr; min-height: 8; }
+    #compare-plot { height: 16; }
+    #compare-cdf-title { height: 1; padding: 0 1; }
+    #compare-legend { height: 1; }
+    #compare-only { height: auto; max-height: 4; padding: 0 1; color: $text-muted; }
+    """
+
+    def __init__(
+        self, paths: Sequence[Path], *, seed: str | None = None, baseline: str | None = None
+    ) -> None:
+        super().__init__()
+        self.paths = list(paths)
+        self.seed = seed
+        self.baseline = baseline
+        self.comparison: Comparison | None = None
+        self.curves: Curves = {}
+        self.loaded = False  # the first comparison is on the screen (tests wait on it)
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"katatui: comparing {len(self.paths)} sessions…", id="compare-head")
+        yield DataTable[str | Text](id="compare-table", cursor_type="row")
+        with Vertical(id="compare-plot"):
+            yield Static(id="compare-cdf-title")
+            yield CompareCDF(id="compare-cdf")
+            yield Static(id="compare-legend")
+        yield Static(id="compare-only")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#compare-table", DataTable).focus()
+        self.load(with_curves=True)
+
+    def on_screen_resume(self) -> None:
+        self.app.call_after_refresh(getattr(self.app, "check_size", lambda: None))
+
+    @work(exclusive=True, group="compare", exit_on_error=False)
+    async def load(self, *, with_curves: bool = False) -> None:
+        def compute() -> Loaded:
+            cmp = compare(self.paths, baseline=self.baseline, seed=self.seed)
+            return Loaded(cmp, curves(self.paths) if with_curves else self.curves)
+
+        try:
+            loaded = await asyncio.to_thread(compute)
+        except UserError as exc:
+            self.query_one("#compare-head", Static).update(Text(f"cannot compare: {exc}", style="bold red"))
+            self.notify(str(exc), title="cannot compare", severity="error", timeout=10, markup=False)
+            self.loaded = True
+            return
+        self.comparison, self.curves = loaded.comparison, loaded.curves
+        self.baseline = loaded.comparison.baseline
+        self.show()
+        self.loaded = True
+
+    # -- painting -------------------------------------------------------------------------------
+    def show(self) -> None:
+        cmp = self.comparison
+        if cmp is None:
+            return
+        head = Text()
+        head.append("katatui compare", style="bold")
+        head.append(f" · medians; ×ratio to {cmp.baseline} [95% interval of the ratio of means, Welch]\n")
+        for s in cmp.sessions:
+            head.append(f"{s.letter}", style="bold")
+            head.append(f": {s.path} ({s.profile}, {s.status})" + (f" [{s.label}]" if s.label else "") + "\n")
+        if cmp.seed is not None:
+            head.append(f"{reference.PUBLISHED_LABEL}: ", style="bold magenta")
+            head.append(reference.SEED_TITLES.get(cmp.seed, cmp.seed), style="magenta")
+            if not any(r.published for r in cmp.rows):
+                head.append(" (no figure of that study matches these cells)", style="dim")
+        head.rstrip()
+        self.query_one("#compare-head", Static).update(head)
+
+        table = self.query_one("#compare-table", DataTable)
+        row_at = table.cursor_row
+        table.clear(columns=True)
+        table.add_column("cell", key="cell")
+        table.add_column("metric", key="metric")
+        for col in cmp.column_labels:
+            label = Text(col, style="bold underline" if col == cmp.baseline else "bold")
+            table.add_column(label, key=col)
+        published = cmp.seed is not None
+        if published:
+            table.add_column(Text(reference.PUBLISHED_LABEL, style="magenta"), key="published")
+        per_cell = Counter(row.key for row in cmp.rows)
+        labels: dict[CellKey, list[str]] = {}
+        for i, row in enumerate(cmp.rows):
+            if row.key not in labels:
+                labels[row.key] = label_lines(row.key, per_cell[row.key])
+            part = labels[row.key].pop(0)
+            cells: list[str | Text] = [Text(part, style="bold" if part == row.key.kind else ""),
+                                       metric_label(row.metric)]  # fmt: skip
+            cells += [ratio_text(cmp, row, col) for col in cmp.column_labels]
+            if published:
+                cells.append(
+                    Text("\n".join(f"{m.label}: {format_value(m.value, m.unit)}" for m in row.published),
+                         style="magenta")
+                )  # fmt: skip
+            table.add_row(*cells, key=str(i), height=None)
+        if not cmp.rows:
+            self.query_one("#compare-cdf-title", Static).update(
+                Text("no cell (workload, variant, clients) is in more than one session", style="yellow")
+            )
+        elif table.row_count:
+            table.move_cursor(row=min(max(row_at, 0), table.row_count - 1))
+        only = Text()
+        for letter, cell in cmp.only_in:
+            only.append(f"only in {letter}: {cell}\n", style="dim")
+        only.rstrip()
+        widget = self.query_one("#compare-only", Static)
+        widget.update(only)
+        widget.display = bool(cmp.only_in)
+        self.show_cdf()
+
+    def current_row(self) -> CompareRow | None:
+        cmp = self.comparison
+        table = self.query_one("#compare-table", DataTable)
+        if cmp is None or not cmp.rows or table.row_count == 0:
+            return None
+        return cmp.rows[min(max(table.cursor_row, 0), len(cmp.rows) - 1)]
+
+    @on(DataTable.RowHighlighted, "#compare-table")
+    def _highlighted(self) -> None:
+        self.show_cdf()
+
+    def show_cdf(self) -> None:
+        cmp, row = self.comparison, self.current_row()
+        title = self.query_one("#compare-cdf-title", Static)
+        plot = self.query_one("#compare-cdf", CompareCDF)
+        legend = self.query_one("#compare-legend", Static)
+        if cmp is None or row is None:
+            plot.display = legend.display = False
+            return
+        by_column = self.curves.get(row.key, {})
+        columns = [c for c in cmp.column_labels if c in by_column]
+        if not columns:
+            title.update(Text(f"{row.key.label}: no latency histograms in this cell", style="dim"))
+            plot.display = legend.display = False
+            return
+        title.update(
+            Text.assemble((row.key.label, "bold"), ": latency CDF of every run in each column, overlaid")
+        )
+        plot.display = legend.display = True
+        plot.show(columns, by_column)
+        legend.update(LatencyCDF.legend(columns))
+
+    # -- actions --------------------------------------------------------------------------------
+    def action_baseline(self) -> None:
+        cmp = self.comparison
+        if cmp is None or not cmp.column_labels:
+            return
+        labels = cmp.column_labels
+        self.baseline = labels[(labels.index(cmp.baseline) + 1) % len(labels)]
+        self.notify(f"ratios to {self.baseline}")
+        self.load()
+
+    def action_reference(self) -> None:
+        seeds: list[str | None] = [None, *reference.seed_ids()]
+        self.seed = seeds[(seeds.index(self.seed) + 1) % len(seeds) if self.seed in seeds else 0]
+        self.notify(
+            f"{reference.PUBLISHED_LABEL}: {reference.SEED_TITLES.get(self.seed, self.seed)}"
+            if self.seed else "no published figures"
+        )  # fmt: skip
+        self.load()
+
+    def action_back(self) -> None:
+        if len(self.app.screen_stack) > 2:
+            self.app.pop_screen()
+        else:
+            self.notify("q quits", severity="information")
