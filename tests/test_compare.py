@@ -241,11 +241,10 @@ def test_published_figures_are_laid_beside_matching_cells(session_a: Path) -> No
 
 
 def test_reference_figures_are_the_packaged_copy_of_the_studies() -> None:
-    rows = list(
-        csv.DictReader(io.StringIO((REPO.parent / "shared" / "reference" / "seed-results.csv").read_text()))
-    )
-    if not rows:
+    shared = REPO.parent / "shared" / "reference" / "seed-results.csv"
+    if not shared.is_file():
         pytest.skip("the shared reference table is not beside this checkout")
+    rows = list(csv.DictReader(io.StringIO(shared.read_text())))
     assert len(reference.figures()) == len(rows)
     assert reference.seed_ids() == ["001", "002", "003", "004"]
     assert reference.resolve_seed("seed002") == "002"

@@ -98,7 +98,10 @@ def test_html_report_is_one_self_contained_file_with_tables_and_plots(
     iops_bars = bars[metrics.index("read_iops")]["rect"]
     drawn = {r["data-scenario"]: float(r["data-mean"]) for r in iops_bars if "data-scenario" in r}
     assert drawn == {s: pytest.approx(statistics.fmean(v), rel=1e-5) for s, v in iops.items()}
-    assert all(len(b["path"]) == 2 for b in bars)  # a CI whisker per scenario (two repeats each)
+    # A CI whisker per scenario with two different repeats: IOPS always differ; a percentile can
+    # repeat the same histogram bucket exactly, and then its interval has no width to draw.
+    assert len(bars[metrics.index("read_iops")]["path"]) == 2
+    assert all(len(b["path"]) <= 2 for b in bars)
     assert len(cdfs) == 1  # read completion latency, from the samples' histograms
     assert {p["data-scenario"] for p in cdfs[0]["polyline"]} == {"bare", "runc"}
 
