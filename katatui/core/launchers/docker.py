@@ -50,7 +50,8 @@ class DockerProcess(StreamedProcess):
             ).start()
 
     def _put(self, item: tuple[Stream, bytes] | None) -> None:
-        self._loop.call_soon_threadsafe(self._queue.put_nowait, item)
+        with contextlib.suppress(RuntimeError):  # the loop has ended: nobody reads any more
+            self._loop.call_soon_threadsafe(self._queue.put_nowait, item)
 
     def _pump(self, name: Stream) -> None:
         which = {"stdout": name == "stdout", "stderr": name == "stderr"}
