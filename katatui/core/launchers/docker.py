@@ -63,9 +63,10 @@ class DockerProcess(StreamedProcess):
                     self._put((name, data))
             # Under load the followed stream can end before the daemon delivered the container's
             # last bytes (fio's closing brace); the stored log is complete once the container exited.
-            whole = self._client.api.logs(self._container.id, stream=False, follow=False, **which)
-            if isinstance(whole, bytes) and len(whole) > received:
-                self._put((name, whole[received:]))
+            with contextlib.suppress(Exception):  # best effort: the container may be gone already
+                whole = self._client.api.logs(self._container.id, stream=False, follow=False, **which)
+                if isinstance(whole, bytes) and len(whole) > received:
+                    self._put((name, whole[received:]))
         except Exception as exc:  # the daemon went away: say so on the stream the parser ignores
             self._put(("stderr", f"katatui: lost the container's {name}: {exc}\n".encode()))
         finally:
