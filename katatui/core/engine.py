@@ -28,7 +28,7 @@ from katatui.core.events import (
     SessionFinished,
     SessionStarted,
 )
-from katatui.core.identity import probe_guest, verdict
+from katatui.core.identity import output_of, probe_guest, verdict
 from katatui.core.launchers.bare import BareLauncher
 from katatui.core.launchers.base import Launcher, Mount
 from katatui.core.launchers.docker import DockerLauncher, docker_facts, remove_leftovers, remove_session
@@ -336,18 +336,10 @@ class Engine:
                 mount = Mount(host_path, inner) if host_path and inner != host_path else None
                 spec = RunSpec(f"fair{len(self._fairness)}", -1, "fairness", sc.name, sc.launcher, sc.runtime,
                                st.name, "fairness", "fairness", {}, 1, 0)  # fmt: skip
-                proc = await launcher.start(
-                    spec, 0, ["sh", "-c", fairness.SCENARIO_PROBE, "sh", inner], mount
+                said = await output_of(
+                    launcher, spec, ["sh", "-c", fairness.SCENARIO_PROBE, "sh", inner], mount
                 )
-                out = bytearray()
-                try:
-                    while (chunk := await proc.read()) is not None:
-                        if chunk[0] == "stdout":
-                            out += chunk[1]
-                    await proc.wait()
-                finally:
-                    await launcher.release(spec, 0)
-                record.update(fairness.summarize_scenario(fairness.parse_kv(out.decode(errors="replace"))))
+                record.update(fairness.summarize_scenario(fairness.parse_kv(said)))
         except KatatuiError as exc:
             record["error"] = f"could not probe: {exc}"
             self.log("warning", f"scenario {sc.name} on {st.name}: fairness probe failed: {exc}")

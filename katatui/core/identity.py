@@ -12,7 +12,7 @@ from typing import Any
 
 from katatui.core import guest
 from katatui.core.events import RunSpec
-from katatui.core.launchers.base import Launcher
+from katatui.core.launchers.base import Launcher, Mount
 
 # A fixed script: it takes no values from a profile.
 PROBE = r"""
@@ -45,7 +45,13 @@ async def probe_guest(launcher: Launcher, scenario: str, index: int) -> dict[str
     runtime = getattr(launcher, "runtime", None)
     spec = RunSpec(f"guest{index}", -1, "guest-identity", scenario, launcher.name, runtime,
                    launcher.transport.name, "guest", "guest", {}, 1, 0)  # fmt: skip
-    proc = await launcher.start(spec, 0, ["sh", "-c", PROBE], None)
+    return parse_probe(await output_of(launcher, spec, ["sh", "-c", PROBE], None))
+
+
+async def output_of(launcher: Launcher, spec: RunSpec, argv: list[str], mount: Mount | None) -> str:
+    """Run ``argv`` once in the scenario (client 0 of ``spec``) and return what it printed on
+    stdout; whatever it started is released."""
+    proc = await launcher.start(spec, 0, argv, mount)
     out = bytearray()
     try:
         while (chunk := await proc.read()) is not None:
@@ -54,7 +60,7 @@ async def probe_guest(launcher: Launcher, scenario: str, index: int) -> dict[str
         await proc.wait()
     finally:
         await launcher.release(spec, 0)
-    return parse_probe(out.decode(errors="replace"))
+    return out.decode(errors="replace")
 
 
 def verdict(runtime: str | None, host_kernel: str | None, facts: dict[str, Any]) -> str | None:

@@ -200,16 +200,7 @@ class DockerLauncher(Launcher):
         our own (runc and its kind: its command line carries the barrier's name). Anything else
         (a VM runtime, whose PID is the shim's or the hypervisor's) goes through the API."""
         containers = [p for p in procs if isinstance(p, DockerProcess)]
-
-        def pids() -> list[int]:
-            out = []
-            for p in containers:
-                with contextlib.suppress(Exception):
-                    p._container.reload()
-                    out.append(int(p._container.attrs.get("State", {}).get("Pid") or 0))
-            return out
-
-        found = [pid for pid in await asyncio.to_thread(pids) if pid > 0]
+        found = [pid for pid, _ in await _host_pids([p._container for p in containers])]
         fire = await arm_host_kill(self.transport, found, len(containers), name)
         if fire is None:  # not all ours on the host: the API for each
             return await super().arm_signal(procs, name)
@@ -217,18 +208,7 @@ class DockerLauncher(Launcher):
 
     async def sandbox_roots(self, run: RunSpec) -> list[tuple[int, str]]:
         held = [c for (run_id, _), c in list(self._containers.items()) if run_id == run.run_id]
-
-        def work() -> list[tuple[int, str]]:
-            out = []
-            for container in held:
-                with contextlib.suppress(Exception):  # gone already
-                    container.reload()
-                    pid = int(container.attrs.get("State", {}).get("Pid") or 0)
-                    if pid:
-                        out.append((pid, str(container.id)))
-            return out
-
-        return await asyncio.to_thread(work) if held else []
+        return await _host_pids(held)
 
     async def attrs(self, run: RunSpec, client: int) -> dict[str, Any]:
         """The container's inspect document as it is now (``Created``, ``State.StartedAt``...)."""
@@ -253,6 +233,22 @@ class DockerLauncher(Launcher):
         container = self._containers.pop(key, None)
         if container is not None:
             await _remove(container)
+
+
+async def _host_pids(containers: Sequence[Any]) -> list[tuple[int, str]]:
+    """(host PID of the first process, container id) of each container still running."""
+
+    def work() -> list[tuple[int, str]]:
+        out = []
+        for container in containers:
+            with contextlib.suppress(Exception):  # gone already
+                container.reload()
+                pid = int(container.attrs.get("State", {}).get("Pid") or 0)
+                if pid:
+                    out.append((pid, str(container.id)))
+        return out
+
+    return await asyncio.to_thread(work) if containers else []
 
 
 async def _remove(container: Any) -> None:
