@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -26,14 +27,34 @@ def need(tool: str) -> None:
 def katatui(
     *args: str, env: dict[str, str] | None = None, timeout: float = 300
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
+    """Run katatui to the end. One that outlives ``timeout`` is asked what it waits on (SIGUSR1, for
+    `katatui run`), interrupted so it cleans up, and the test fails with what it printed."""
+    proc = subprocess.Popen(
         [sys.executable, "-m", "katatui", *args],
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=timeout,
         env={**os.environ, "COLUMNS": "200", **(env or {})},
         cwd=REPO,
     )
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        if args and args[0] == "run":
+            proc.send_signal(signal.SIGUSR1)
+            time.sleep(2)
+        proc.send_signal(signal.SIGINT)
+        try:
+            out, err = proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+        pytest.fail(
+            f"katatui {' '.join(args)} still running after {timeout:.0f} s; it printed:\n"
+            f"{out[-6000:]}\n--- stderr:\n{err[-20000:]}",
+            pytrace=False,
+        )
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
 def start_katatui(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:

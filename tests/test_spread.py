@@ -123,7 +123,7 @@ def test_seed001_spread_over_two_hosts(testenv: TestEnv, tmp_path: Path, clients
     need("fio")
     out = tmp_path / "s.katatui"
     done = katatui("run", str(seed001(tmp_path, testenv, clients=clients)), "--headless", "--out", str(out),
-                   env={"HOME": str(testenv.ssh_home)}, timeout=900)  # fmt: skip
+                   env={"HOME": str(testenv.ssh_home)}, timeout=480)  # fmt: skip
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     reader = SessionReader(out)
     facts = reader.run_facts()
@@ -168,7 +168,7 @@ def test_a_host_that_is_down(testenv: TestEnv, tmp_path: Path, policy: str) -> N
     prof = seed001(tmp_path, testenv, clients=[3], extra_target=dead, on_host_failure=policy)
     out = tmp_path / "s.katatui"
     done = katatui("run", str(prof), "--headless", "--out", str(out), env={"HOME": str(testenv.ssh_home)},
-                   timeout=600)  # fmt: skip
+                   timeout=400)  # fmt: skip
     reader = SessionReader(out)
     runs = reader.runs()
     assert all(r.spec.hosts == ("node1", "node2", "node3") for r in runs)

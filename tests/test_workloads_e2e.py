@@ -105,7 +105,7 @@ def test_every_workload_over_ssh(testenv: TestEnv, tmp_path: Path) -> None:
     prof = profile(tmp_path, testenv, iperf_port=free_port(), nginx_port=free_port())
     done = katatui("run", str(prof), "--headless", "--out", str(out),
                    "--target", f"node={testenv.ssh_url}?docker_socket={testenv.docker_sock}",
-                   env={"HOME": str(testenv.ssh_home)}, timeout=600)  # fmt: skip
+                   env={"HOME": str(testenv.ssh_home)}, timeout=420)  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     reader = SessionReader(out)
     runs = reader.runs()

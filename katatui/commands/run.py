@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import signal
 import sys
+import threading
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -106,8 +109,26 @@ async def _run(engine: Engine, console: Console) -> Outcome:
     inner = asyncio.ensure_future(engine.run())
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(sig, interrupt)
+    loop.add_signal_handler(signal.SIGUSR1, dump_waits)
     try:
         return await inner
     finally:
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1):
             loop.remove_signal_handler(sig)
+
+
+def dump_waits() -> None:
+    """On SIGUSR1: print to stderr what every task and thread is waiting on, for a run that seems stuck
+    (`kill -USR1 PID`); the run carries on."""
+    out = io.StringIO()
+    tasks = asyncio.all_tasks()
+    print(f"katatui: {len(tasks)} task(s) waiting:", file=out)
+    for task in sorted(tasks, key=lambda t: t.get_name()):
+        print(f"-- {task.get_name()} ({task.get_coro()!r})", file=out)
+        task.print_stack(limit=12, file=out)
+    for ident, frame in sys._current_frames().items():
+        if ident != threading.get_ident():
+            print(f"-- thread {ident}", file=out)
+            traceback.print_stack(frame, limit=12, file=out)
+    sys.stderr.write(out.getvalue())
+    sys.stderr.flush()

@@ -301,7 +301,11 @@ async def test_the_demo_says_what_it_is_on_the_live_screen() -> None:
     notice = demo_notice("No Docker on this machine (no /var/run/docker.sock, DOCKER_HOST not set)")
     app = KatatuiApp(source=ReplaySource(DEMO, paused=True), config=TuiConfig(), notice=notice)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause(0.5)
+
+        def painted() -> str:
+            return str(app.screen.query_one("#replay").render()) if isinstance(app.screen, LiveScreen) else ""
+
+        await until(pilot, lambda: "replay 0:00 / 1:4" in painted(), "the replay line is painted")
         line = str(app.screen.query_one("#replay").render())
         assert "No Docker on this machine" in line and "Demo: a session recorded on" in line
         assert "PAUSED" in line and "replay 0:00 / 1:4" in line
