@@ -118,3 +118,38 @@ def docker_client(testenv: TestEnv) -> Iterator[docker.DockerClient]:
         _unavailable(f"the test dockerd does not answer on {testenv.docker_sock}: {exc}")
     yield client
     client.close()
+
+
+LEFTOVERS: list[str] = []
+
+
+@pytest.fixture(autouse=True)
+def _containers_left(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Note the tests after which containers katatui started are still on the test dockerd (said at
+    the end of the session; the tests that check cleanup assert it themselves)."""
+    yield
+    if "testenv" not in request.fixturenames:
+        return
+    env, _ = load_testenv()
+    if env is None:
+        return
+    try:
+        client = docker.DockerClient(base_url=env.docker_url, timeout=30)
+        try:
+            left = [c for c in client.containers.list(all=True)
+                    if any(k.startswith("io.katatui.") for k in c.labels)]  # fmt: skip
+        finally:
+            client.close()
+    except Exception:
+        return
+    if left:
+        names = sorted(c.name for c in left)
+        more = ", ..." if len(names) > 3 else ""
+        LEFTOVERS.append(f"{request.node.nodeid}: {len(names)} ({', '.join(names[:3])}{more})")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if LEFTOVERS:
+        terminalreporter.section("containers still on the test dockerd after a test")
+        for line in LEFTOVERS:
+            terminalreporter.line(line)
