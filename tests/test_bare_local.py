@@ -102,10 +102,12 @@ def test_sigint_stops_cleans_and_keeps_partial(tmp_path: Path) -> None:
     out = tmp_path / "s.katatui"
     proc = start_katatui("run", str(prof), "--headless", "--out", str(out))
     wait_for_events(out, "Sample", 2)
+    proc.send_signal(signal.SIGUSR1)  # says what it waits on, and goes on
     proc.send_signal(signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stdout + stderr
     assert "Traceback" not in stderr
+    assert "task(s) waiting" in stderr and "Runner._client" in stderr
     assert list((tmp_path / "scratch").iterdir()) == []
     reader = SessionReader(out)
     assert reader.status == "interrupted"

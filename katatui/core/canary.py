@@ -10,12 +10,12 @@ katatui's labels and is removed whatever happens.
 
 from __future__ import annotations
 
-import asyncio
 import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from katatui.core import guest, identity
+from katatui.core.aio import within
 from katatui.core.errors import KatatuiError
 from katatui.core.events import RunSpec
 from katatui.core.launchers.docker import DockerLauncher
@@ -90,7 +90,7 @@ async def run_canary(
                     return
 
         try:
-            await asyncio.wait_for(until_ready(), timeout)
+            await within(until_ready(), timeout)
         except TimeoutError:
             result.why = f"the canary under {runtime!r} printed nothing within {timeout:.0f} s"
             return result

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from katatui.core import fairness, scratch
+from katatui.core.aio import within
 from katatui.core.errors import KatatuiError, TargetError, WorkloadError
 from katatui.core.events import (
     SANDBOX_CLIENT,
@@ -195,7 +196,7 @@ class Runner:
         run = ctx.run
         started = time.monotonic()
         try:
-            results = await asyncio.wait_for(
+            results = await within(
                 proc.perform(ProcedureContext(run, ctx.launcher, ctx.transport, ctx.emit)),
                 proc.timeout(run.variant),
             )
@@ -373,7 +374,7 @@ class Runner:
         """Wait until every client waits at the barrier, then let them all go together."""
         waiting = time.monotonic()
         try:
-            await asyncio.wait_for(
+            await within(
                 asyncio.gather(*(gate.ready[c].wait() for c in procs if c in gate.ready)),
                 CLIENTS_READY_TIMEOUT,
             )
@@ -604,7 +605,7 @@ class Runner:
     async def _stop_all(procs: Iterable[Process]) -> None:
         async def stop(p: Process) -> None:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(p.stop(grace=5.0), 20)
+                await within(p.stop(grace=5.0), 20)
 
         await asyncio.gather(*(stop(p) for p in procs))
 

@@ -13,7 +13,6 @@ host CPU second.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ STAT_SCRIPT = (
 )
 ROLES = ("shim", "hypervisor", "virtiofsd", "container")
 REFRESH = 5.0  # seconds between looks for processes that joined the sandbox
+STOP_TRIES = 40  # seconds to wait for the loop to end: more than a read may take (30 s)
 RATE_UNITS = {"B/s": "B", "IO/s": "IO", "bit/s": "bit", "req/s": "req", "ev/s": "ev", "MiB/s": "MiB"}
 
 
@@ -118,15 +118,25 @@ class SandboxSampler:
         self._tree: list[Proc] = []
         self.error: str | None = None
         self._hz = 100
+        self._stopping = False
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._loop())
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+        """End the sampling: at once when it waits, else after the read under way (at most its
+        timeout); the flag ends the loop should a cancellation get lost on the way."""
+        self._stopping = True
+        task = self._task
+        if task is None:
+            return
+        for _ in range(STOP_TRIES):
+            if task.done():
+                break
+            task.cancel()
+            await asyncio.wait({task}, timeout=1.0)
+        if task.done() and not task.cancelled():
+            task.exception()  # retrieved: the loop keeps its own errors in self.error
 
     async def _find(self) -> None:
         roots = await self._roots()
@@ -151,7 +161,7 @@ class SandboxSampler:
         started = time.monotonic()
         last_find = 0.0
         prev: tuple[float, list[int], dict[int, ProcStat]] | None = None
-        while True:
+        while not self._stopping:
             try:
                 now = time.monotonic()
                 # Tools fork their workers after they start: look every second at first.

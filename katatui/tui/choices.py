@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from katatui.core.aio import within
 from katatui.core.errors import KatatuiError
 
 if TYPE_CHECKING:  # pydantic and the plan load when a profile does, not before the first frame
@@ -43,16 +44,16 @@ async def probe_target(name: str, cfg: TargetConfig, *, docker: bool) -> TargetP
     transport = make_transport(name, cfg, lambda _m: None)
     try:
         try:
-            await asyncio.wait_for(transport.connect(), PROBE_TIMEOUT)
-            facts = await asyncio.wait_for(hostfacts.probe(transport), PROBE_TIMEOUT)
+            await within(transport.connect(), PROBE_TIMEOUT)
+            facts = await within(hostfacts.probe(transport), PROBE_TIMEOUT)
         except (KatatuiError, OSError, TimeoutError) as exc:
             return TargetProbe(name, transport.address, error=str(exc) or type(exc).__name__)
         if not docker:
             return TargetProbe(name, transport.address, facts=facts)
         try:
-            client = await asyncio.wait_for(transport.docker_client(cfg.docker_socket), PROBE_TIMEOUT)
+            client = await within(transport.docker_client(cfg.docker_socket), PROBE_TIMEOUT)
             try:
-                dfacts = await asyncio.wait_for(docker_facts(client), PROBE_TIMEOUT)
+                dfacts = await within(docker_facts(client), PROBE_TIMEOUT)
             finally:
                 with contextlib.suppress(Exception):
                     await asyncio.to_thread(client.close)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from katatui.core.aio import within
 from katatui.core.events import Listener, SessionFinished
 from katatui.core.playback import Moved, Playback, Timeline
 from katatui.tui.checkpoints import interval
@@ -195,7 +196,7 @@ class ReplaySource:
             wait = pb.wait()
             timeout = self.TICK if wait is None else min(wait, self.TICK)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout)
+                await within(self._wake.wait(), timeout)
             self.sync()
         if self._aborted:
             listener(SessionFinished("interrupted"))

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from katatui.core.aio import within
 from katatui.core.errors import CommandError, TargetError
 
 if TYPE_CHECKING:
@@ -61,7 +62,7 @@ class Process(abc.ABC):
             with contextlib.suppress(ProcessLookupError):
                 await self.signal(sig)
             try:
-                return await asyncio.wait_for(asyncio.shield(self.wait()), wait)
+                return await within(asyncio.shield(self.wait()), wait)
             except TimeoutError:
                 continue
         return await self.wait()
@@ -147,7 +148,7 @@ class Transport(abc.ABC):
             return await proc.wait()
 
         try:
-            rc = await asyncio.wait_for(collect(), timeout)
+            rc = await within(collect(), timeout)
         except TimeoutError:
             await proc.stop(grace=2.0)
             raise TargetError(f"on {self.name}: `{argv[0]}` did not finish within {timeout:.0f} s") from None

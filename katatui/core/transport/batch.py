@@ -21,6 +21,7 @@ import json
 from collections.abc import Sequence
 from weakref import WeakKeyDictionary
 
+from katatui.core.aio import within
 from katatui.core.errors import TargetError
 from katatui.core.transport.base import Process, StreamedProcess, Transport
 
@@ -106,7 +107,7 @@ class BatchedProcess(StreamedProcess):
     async def signal(self, name: str) -> None:
         if self._done.is_set():
             return
-        await asyncio.wait_for(self._pid_known.wait(), 10)
+        await within(self._pid_known.wait(), 10)
         if self.pid is None or self._done.is_set():
             return
         # The child leads its own session: its PID is its process group.

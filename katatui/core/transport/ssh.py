@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import asyncssh
 
+from katatui.core.aio import within
 from katatui.core.errors import TargetError
 from katatui.core.profile import parse_address
 from katatui.core.transport.base import Completed, Process, Stream, StreamedProcess, Transport
@@ -102,7 +103,7 @@ class SSHProcess(StreamedProcess):
     async def signal(self, name: str) -> None:
         if self._returncode is not None:
             return
-        await asyncio.wait_for(self._pid_known.wait(), 10)
+        await within(self._pid_known.wait(), 10)
         if self.pid is None:
             return
         # sshd makes a command without a terminal a session leader: its PID is its process group,
@@ -152,7 +153,7 @@ class SSHTransport(Transport):
         if trusting:
             kwargs["known_hosts"] = None
         try:
-            self._conn = await asyncio.wait_for(asyncssh.connect(self._addr.host, **kwargs), 30)
+            self._conn = await within(asyncssh.connect(self._addr.host, **kwargs), 30)
         except asyncssh.HostKeyNotVerifiable as exc:
             if known:
                 raise TargetError(
@@ -224,7 +225,7 @@ class SSHTransport(Transport):
             proc = await self._conn.create_process(
                 shlex.join(["sh", "-c", script, name, *groups]), encoding=None
             )
-            await asyncio.wait_for(proc.stdout.readline(), 20)
+            await within(proc.stdout.readline(), 20)
         except (asyncssh.Error, OSError, TimeoutError) as exc:
             raise TargetError(f"on {self.name}: cannot prepare the start signal: {exc}") from exc
 
@@ -232,7 +233,7 @@ class SSHTransport(Transport):
             proc.stdin.write(b"go\n")
             proc.stdin.write_eof()
             with contextlib.suppress(asyncssh.Error, OSError, TimeoutError):
-                await asyncio.wait_for(proc.wait(), 20)
+                await within(proc.wait(), 20)
 
         return fire
 
@@ -244,7 +245,7 @@ class SSHTransport(Transport):
             if known is None or getattr(p, "_returncode", None) is not None:
                 continue
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(known.wait(), 10)
+                await within(known.wait(), 10)
             pid = getattr(p, "pid", None)
             if isinstance(pid, int):
                 groups.append(f"-{pid}")
@@ -270,7 +271,7 @@ class SSHTransport(Transport):
         if self._conn is not None:
             self._conn.close()
             with contextlib.suppress(TimeoutError, asyncssh.Error, OSError):
-                await asyncio.wait_for(self._conn.wait_closed(), 5)
+                await within(self._conn.wait_closed(), 5)
             self._conn = None
         if self._tmpdir is not None:
             self._tmpdir.cleanup()
