@@ -440,7 +440,7 @@ def test_seed001_with_1_8_and_64_pods(testenv: TestEnv, tmp_path: Path) -> None:
         args = [x for k, v in sets.items() for x in ("--set", f"{k}={v}")]
         out = tmp_path / "seed.katatui"
         done = katatui(
-            "run", "profiles/seed001-kubernetes.toml", "--headless", "--out", str(out), *args, timeout=1200
+            "run", "profiles/seed001-kubernetes.toml", "--headless", "--out", str(out), *args, timeout=480
         )
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
         reader = SessionReader(out)
