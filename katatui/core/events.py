@@ -80,7 +80,8 @@ class RunStarted:
 
 
 # The client number of the samples that describe a run's sandbox as the host sees it (CPU and
-# memory of the shim, hypervisor, virtiofsd and container processes), apart from the tools' own.
+# memory of the shim, hypervisor, virtiofsd and container processes, CPU of the vhost kernel
+# threads), apart from the tools' own.
 SANDBOX_CLIENT = 2000
 
 

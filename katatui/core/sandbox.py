@@ -3,7 +3,8 @@
 While a workload runs in containers, the host pays for more than the workload: the shim, and for a
 VM runtime the hypervisor (which also carries the guest's CPU time), virtiofsd and vhost threads.
 The sampler finds those processes the way the footprint workload does (the container's init
-process, its shim, every process naming the sandbox id, their descendants) and reads their
+process, its shim, every process naming the sandbox id, their descendants, and the vhost kernel
+threads of any of them) and reads their
 ``/proc/PID/stat`` CPU ticks and ``smaps_rollup`` RSS/PSS in one command per second. Each second
 becomes a ``Sample`` of client ``SANDBOX_CLIENT``; the run's results gain the totals: host CPU
 seconds of the sandbox, mean and peak memory, the host's own CPU use, and the throughput per
@@ -20,14 +21,15 @@ from dataclasses import dataclass, field
 from katatui.core.errors import KatatuiError
 from katatui.core.events import SANDBOX_CLIENT, Event, Metric, Sample
 from katatui.core.transport.base import Transport
-from katatui.core.workloads.footprint import PS, Proc, parse_ps, sandbox_of
+from katatui.core.workloads.footprint import KERNEL_ROLES, PS, Proc, parse_ps, sandbox_of
+from katatui.core.workloads.footprint import ROLES as ROLES  # shim, hypervisor, virtiofsd, vhost, container
 
 # Fixed text: the PIDs follow as positional parameters.
 STAT_SCRIPT = (
     'getconf CLK_TCK; head -n 1 /proc/stat; for p; do printf "pid %s\\n" "$p"; '
     'cat "/proc/$p/stat" 2>/dev/null; grep -E "^(Rss|Pss):" "/proc/$p/smaps_rollup" 2>/dev/null; done; exit 0'
 )
-ROLES = ("shim", "hypervisor", "virtiofsd", "container")
+PF_KTHREAD = 0x00200000  # /proc/PID/stat flags (field 9): a kernel thread (include/linux/sched.h)
 REFRESH = 5.0  # seconds between looks for processes that joined the sandbox
 STOP_TRIES = 40  # seconds to wait for the loop to end: more than a read may take (30 s)
 RATE_UNITS = {"B/s": "B", "IO/s": "IO", "bit/s": "bit", "req/s": "req", "ev/s": "ev", "MiB/s": "MiB"}
@@ -50,26 +52,29 @@ def parse_stats(text: str) -> tuple[int, list[int], dict[int, ProcStat]]:
     out: dict[int, ProcStat] = {}
     pid: int | None = None
     ticks = rss = pss = 0
-    seen_stat = False
+    seen_stat = kernel = False
 
     def flush() -> None:
-        # A process without memory maps is a zombie (or gone): its figures are no longer the sandbox's.
-        if pid is not None and seen_stat and rss > 0:
+        # A process without memory maps is a zombie (or gone): its figures are no longer the
+        # sandbox's. A kernel thread (a vhost worker) has no memory maps either, yet runs: its CPU
+        # ticks count, its memory is 0.
+        if pid is not None and seen_stat and (rss > 0 or kernel):
             out[pid] = ProcStat(ticks, rss, pss)
 
     for line in lines[2:]:
         if line.startswith("pid "):
             flush()
-            pid, ticks, rss, pss, seen_stat = int(line.split()[1]), 0, 0, 0, False
+            pid, ticks, rss, pss, seen_stat, kernel = int(line.split()[1]), 0, 0, 0, False, False
         elif line.startswith("Rss:"):
             rss = int(line.split()[1])
         elif line.startswith("Pss:"):
             pss = int(line.split()[1])
         elif ")" in line:  # /proc/PID/stat: the command name may hold spaces and parentheses
-            rest = line.rsplit(")", 1)[1].split()
+            rest = line.rsplit(")", 1)[1].split()  # from field 3: state, ppid, ..., flags (9th)
             if len(rest) > 12:
                 ticks = int(rest[11]) + int(rest[12])
                 seen_stat = True
+                kernel = bool(int(rest[6]) & PF_KTHREAD) and rest[0] not in ("Z", "X")
     flush()
     return hz, host, out
 
@@ -207,7 +212,8 @@ class SandboxSampler:
             pct = 100.0 * ticks / hz / dt
             cpu_total += pct
             metrics[f"{role}_cpu_percent"] = pct
-            metrics[f"{role}_pss_bytes"] = sum(after[p].pss_kb for p in pids) * 1024.0
+            if role not in KERNEL_ROLES:  # kernel threads hold no memory of their own
+                metrics[f"{role}_pss_bytes"] = sum(after[p].pss_kb for p in pids) * 1024.0
         busy = host_busy(host_before, host_after)
         if busy is not None:
             metrics["host_cpu_busy_percent"] = busy

@@ -6,8 +6,9 @@ the sandbox's id belongs to it too: Kata 2's hypervisor is re-parented to init, 
 the shim alone would miss it (``qemu ... -name sandbox-<id>``, ``virtiofsd ... sandboxes/<id>/``).
 The sandbox is those processes and everything below them: for runc the shim and the container's
 processes; for Kata the shim, the hypervisor (qemu, cloud-hypervisor, firecracker) and virtiofsd,
-as seed 002 measured. RSS comes
-from ``ps``, PSS from ``/proc/PID/smaps_rollup``; the container's cgroup usage from Docker.
+as seed 002 measured; and the kernel's vhost workers of those processes (see ``vhost_owner``).
+RSS comes from ``ps``, PSS from ``/proc/PID/smaps_rollup``; the container's cgroup usage from
+Docker.
 """
 
 from __future__ import annotations
@@ -27,6 +28,26 @@ PS = ["ps", "-e", "-ww", "-o", "pid=,ppid=,rss=,comm=,args="]
 # Fixed text: the PIDs follow as positional parameters.
 PSS_SCRIPT = 'for p; do printf "pid %s\\n" "$p"; cat "/proc/$p/smaps_rollup" 2>/dev/null; done'
 HYPERVISORS = re.compile(r"^(qemu|cloud-hyperviso|firecracker|kata-qemu|dragonball)", re.IGNORECASE)
+# The roles of a sandbox's processes, in the order results list them.
+ROLES = ("shim", "hypervisor", "virtiofsd", "vhost", "container")
+# Roles of kernel threads: CPU time only, no memory of their own (no memory maps, RSS 0).
+KERNEL_ROLES = frozenset({"vhost"})
+KTHREADD = 2  # the parent of every kernel thread
+# The vhost worker of a VM's vhost-net / vhost-vsock device does the device's work in the host
+# kernel. drivers/vhost/vhost.c names it after the process that made itself the device's owner
+# (VHOST_SET_OWNER): ``kthread_create(vhost_worker, ..., "vhost-%d", current->pid)`` up to Linux
+# 6.3, so it is a kernel thread ``vhost-<owner PID>`` whose parent is kthreadd (PID 2), not the
+# hypervisor: the process tree misses it, and its CPU time is not in the hypervisor's. Linux 6.4
+# made it a ``vhost_task`` (``vhost_task_create``, ``copy_process`` with ``.user_worker = 1``;
+# commit 6e890c5d5021 "vhost: use vhost_tasks for worker threads"), and commit f9010dbdce91
+# "fork, vhost: Use CLONE_THREAD to fix freezer/ps regression" made it a thread of the owner,
+# still named ``vhost-<PID>``: ``ps -e`` no longer lists it and its time is already in the
+# owner's /proc/PID/stat, so only kernel threads (parent kthreadd) are taken here, and never a
+# thread of a listed process. The 2025 series "vhost: Reintroduce kthread mode support in vhost"
+# (Cindy Lu) brings the kernel-thread worker back as a choice (``fork_owner`` off), named alike.
+# Stefan Hajnoczi, "QEMU Internals: vhost architecture" (2011): "the vhost driver creates a kernel
+# thread called vhost-$pid, where $pid is the QEMU process pid".
+VHOST = re.compile(r"vhost-(\d+)")
 
 
 @dataclass(frozen=True)
@@ -39,6 +60,8 @@ class Proc:
 
     @property
     def role(self) -> str:
+        if vhost_owner(self) is not None:
+            return "vhost"
         if self.comm.startswith("containerd-shim"):
             return "shim"
         if HYPERVISORS.match(self.comm):
@@ -46,6 +69,15 @@ class Proc:
         if self.comm.startswith("virtiofsd"):
             return "virtiofsd"
         return "container"
+
+
+def vhost_owner(proc: Proc) -> int | None:
+    """The PID whose vhost device a kernel thread ``vhost-<PID>`` serves; None for anything else
+    (user processes, other kernel threads such as ``kvm-pit/<PID>``)."""
+    if proc.ppid != KTHREADD:
+        return None
+    m = VHOST.fullmatch(proc.comm)
+    return int(m.group(1)) if m else None
 
 
 def parse_ps(text: str) -> dict[int, Proc]:
@@ -62,7 +94,8 @@ def parse_ps(text: str) -> dict[int, Proc]:
 def sandbox_of(procs: Mapping[int, Proc], pid: int, sandbox_id: str = "") -> list[Proc]:
     """The sandbox's processes: the shim above (or at) ``pid``, every process whose command line
     names ``sandbox_id`` (at least 12 characters, so it cannot match by chance), and all their
-    descendants; just ``pid``'s tree if neither is found."""
+    descendants; just ``pid``'s tree if neither is found. Then the vhost kernel threads of any of
+    those processes (``vhost-<PID>``, children of kthreadd)."""
     top = pid
     cur = procs.get(pid)
     while cur is not None:
@@ -85,6 +118,7 @@ def sandbox_of(procs: Mapping[int, Proc], pid: int, sandbox_id: str = "") -> lis
             seen.add(pid_)
             found.append(procs[pid_])
             todo.extend(children.get(pid_, []))
+    found += [p for p in procs.values() if p.pid not in seen and vhost_owner(p) in seen]
     return sorted(found, key=lambda p: p.pid)
 
 
@@ -109,9 +143,11 @@ def footprint_metrics(
     }
     if pss_kb:
         out["sandbox_pss_bytes"] = Metric(sum(pss_kb.get(p.pid, 0) for p in tree) * 1024.0, "B")
-    for role in ("shim", "hypervisor", "virtiofsd", "container"):
+    for role in ROLES:
         members = [p for p in tree if p.role == role]
-        if members:
+        if members and role in KERNEL_ROLES:  # kernel threads hold no memory of their own
+            out[f"{role}_threads"] = Metric(float(len(members)), "count")
+        elif members:
             out[f"{role}_rss_bytes"] = Metric(sum(p.rss_kb for p in members) * 1024.0, "B")
             if pss_kb:
                 out[f"{role}_pss_bytes"] = Metric(sum(pss_kb.get(p.pid, 0) for p in members) * 1024.0, "B")
