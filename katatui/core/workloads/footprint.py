@@ -47,6 +47,9 @@ KTHREADD = 2  # the parent of every kernel thread
 # (Cindy Lu) brings the kernel-thread worker back as a choice (``fork_owner`` off), named alike.
 # Stefan Hajnoczi, "QEMU Internals: vhost architecture" (2011): "the vhost driver creates a kernel
 # thread called vhost-$pid, where $pid is the QEMU process pid".
+# ``current->pid`` is the id of the calling thread: the PID when the main thread sets the owner
+# (QEMU's device setup and QMP hot-plug run there); a worker named after another thread's id is
+# not matched.
 VHOST = re.compile(r"vhost-(\d+)")
 
 
