@@ -13,7 +13,7 @@ MARK = {"pass": "✓ pass", "warn": "! warn", "fail": "✗ FAIL"}
 
 
 def checks_table(title: str, checks: list[Check], *, scope: bool = False) -> Table:
-    table = Table(title=title, title_justify="left", show_lines=False, expand=False)
+    table = Table(title=Text(title), title_justify="left", show_lines=False, expand=False)
     if scope:
         table.add_column("scenario")
     table.add_column("check")
@@ -21,8 +21,9 @@ def checks_table(title: str, checks: list[Check], *, scope: bool = False) -> Tab
     table.add_column("why")
     table.add_column("what to do", style="dim")
     for c in checks:
-        cells: list[str | Text] = [c.scope.split(" ", 1)[-1]] if scope else []
-        cells += [c.name, Text(MARK[c.status], style=STYLE[c.status]), c.why, c.todo]
+        # Text, not markup: what a check says can hold brackets ("fix [kubernetes] context").
+        cells: list[Text] = [Text(c.scope.split(" ", 1)[-1])] if scope else []
+        cells += [Text(c.name), Text(MARK[c.status], style=STYLE[c.status]), Text(c.why), Text(c.todo)]
         table.add_row(*cells)
     return table
 
@@ -32,12 +33,12 @@ def cluster_view(cluster: ClusterReport) -> list[Table | Text]:
     where = f" ({cluster.server})" if cluster.server else ""
     parts: list[Table | Text] = [checks_table(f"kubernetes cluster {cluster.name}{where}", cluster.checks)]
     if cluster.runtime_classes:
-        table = Table(title=f"RuntimeClasses of {cluster.name}", title_justify="left", expand=False)
+        table = Table(title=Text(f"RuntimeClasses of {cluster.name}"), title_justify="left", expand=False)
         table.add_column("RuntimeClass")
         table.add_column("handler")
         table.add_column("pod overhead")
         for rc in cluster.runtime_classes.values():
-            table.add_row(rc.name, rc.handler, describe_overhead(rc.overhead))
+            table.add_row(Text(rc.name), Text(rc.handler), Text(describe_overhead(rc.overhead)))
         parts.append(table)
     return parts
 

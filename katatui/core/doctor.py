@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from katatui.core import guest, hostfacts, kata
 from katatui.core.errors import KatatuiError
+from katatui.core.launchers.containerd import DEFAULT_SOCKET as CTR_DEFAULT_SOCKET
 from katatui.core.launchers.containerd import NAMESPACE as CTR_NAMESPACE
 from katatui.core.launchers.containerd import Ctr, image_ref, shim_binary
 from katatui.core.launchers.kubernetes import KubeCluster, RuntimeClassInfo
@@ -740,7 +741,8 @@ def containerd_scenario_checks(
         checks.append(Check("runtime", "pass", f"{needs.runtime}: shim {found.shim}", "", scope))
     checks += _kvm_checks(needs, report, scope)
     ref = image_ref(needs.image)
-    import_hint = f"docker save {needs.image} | ctr -n {CTR_NAMESPACE} images import -"
+    address = "" if found.socket == CTR_DEFAULT_SOCKET else f"--address {found.socket} "
+    import_hint = f"docker save {needs.image} | ctr {address}-n {CTR_NAMESPACE} images import -"
     if found.image_in_containerd:
         checks.append(
             Check("image", "pass", f"{ref} is in containerd's namespace {CTR_NAMESPACE}", "", scope)
