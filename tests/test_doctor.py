@@ -1,20 +1,26 @@
 """katatui doctor for real: this machine's /dev/kvm, the test dockerd's runtimes (runc, runc-alt),
-a profile asking for Kata that cannot run here, canaries under runc and runc-alt, and over SSH."""
+a profile asking for Kata that cannot run here, canaries under runc and runc-alt, and over SSH.
+containerd scenarios against the test environment's containerd (through ctr), Kubernetes ones
+against tests/k8s_server.py's API server (RuntimeClasses runc, runc-alt with a pod overhead, kata)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import docker
 import pytest
 
+from katatui.core import doctor
 from katatui.core.canary import run_canary
 from katatui.core.launchers.docker import LABEL_SESSION
 from katatui.core.transport.local import LocalTransport
 from tests.conftest import TestEnv
-from tests.helpers import katatui
+from tests.helpers import katatui, need
+from tests.k8s_server import FakeKube
 
 pytestmark = pytest.mark.integration
 
@@ -150,3 +156,215 @@ def test_canary_directly_on_both_runtimes(testenv: TestEnv, docker_client: docke
 
     assert asyncio.run(both()) == [("pass", "overlay", host_kernel)] * 2
     assert leftovers(docker_client) == []
+
+
+# -- containerd ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def ctrd(testenv: TestEnv) -> str:
+    need("ctr")
+    sock = os.environ.get("KATATUI_TEST_CONTAINERD") or str(testenv.dir / "containerd" / "containerd.sock")
+    if not Path(sock).is_socket():
+        pytest.skip(f"the test containerd socket {sock} does not exist")
+    return sock
+
+
+def ctr_profile(tmp_path: Path, env: TestEnv, sock: str, runtimes: dict[str, str]) -> Path:
+    scenarios = "".join(
+        f'[[scenarios]]\nname = "{name}"\nlauncher = "containerd"\nruntime = "{r}"\n'
+        for name, r in runtimes.items()
+    )
+    path = tmp_path / "ctr.toml"
+    path.write_text(
+        f'name = "doctor-ctr"\n[targets.node]\nhost = "local"\ncontainerd_socket = "{sock}"\n'
+        f'docker_socket = "{env.docker_sock}"\n{scenarios}[[workloads]]\ntype = "launch"\n'
+    )
+    return path
+
+
+def scoped(doc: dict[str, object], scope: str) -> dict[str, dict[str, str]]:
+    checks = doc["scenarios"]
+    assert isinstance(checks, list)
+    return by_name([c for c in checks if c["scope"] == scope])
+
+
+def test_containerd_scenarios_that_can_run_pass(testenv: TestEnv, ctrd: str, tmp_path: Path) -> None:
+    # This containerd has one runc shim: two scenarios use io.containerd.runc.v2 under two names.
+    path = ctr_profile(
+        tmp_path, testenv, ctrd, {"ctr-a": "io.containerd.runc.v2", "ctr-b": "io.containerd.runc.v2"}
+    )
+    done = katatui("doctor", "--profile", str(path), "--json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    doc = json.loads(done.stdout)
+    assert doc["ok"] is True
+    for name in ("ctr-a", "ctr-b"):
+        checks = scoped(doc, f"scenario {name}@node")
+        assert checks["containerd"]["status"] == "pass" and ctrd in checks["containerd"]["why"]
+        assert checks["runtime"]["status"] == "pass"
+        assert "containerd-shim-runc-v2" in checks["runtime"]["why"]
+        # In containerd's katatui namespace already (pass), or imported from the test dockerd at run time.
+        assert checks["image"]["status"] in ("pass", "warn"), checks["image"]
+        assert "docker" not in checks  # no Docker runtime asked of containerd scenarios
+    (host,) = doc["hosts"]
+    assert host["facts"]["containerd"]["socket"] == ctrd
+    assert host["facts"]["containerd"]["version"] and host["facts"]["containerd"]["error"] is None
+    # The canary is Docker's only: a note says so, and nothing failed for it.
+    assert doc["canaries"] == []
+    (note,) = doc["notes"]
+    assert "ctr-a, ctr-b" in note and "no canary" in note
+
+
+def test_containerd_kata_fails_naming_the_shim(testenv: TestEnv, ctrd: str, tmp_path: Path) -> None:
+    runtimes = {"ctr-runc": "io.containerd.runc.v2", "ctr-kata": "io.containerd.kata.v2"}
+    path = ctr_profile(tmp_path, testenv, ctrd, runtimes)
+    done = katatui("doctor", "--profile", str(path), "--json", "--no-canary")
+    assert done.returncode == 1, done.stdout + done.stderr
+    doc = json.loads(done.stdout)
+    kata = scoped(doc, "scenario ctr-kata@node")["runtime"]
+    assert kata["status"] == "fail" and "containerd-shim-kata-v2 not on PATH" in kata["why"], kata
+    assert kata["todo"]
+    assert [c["scope"] for c in doc["scenarios"] if c["status"] == "fail"] == ["scenario ctr-kata@node"]
+    done = katatui("doctor", "--profile", str(path), "--no-canary")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "containerd-shim-kata-v2" in done.stdout and "a scenario cannot run" in done.stdout
+
+
+def test_containerd_socket_that_does_not_answer(testenv: TestEnv, ctrd: str, tmp_path: Path) -> None:
+    path = ctr_profile(tmp_path, testenv, str(tmp_path / "no.sock"), {"ctr": "io.containerd.runc.v2"})
+    done = katatui("doctor", "--profile", str(path), "--json", "--no-canary")
+    assert done.returncode == 1, done.stdout + done.stderr
+    check = scoped(json.loads(done.stdout), "scenario ctr@node")["containerd"]
+    assert (
+        check["status"] == "fail" and f"containerd does not answer at {tmp_path / 'no.sock'}" in check["why"]
+    )
+
+
+# -- Kubernetes ----------------------------------------------------------------------------------------
+
+OVERHEAD = {"cpu": "250m", "memory": "120Mi"}
+
+
+@pytest.fixture
+def kube(testenv: TestEnv) -> Iterator[FakeKube]:
+    classes = {"runc": ("runc", {}), "runc-alt": ("runc-alt", OVERHEAD), "kata": ("kata", {})}
+    with FakeKube(testenv.docker_url, runtime_classes=classes) as server:
+        yield server
+
+
+def kube_profile(
+    tmp_path: Path,
+    env: TestEnv,
+    kube: FakeKube,
+    runtimes: list[str],
+    *,
+    kubernetes: str = "",
+    docker: str = "",
+) -> Path:
+    kc = kube.kubeconfig(tmp_path / "kubeconfig")
+    scenarios = "".join(f'[[scenarios]]\nlauncher = "kubernetes"\nruntime = "{r}"\n' for r in runtimes)
+    if docker:
+        scenarios += f'[[scenarios]]\nlauncher = "docker"\nruntime = "{docker}"\n'
+    path = tmp_path / "k8s.toml"
+    path.write_text(
+        f'name = "doctor-k8s"\n[targets.node]\nhost = "local"\ndocker_socket = "{env.docker_sock}"\n'
+        f'[kubernetes]\nkubeconfig = "{kc}"\n{kubernetes}\n{scenarios}'
+        '[[workloads]]\ntype = "launch"\ncommand = ["true"]\n'
+    )
+    return path
+
+
+def test_kubernetes_runtime_class_passes_with_handler_and_overhead(
+    testenv: TestEnv, kube: FakeKube, docker_client: docker.DockerClient, tmp_path: Path
+) -> None:
+    path = kube_profile(tmp_path, testenv, kube, ["runc-alt", "kata"], docker="runc")
+    done = katatui("doctor", "--profile", str(path), "--json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    doc = json.loads(done.stdout)
+    (cluster,) = doc["clusters"]
+    assert cluster["context"] == "fake" and cluster["server"] == kube.url and cluster["error"] is None
+    assert cluster["runtime_classes"] == [
+        {"name": "runc", "handler": "runc", "overhead": {}},
+        {"name": "runc-alt", "handler": "runc-alt", "overhead": OVERHEAD},
+        {"name": "kata", "handler": "kata", "overhead": {}},
+    ]
+    alt = scoped(doc, "scenario runc-alt@node")
+    assert alt["runtimeclass"]["status"] == "pass"
+    assert "handler runc-alt, pod overhead cpu 250m, memory 120Mi" in alt["runtimeclass"]["why"]
+    assert alt["node"]["status"] == "pass" and "katatui doctor" in alt["node"]["why"]
+    # Kata's pods start VMs on the node, not here: doctor says the node needs its own doctor, and
+    # does not judge them by this machine's /dev/kvm.
+    kata = scoped(doc, "scenario kata@node")
+    assert kata["runtimeclass"]["status"] == "pass" and "handler kata" in kata["runtimeclass"]["why"]
+    assert kata["node"]["status"] == "warn" and "ssh://" in kata["node"]["todo"]
+    assert "kvm" not in kata
+    # The canary ran for the Docker scenario only; the Kubernetes ones got a note.
+    assert [(c["scope"], c["status"]) for c in doc["canaries"]] == [("canary runc@node", "pass")]
+    (note,) = doc["notes"]
+    assert "runc-alt, kata" in note and "no canary" in note
+    assert leftovers(docker_client) == []
+    # Doctor only reads the cluster: it created nothing (not even katatui's namespace).
+    assert kube.created == []
+    assert all(method == "GET" for method, _ in kube.requests), kube.requests
+    # The text report shows the cluster's RuntimeClasses.
+    done = katatui("doctor", "--profile", str(path), "--no-canary")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "RuntimeClasses of fake" in done.stdout and "cpu 250m, memory 120Mi" in done.stdout
+    assert "every scenario can run" in done.stdout
+
+
+def test_kubernetes_missing_runtime_class_fails_naming_those_there(
+    testenv: TestEnv, kube: FakeKube, tmp_path: Path
+) -> None:
+    path = kube_profile(tmp_path, testenv, kube, ["runc", "gvisor"])
+    done = katatui("doctor", "--profile", str(path), "--json")
+    assert done.returncode == 1, done.stdout + done.stderr
+    doc = json.loads(done.stdout)
+    assert [c["scope"] for c in doc["scenarios"] if c["status"] == "fail"] == ["scenario gvisor@node"]
+    check = scoped(doc, "scenario gvisor@node")["runtimeclass"]
+    assert "no RuntimeClass 'gvisor'" in check["why"]
+    assert "runc (handler runc), runc-alt (handler runc-alt), kata (handler kata)" in check["why"]
+    assert check["todo"]
+
+
+def test_kubernetes_missing_context_fails_naming_it(testenv: TestEnv, kube: FakeKube, tmp_path: Path) -> None:
+    path = kube_profile(tmp_path, testenv, kube, ["runc"], kubernetes='context = "prod"')
+    done = katatui("doctor", "--profile", str(path))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    # The launcher's own words, brackets and all (plain text, not Rich markup).
+    assert "'prod'" in done.stdout and "[kubernetes]" in done.stdout
+    done = katatui("doctor", "--profile", str(path), "--json")
+    assert done.returncode == 1
+    doc = json.loads(done.stdout)
+    check = scoped(doc, "scenario runc@node")["kubernetes"]
+    assert check["status"] == "fail"
+    assert "has no context 'prod' (its contexts: fake); fix [kubernetes] context" in check["why"]
+    assert doc["clusters"][0]["error"] == check["why"]
+    assert kube.requests == []  # it never got as far as the API server
+
+
+def test_kubernetes_api_server_that_does_not_answer(testenv: TestEnv, kube: FakeKube, tmp_path: Path) -> None:
+    path = kube_profile(tmp_path, testenv, kube, ["runc"])
+    config = json.loads((tmp_path / "kubeconfig").read_text())
+    config["clusters"][0]["cluster"]["server"] = "http://127.0.0.1:1"  # nothing listens on port 1
+    (tmp_path / "kubeconfig").write_text(json.dumps(config))
+    done = katatui("doctor", "--profile", str(path), "--json", "--no-canary")
+    assert done.returncode == 1, done.stdout + done.stderr
+    check = scoped(json.loads(done.stdout), "scenario runc@node")["kubernetes"]
+    assert check["status"] == "fail"
+    assert "cannot reach the Kubernetes API server http://127.0.0.1:1 (context fake)" in check["why"]
+
+
+def test_kubernetes_scenario_is_not_judged_by_this_machines_kvm() -> None:
+    """Without KVM here, a Docker Kata scenario fails, a Kubernetes one with a Kata RuntimeClass does
+    not: its VM starts on a node."""
+    report = doctor.HostReport("h", "local", facts={"kvm_usable": False, "host_tools": {}})
+    cluster = doctor.ClusterReport(None, "c", "katatui", "https://k")
+    from katatui.core.launchers.kubernetes import RuntimeClassInfo
+
+    cluster.runtime_classes = {"kata-qemu": RuntimeClassInfo("kata-qemu", "kata-qemu", {"memory": "160Mi"})}
+    needs = doctor.ScenarioNeeds("kata", "h", "kubernetes", "kata-qemu", "katatui/bench:0.1", True)
+    checks = doctor.scenario_checks(needs, report, docker_error=None, image_present=None, cluster=cluster)
+    assert [(c.name, c.status) for c in checks] == [("runtimeclass", "pass"), ("node", "warn")]
+    assert "pod overhead memory 160Mi" in checks[0].why
