@@ -149,7 +149,8 @@ class FakeKube:
         self.close()
 
     def close(self) -> None:
-        self._stop.set()
+        with self.lock:  # no kubelet thread creates a container after this
+            self._stop.set()
         self.httpd.shutdown()
         self.httpd.server_close()
         for c in self.docker.api.containers(all=True, filters={"label": f"{LABEL}={self.id}"}):
@@ -420,6 +421,8 @@ class FakeKube:
                         volumes[str(d)] = {"bind": m["mountPath"], "mode": "rw"}
         kwargs["volumes"] = volumes
         with self.lock:
+            if self._stop.is_set():  # the server is closing: its containers are being removed
+                return
             if (ns, name) not in self.pods or self.pods[(ns, name)]["metadata"].get("deletionTimestamp"):
                 return
             container = self.docker.containers.create(**kwargs)
