@@ -118,13 +118,18 @@ async def until(
     detail: Callable[[], object] | None = None,
 ) -> None:
     """Let the app run until ``cond()`` holds; fail saying ``what`` never happened after ``timeout``
-    seconds (and ``detail()``, what the app had instead)."""
+    seconds (and ``detail()``, what the app had instead).
+
+    Between looks the app runs on the same event loop; a plain sleep costs it nothing, where the
+    pilot's pause would walk every widget each time, taking time from the work being waited for."""
     deadline = time.monotonic() + timeout
     while not cond():
+        if pilot.app._exception is not None:  # it broke: nothing more will happen
+            raise AssertionError(f"the app failed before {what}") from pilot.app._exception
         if time.monotonic() > deadline:
             extra = f": {detail()}" if detail is not None else ""
             raise AssertionError(f"not within {timeout:g} s: {what}{extra}")
-        await pilot.pause(POLL)
+        await asyncio.sleep(POLL)
 
 
 async def quiet(pilot: Pilot[Any]) -> None:
