@@ -1,18 +1,25 @@
-"""Deterministic event sources for the dashboard: recorded sessions, fed without hosts."""
+"""Deterministic event sources for the dashboard (recorded sessions, fed without hosts), and the
+one way the dashboard's tests wait: for a condition, never for a fixed time."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
+from textual.app import App
+from textual.pilot import Pilot
+from textual.screen import Screen
 
 from katatui.core import replay
 from katatui.core.events import Event, Listener, SessionFinished
 from katatui.core.session import SessionReader
 from katatui.tui.app import KatatuiApp
 from katatui.tui.config import TuiConfig
+from katatui.tui.live import LiveScreen
 
 FIXTURES = Path(__file__).parent / "fixtures"
 THREE = FIXTURES / "three_columns.katatui"  # bare | runc | runc-alt, 2 cells, 2 repeats, 2 clients
@@ -87,3 +94,85 @@ def three_events() -> list[Event]:
 
 def make_app(source: FakeSource, config: TuiConfig | None = None) -> KatatuiApp:
     return KatatuiApp(source=source, config=config or TuiConfig())
+
+
+# -- waiting ------------------------------------------------------------------------------------
+# Workers, timers, messages and repaints take as long as the machine makes them take: a test waits
+# for what it is about to check to be true, up to a deadline far beyond any slow machine's (a test
+# that is really broken still fails, with what it waited for). A fixed pause is only for checking
+# that something does NOT happen, after waiting for a sign that the app has handled the key.
+DEADLINE = 30.0  # seconds, for the app's own work
+HOST_DEADLINE = 300.0  # seconds, for work on real hosts (probes, Docker, a short run)
+POLL = 0.05
+QUIET = 0.5  # seconds the app is given to do something it must not do
+
+S = TypeVar("S", bound=Screen[Any])
+
+
+async def until(
+    pilot: Pilot[Any],
+    cond: Callable[[], object],
+    what: str,
+    *,
+    timeout: float = DEADLINE,
+    detail: Callable[[], object] | None = None,
+) -> None:
+    """Let the app run until ``cond()`` holds; fail saying ``what`` never happened after ``timeout``
+    seconds (and ``detail()``, what the app had instead).
+
+    Between looks the app runs on the same event loop; a plain sleep costs it nothing, where the
+    pilot's pause would walk every widget each time, taking time from the work being waited for."""
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if pilot.app._exception is not None:  # it broke: nothing more will happen
+            raise AssertionError(f"the app failed before {what}") from pilot.app._exception
+        if time.monotonic() > deadline:
+            extra = f": {detail()}" if detail is not None else ""
+            raise AssertionError(f"not within {timeout:g} s: {what}{extra}")
+        await asyncio.sleep(POLL)
+
+
+async def quiet(pilot: Pilot[Any]) -> None:
+    """Give the app a while to do what a test checks it does NOT do."""
+    await pilot.pause(QUIET)
+
+
+def text_of(app: App[Any], selector: str) -> str:
+    """What a widget of the current screen shows ("" while there is none)."""
+    found = app.screen.query(selector)
+    return str(found.first().render()) if found else ""
+
+
+async def screen_up(pilot: Pilot[Any], kind: type[S], what: str = "") -> S:
+    """Wait until the current screen is a ``kind`` with its widgets mounted; return it."""
+
+    def up() -> bool:
+        screen = pilot.app.screen
+        return isinstance(screen, kind) and screen.is_mounted
+
+    await until(pilot, up, what or f"the {kind.__name__}", detail=lambda: pilot.app.screen)
+    screen = pilot.app.screen
+    assert isinstance(screen, kind)
+    return screen
+
+
+async def caught_up(pilot: Pilot[Any], app: KatatuiApp) -> LiveScreen:
+    """Everything the source may send so far is sent and applied to the model, and the live screen
+    has painted it (not for a display paused with p: it paints nothing)."""
+
+    def done() -> bool:
+        source, screen = app.source, app.screen
+        if isinstance(source, FakeSource) and source.sent < source.allowed and not source.aborted:
+            return False
+        return (
+            not app._pending
+            and isinstance(screen, LiveScreen)
+            and screen.is_mounted
+            and screen._generation == app.model.generation
+            and screen._painted == app.model.version
+        )
+
+    await until(pilot, done, "the live screen caught up with the events")
+    screen = app.screen
+    assert isinstance(screen, LiveScreen)
+    return screen

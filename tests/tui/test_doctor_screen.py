@@ -10,7 +10,7 @@ from katatui.tui.app import KatatuiApp
 from katatui.tui.doctor import DoctorScreen
 from katatui.tui.start import StartScreen
 from tests.conftest import TestEnv
-from tests.tui.conftest import SIZE
+from tests.tui.conftest import HOST_DEADLINE, SIZE, screen_up, text_of, until
 
 pytestmark = pytest.mark.integration
 
@@ -25,25 +25,23 @@ async def test_doctor_screen_from_the_start_screen(testenv: TestEnv, tmp_path: P
     )
     app = KatatuiApp(profile_path=path)
     async with app.run_test(size=SIZE) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.pause(0.3)
-        start = app.screen
-        assert isinstance(start, StartScreen)
+        start = await screen_up(pilot, StartScreen)
+        await until(pilot, lambda: start.profile is not None, "the profile read")
         await pilot.press("d")
-        await pilot.pause(0.2)
-        doctor = app.screen
-        assert isinstance(doctor, DoctorScreen)
-        await app.workers.wait_for_complete()
-        for _ in range(100):  # the checks run in a worker of the screen
-            if doctor.diagnosis is not None:
-                break
-            await pilot.pause(0.2)
+        doctor = await screen_up(pilot, DoctorScreen)
+        # the checks run in a worker of the screen, on the test dockerd
+        await until(
+            pilot,
+            lambda: doctor.diagnosis is not None,
+            "the diagnosis",
+            timeout=HOST_DEADLINE,
+            detail=lambda: text_of(app, "#doctor-head"),
+        )
         assert doctor.diagnosis is not None
         assert doctor.diagnosis.exit_code == 1  # kata-qemu cannot run here
         canaries = [(c.scope, c.status) for c in doctor.diagnosis.canaries]
         assert canaries == [("canary runc-alt@local", "pass")]
         await pilot.press("escape")
-        await pilot.pause(0.2)
-        assert app.screen is start
+        await until(pilot, lambda: app.screen is start, "back on the start screen")
         info = str(start.query_one("#doctor-info").render())
         assert "local:" in info and "fail" in info and "runtime" in info

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,7 @@ from katatui.tui.start import StartScreen
 from katatui.tui.summary import SummaryScreen
 from tests.conftest import TestEnv
 from tests.helpers import need
-from tests.tui.conftest import SIZE
+from tests.tui.conftest import HOST_DEADLINE, SIZE, screen_up, text_of, until
 
 pytestmark = pytest.mark.integration
 
@@ -77,31 +76,39 @@ async def test_a_short_profile_through_the_app(
     out = tmp_path / "e2e.katatui"
     app = KatatuiApp(profile_path=path, out=out)
     async with app.run_test(size=SIZE) as pilot:
-        start = app.screen
-        assert isinstance(start, StartScreen)
-        for _ in range(300):  # the probe goes over SSH and asks Docker for its runtimes
-            await pilot.pause(0.1)
-            if "probing" not in str(start.query_one("#targets-info").render()):
-                break
-        assert "reachable" in str(start.query_one("#targets-info").render())
+        start = await screen_up(pilot, StartScreen)
+        # the probe goes over SSH and asks Docker for its runtimes
+        await until(
+            pilot,
+            lambda: start.profile is not None and len(start.probes) == len(start.profile.targets),
+            "every target probed",
+            timeout=HOST_DEADLINE,
+            detail=lambda: text_of(app, "#targets-info"),
+        )
+        info = text_of(app, "#targets-info")
+        assert "reachable" in info and "unreachable" not in info, info
+        await until(pilot, lambda: not start.query_one("#start-button").disabled, "the start button")
         await pilot.press("g")
-        await pilot.pause(0.5)
-        assert isinstance(app.screen, LiveScreen)
+        await screen_up(pilot, LiveScreen)
         saw_running = False
-        for _ in range(600):
-            await asyncio.sleep(0.1)
+
+        def over() -> bool:
+            nonlocal saw_running
             if isinstance(app.screen, LiveScreen):
                 views = [c.view for c in app.screen.query(ScenarioColumn)]
                 saw_running |= any(v is not None and v.state == "running" and v.rows for v in views)
-            if app.model.status is not None and isinstance(app.screen, SummaryScreen):
-                break
-        assert app.model.status == "completed", [line.text for line in app.model.log]
+            return app.model.status is not None and isinstance(app.screen, SummaryScreen)
+
+        def log() -> list[str]:
+            return [line.text for line in app.model.log]
+
+        await until(pilot, over, "the session's end, on the summary", timeout=HOST_DEADLINE, detail=log)
+        assert app.model.status == "completed", log()
         assert saw_running
-        for _ in range(100):  # the summary fills its head once the session file is closed
-            if str(out) in str(app.screen.query_one("#summary-head").render()):
-                break
-            await pilot.pause(0.1)
-        assert str(out) in str(app.screen.query_one("#summary-head").render())
+        # the summary fills its head once the session file is closed
+        await until(
+            pilot, lambda: str(out) in text_of(app, "#summary-head"), "the session file on the summary"
+        )
         assert app.exit_status() == 0
     reader = SessionReader(out)
     assert [r.status for r in reader.runs()] == ["finished", "finished"]

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,7 @@ from katatui.tui.prompts import AskText, Confirm
 from katatui.tui.sessions import SessionsScreen
 from katatui.tui.summary import SummaryScreen
 from tests.helpers import katatui
-from tests.tui.conftest import SIZE
+from tests.tui.conftest import SIZE, quiet, screen_up, text_of, until
 
 pytestmark = pytest.mark.integration
 
@@ -39,14 +38,6 @@ def library_dir(tmp_path: Path, session_a: Path, session_b: Path) -> Path:
     shutil.copy(session_b, d / "b.katatui")
     (d / "junk.katatui").write_text("not a session")
     return d
-
-
-async def until(pilot: Any, cond: Callable[[], bool], what: str, tries: int = 400) -> None:
-    for _ in range(tries):
-        if cond():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError(f"never happened: {what}")
 
 
 def sessions_app(directory: Path) -> tuple[KatatuiApp, SessionsScreen]:
@@ -68,12 +59,36 @@ async def select(pilot: Any, screen: SessionsScreen, name: str) -> None:
     table = screen.query_one("#sessions-table", DataTable)
     table.focus()
     table.move_cursor(row=names(screen).index(name))
-    await pilot.pause()
+
+    def on_it() -> bool:
+        current = screen.current()
+        return table.has_focus and current is not None and current.path.name == name
+
+    await until(pilot, on_it, f"the cursor on {name}")
+
+
+async def search(pilot: Any, screen: SessionsScreen, text: str, found: list[str]) -> None:
+    """Type ``text`` into the search field; the list is filtered as it is typed."""
+    await pilot.press("slash")
+    field = screen.query_one("#sessions-search", Input)
+    await until(pilot, lambda: field.has_focus, "the search field")
+    await pilot.press(*text)
+    await until(
+        pilot,
+        lambda: field.value == text and names(screen) == found,
+        f"the list filtered by {text!r}",
+        detail=lambda: (field.value, names(screen)),
+    )
+
+
+async def clear_search(pilot: Any, screen: SessionsScreen) -> None:
+    screen.query_one("#sessions-search", Input).value = ""
+    await until(pilot, lambda: len(names(screen)) == len(screen.entries), "the whole list again")
 
 
 async def answer_text(pilot: Any, text: str) -> None:
-    await until(pilot, lambda: isinstance(pilot.app.screen, AskText), "the text dialog")
-    field = pilot.app.screen.query_one("#ask-text", Input)
+    dialog = await screen_up(pilot, AskText, "the text dialog")
+    field = dialog.query_one("#ask-text", Input)
     field.value = text
     await pilot.press("enter")
 
@@ -92,11 +107,8 @@ async def test_list_search_label_rename(library_dir: Path, monkeypatch: pytest.M
         assert (a[4], str(a[5]), str(a[6])) == ("session-a", "local", "bare, runc")
         assert str(a[7]) == f"{entry.runs_total}: {entry.runs_finished} ok" and str(a[8]) == "completed"
 
-        await pilot.press("slash")
-        await pilot.press(*"runc-alt")
-        assert names(screen) == ["b.katatui"]  # filtered as you type
-        screen.query_one("#sessions-search", Input).value = ""
-        await pilot.pause()
+        await search(pilot, screen, "runc-alt", ["b.katatui"])  # filtered as you type
+        await clear_search(pilot, screen)
         assert len(names(screen)) == 3
 
         await select(pilot, screen, "a.katatui")
@@ -107,11 +119,10 @@ async def test_list_search_label_rename(library_dir: Path, monkeypatch: pytest.M
         await until(
             pilot, lambda: any(e.label == "kata 9p tuesday" for e in screen.shown), "the new label shown"
         )
-        await pilot.press("slash")
-        await pilot.press(*"tuesday")
-        assert names(screen) == ["a.katatui"]  # the label is searched too
-        screen.query_one("#sessions-search", Input).value = ""
+        await search(pilot, screen, "tuesday", ["a.katatui"])  # the label is searched too
+        await clear_search(pilot, screen)
         await pilot.press("enter")  # back to the table
+        await until(pilot, lambda: screen.query_one("#sessions-table", DataTable).has_focus, "the table")
 
         await select(pilot, screen, "b.katatui")
         await pilot.press("r")
@@ -129,28 +140,32 @@ async def test_list_search_label_rename(library_dir: Path, monkeypatch: pytest.M
 
 async def test_delete_asks_first(library_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     app, screen = sessions_app(library_dir)
-    listen(app, monkeypatch)
+    said = listen(app, monkeypatch)
     target = library_dir / "a.katatui"
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: screen.loaded, "the list")
         await select(pilot, screen, "a.katatui")
         await pilot.press("D")
-        await until(pilot, lambda: isinstance(app.screen, Confirm), "the question")
-        assert str(target) in str(app.screen.query_one("#ask-question").render())
+        await screen_up(pilot, Confirm, "the question")
+        assert str(target) in text_of(app, "#ask-question")
         await pilot.press("n")
-        await pilot.pause(0.2)
+        await until(pilot, lambda: app.screen is screen and "kept a.katatui" in said, "the answer taken")
+        await quiet(pilot)
         assert target.is_file() and "a.katatui" in names(screen)  # "no" keeps it
 
         await select(pilot, screen, "a.katatui")
         await pilot.press("delete")
-        await until(pilot, lambda: isinstance(app.screen, Confirm), "the question")
+        await screen_up(pilot, Confirm, "the question")
         await pilot.press("escape")
-        await pilot.pause(0.2)
+        await until(
+            pilot, lambda: app.screen is screen and said.count("kept a.katatui") == 2, "the answer taken"
+        )
+        await quiet(pilot)
         assert target.is_file()
 
         await select(pilot, screen, "a.katatui")
         await pilot.press("D")
-        await until(pilot, lambda: isinstance(app.screen, Confirm), "the question")
+        await screen_up(pilot, Confirm, "the question")
         await pilot.press("y")
         await until(pilot, lambda: "a.katatui" not in names(screen), "the row gone")
         assert not target.exists()
@@ -167,7 +182,7 @@ async def test_a_session_being_recorded_is_refused(tmp_path: Path, monkeypatch: 
             await until(pilot, lambda: screen.loaded, "the list")
             assert names(screen) == ["live.katatui"]
             await pilot.press("D")
-            await until(pilot, lambda: isinstance(app.screen, Confirm), "the question")
+            await screen_up(pilot, Confirm, "the question")
             await pilot.press("y")
             await until(pilot, lambda: any("being recorded" in s for s in said), "the library's refusal")
             await pilot.press("r")
@@ -178,8 +193,11 @@ async def test_a_session_being_recorded_is_refused(tmp_path: Path, monkeypatch: 
         writer.close()
 
 
-async def test_open_replays_in_the_dashboard_and_comes_back(library_dir: Path) -> None:
+async def test_open_replays_in_the_dashboard_and_comes_back(
+    library_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     app, screen = sessions_app(library_dir)
+    said = listen(app, monkeypatch)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: screen.loaded, "the list")
         await select(pilot, screen, "b.katatui")
@@ -190,14 +208,16 @@ async def test_open_replays_in_the_dashboard_and_comes_back(library_dir: Path) -
         assert app.model.done_count() == entry.runs_total
         assert set(app.model.scenarios) == {"bare", "runc-alt"}
         await pilot.press("escape")
-        assert isinstance(app.screen, LiveScreen)
+        await screen_up(pilot, LiveScreen, "the dashboard under the summary")
         await pilot.press("escape")
-        assert app.screen is screen and app.replay is None
+        await until(pilot, lambda: app.screen is screen and app.replay is None, "back on the list")
 
         await select(pilot, screen, "junk.katatui")
         await pilot.press("enter")
-        await pilot.pause(0.2)
-        assert app.screen is screen  # an unreadable file does not open
+        junk = str(library_dir / "junk.katatui")
+        await until(pilot, lambda: any(s.startswith(junk) for s in said), "the reason it cannot be opened")
+        await quiet(pilot)
+        assert app.screen is screen and app.replay is None  # an unreadable file does not open
 
         await select(pilot, screen, "a.katatui")
         await pilot.press("enter")
@@ -218,17 +238,18 @@ async def test_compare_screen_matches_katatui_compare(
         await until(pilot, lambda: screen.loaded, "the list")
         await select(pilot, screen, "a.katatui")
         await pilot.press("c")
-        assert any("at least two" in s for s in said) and app.screen is screen
+        await until(pilot, lambda: any("at least two" in s for s in said), "the refusal")
+        assert app.screen is screen
         await pilot.press("m")
+        await until(pilot, lambda: screen.marked == [a], "a marked")
         await select(pilot, screen, "junk.katatui")
         await pilot.press("m")  # unreadable: not marked
+        await until(pilot, lambda: any("cannot be read, so not compared" in s for s in said), "the refusal")
         await select(pilot, screen, "b.katatui")
         await pilot.press("space")
-        assert screen.marked == [a, b]
+        await until(pilot, lambda: screen.marked == [a, b], "b marked", detail=lambda: screen.marked)
         await pilot.press("c")
-        await until(pilot, lambda: isinstance(app.screen, CompareScreen), "the compare screen")
-        cmp_screen = app.screen
-        assert isinstance(cmp_screen, CompareScreen)
+        cmp_screen = await screen_up(pilot, CompareScreen)
         await until(pilot, lambda: cmp_screen.loaded, "the comparison")
         cmp = cmp_screen.comparison
         assert cmp is not None and cmp.column_labels == doc["columns"] and cmp.baseline == doc["baseline"]
@@ -272,7 +293,7 @@ async def test_compare_screen_matches_katatui_compare(
         head = str(cmp_screen.query_one("#compare-head").render())
         assert "published figures from other hardware" in head
         await pilot.press("escape")
-        assert app.screen is screen
+        await until(pilot, lambda: app.screen is screen, "back on the list")
 
 
 def test_compare_tui_needs_two_sessions(session_a: Path) -> None:
@@ -287,9 +308,10 @@ async def test_help_lists_the_new_keys() -> None:
         config=TuiConfig(keymap={"session_delete": "x"}), first=SessionsScreen(Path("/nonexistent"))
     )
     async with app.run_test(size=SIZE) as pilot:
+        await screen_up(pilot, SessionsScreen)
         await pilot.press("question_mark")
-        assert isinstance(app.screen, HelpScreen)
-        rows = {r[3]: r for r in app.screen.rows}
+        help_screen = await screen_up(pilot, HelpScreen)
+        rows = {r[3]: r for r in help_screen.rows}
         assert rows["session_delete"][0] == "x" and rows["session_delete"][2] == "sessions screen"
         assert rows["compare_reference"][2] == "compare screen"
         assert rows["sessions"][2] == "start screen"
@@ -325,12 +347,11 @@ async def test_the_start_screen_opens_the_library(library_dir: Path, monkeypatch
     monkeypatch.setenv("KATATUI_DATA_DIR", str(library_dir.parent))  # library_dir is DATA/sessions
     app = KatatuiApp(profile_path=Path("tests/tui/fixtures/three_columns.toml"), config=TuiConfig())
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, StartScreen), "the start screen")
-        await pilot.pause(0.3)
+        start_screen = await screen_up(pilot, StartScreen)
+        await until(pilot, lambda: start_screen.profile is not None, "the profile read")
         await pilot.press("o")
-        screen = app.screen
-        assert isinstance(screen, SessionsScreen)
+        screen = await screen_up(pilot, SessionsScreen)
         await until(pilot, lambda: screen.loaded, "the list")
         assert sorted(names(screen)) == ["a.katatui", "b.katatui", "junk.katatui"]
         await pilot.press("escape")
-        assert isinstance(app.screen, StartScreen)
+        await until(pilot, lambda: app.screen is start_screen, "back on the start screen")

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from katatui.core.events import Event, RunFailed, RunFinished, RunStarted, Sample
 from katatui.tui.column import ScenarioColumn
-from katatui.tui.live import LiveScreen
 from katatui.tui.percentiles import PercentileTable
 from katatui.tui.summary import SummaryScreen
-from tests.tui.conftest import MISSING, SIZE, FakeSource, make_app, recorded
+from tests.tui.conftest import MISSING, SIZE, FakeSource, caught_up, make_app, recorded, screen_up, until
 
 
 def index_of_samples(events: list[Event], n: int) -> int:
@@ -25,9 +24,7 @@ async def test_columns_fill_as_samples_arrive(three_events: list[Event]) -> None
     src = FakeSource(three_events, until=index_of_samples(three_events, 6))
     app = make_app(src)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause(0.6)
-        screen = app.screen
-        assert isinstance(screen, LiveScreen)
+        screen = await caught_up(pilot, app)
         cols = {c.scenario: c for c in screen.query(ScenarioColumn)}
         assert list(cols) == ["bare", "runc", "runc-alt"]
         bare = cols["bare"].view
@@ -44,22 +41,16 @@ async def test_columns_fill_as_samples_arrive(three_events: list[Event]) -> None
         progress = str(screen.query_one("#progress").render())
         assert "cell 1/2" in progress and "run 1/12" in progress
         src.finish()
-        await pilot.pause(0.6)
-        await app.workers.wait_for_complete()
-        await pilot.pause(0.3)
-        assert isinstance(app.screen, SummaryScreen)  # the finish opens the summary
+        await screen_up(pilot, SummaryScreen, "the summary, opened by the finish")
 
 
 async def test_percentile_ratios_are_coloured_by_the_better_side(three_events: list[Event]) -> None:
     src = FakeSource(three_events)
     app = make_app(src)
     async with app.run_test(size=SIZE) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.pause(0.5)
+        await screen_up(pilot, SummaryScreen, "the summary at the end")
         await pilot.press("escape")  # back from the summary to the live screen
-        await pilot.pause(0.5)
-        screen = app.screen
-        assert isinstance(screen, LiveScreen)
+        screen = await caught_up(pilot, app)
         table = screen.query_one(PercentileTable)
         cell = table.get_cell("write_clat_ns|p99", "runc-alt")
         text = cell.plain
@@ -80,9 +71,7 @@ async def test_a_run_that_fails_mid_run_turns_its_column_red(three_events: list[
     src = FakeSource(events, until=after[1] + 1)  # the next scenario is two seconds in
     app = make_app(src)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause(0.6)
-        screen = app.screen
-        assert isinstance(screen, LiveScreen)
+        screen = await caught_up(pilot, app)
         cols = {c.scenario: c for c in screen.query(ScenarioColumn)}
         failed = cols["bare"]
         assert failed.view is not None and failed.view.state == "failed"
@@ -92,8 +81,7 @@ async def test_a_run_that_fails_mid_run_turns_its_column_red(three_events: list[
         log = "\n".join(str(line.text) for line in screen.query_one("#log").lines)
         assert "SSH connection lost" in log
         src.finish()
-        await app.workers.wait_for_complete()
-        await pilot.pause(0.3)
+        await until(pilot, lambda: app.status is not None and not app.session_running, "the session's end")
         assert app.exit_status() == 1
 
 
@@ -103,12 +91,9 @@ async def test_a_scenario_that_cannot_start() -> None:
     src = FakeSource(events)
     app = make_app(src)
     async with app.run_test(size=SIZE) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.pause(0.5)
+        await screen_up(pilot, SummaryScreen, "the summary at the end")
         await pilot.press("escape")
-        await pilot.pause(0.5)
-        screen = app.screen
-        assert isinstance(screen, LiveScreen)
+        screen = await caught_up(pilot, app)
         cols = {c.scenario: c for c in screen.query(ScenarioColumn)}
         kata = cols["kata-runtime"].view
         assert kata is not None and kata.state == "failed" and "no runtime 'kata-runtime'" in kata.status

@@ -3,7 +3,6 @@ run, with pause, seek, step, speed and --from. Assertions are on the replay cloc
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,17 @@ from katatui.tui.live import LiveScreen
 from katatui.tui.model import SessionModel
 from katatui.tui.sources import ReplaySource
 from katatui.tui.summary import SummaryScreen
-from tests.tui.conftest import SIZE, FakeSource, make_app, recorded
+from tests.tui.conftest import (
+    SIZE,
+    FakeSource,
+    caught_up,
+    make_app,
+    quiet,
+    recorded,
+    screen_up,
+    text_of,
+    until,
+)
 
 DEMO = demo_path()
 
@@ -29,29 +38,6 @@ DEMO = demo_path()
 def replay_app(config: TuiConfig | None = None, **kw: Any) -> tuple[KatatuiApp, ReplaySource]:
     source = ReplaySource(DEMO, **kw)
     return KatatuiApp(source=source, config=config or TuiConfig()), source
-
-
-async def until(pilot: Any, cond: Callable[[], bool], what: str, tries: int = 600) -> None:
-    for _ in range(tries):
-        if cond():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError(f"never happened: {what}")
-
-
-async def settled(pilot: Any, app: KatatuiApp) -> None:
-    """Every event sent so far applied to the model, and the live screen painted from it."""
-
-    def done() -> bool:
-        screen = app.screen
-        return (
-            not app._pending
-            and isinstance(screen, LiveScreen)
-            and screen._generation == app.model.generation
-            and screen._painted == app.model.version
-        )
-
-    await until(pilot, done, "the screen caught up with the model")
 
 
 async def summary_shown(pilot: Any, app: KatatuiApp) -> None:
@@ -64,7 +50,7 @@ async def summary_shown(pilot: Any, app: KatatuiApp) -> None:
         heads = screen.query("#summary-head")
         return bool(heads) and "session" in str(heads.first().render())
 
-    await until(pilot, shown, "the summary", 2000)
+    await until(pilot, shown, "the summary")
 
 
 def state(model: SessionModel) -> dict[str, Any]:
@@ -112,9 +98,12 @@ async def test_a_replay_fills_the_live_screen_then_the_summary_like_a_live_run()
         for _ in range(6):  # ×1 → ×64
             await pilot.press("plus")
         await pilot.press("p")
-        await pilot.pause(0.3)
-        replay_line = str(screen.query_one("#replay").render())
-        assert "replay" in replay_line and "×64" in replay_line and "/ 1:4" in replay_line
+
+        def replay_line() -> str:
+            return str(screen.query_one("#replay").render())
+
+        await until(pilot, lambda: "×64" in replay_line(), "the speed on the replay line", detail=replay_line)
+        assert "replay" in replay_line() and "/ 1:4" in replay_line()
         await summary_shown(pilot, app)
         assert app.model.status == "completed" and app.status == "completed"
         assert source.playback is not None and source.playback.ended
@@ -136,7 +125,7 @@ async def test_a_replay_fills_the_live_screen_then_the_summary_like_a_live_run()
             "the summary's head",
         )
         await pilot.press("q")  # nothing to abort in a replay: quits at once
-        await pilot.pause(0.2)
+        await until(pilot, lambda: app.return_value is not None, "the app exiting")
     assert app.return_value == 0
 
 
@@ -159,13 +148,13 @@ async def test_pause_stops_the_replay_clock_and_the_data() -> None:
         await until(pilot, lambda: source.playback is not None and source.playback.t > 21, "playing")
         await pilot.press("p")
         pb = source.playback
-        assert pb is not None and pb.paused
+        assert pb is not None
+        # paused, and every event it sent before applied (none is on its way to the model)
+        await until(pilot, lambda: pb.paused and not app._pending, "the replay paused")
         t, sent, version = pb.t, pb.sent, app.model.version
-        await pilot.pause(0.6)
+        await until(pilot, lambda: "PAUSED" in text_of(app, "#replay"), "PAUSED on the replay line")
+        await quiet(pilot)
         assert (pb.t, pb.sent, app.model.version) == (t, sent, version)
-        screen = app.screen
-        assert isinstance(screen, LiveScreen)
-        assert "PAUSED" in str(screen.query_one("#replay").render())
         await pilot.press("p")
         await until(pilot, lambda: pb.sent > sent and app.model.version > version, "playing again")
         assert not pb.paused
@@ -178,12 +167,14 @@ async def test_seek_back_rebuilds_the_state_of_a_fresh_replay_up_to_there(every:
     app, source = replay_app(start=60.0, paused=True, checkpoint_every=every)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: source.playback is not None and app.model.runs, "loaded at 1:00")
-        await settled(pilot, app)
+        await caught_up(pilot, app)
         ahead = state(app.model)
         await pilot.press("b")  # back 10 s
         pb = source.playback
-        assert pb is not None and pb.t == 50.0 and pb.paused
-        await settled(pilot, app)
+        assert pb is not None
+        await until(pilot, lambda: pb.t == 50.0, "the replay clock at 0:50", detail=lambda: pb.t)
+        assert pb.paused
+        await caught_up(pilot, app)
         rebuilt, rebuilt_columns = state(app.model), columns(app)
         log_lines = len(app.screen.query_one("#log").lines)  # type: ignore[attr-defined]
         copies = len(app._checkpoints)
@@ -192,7 +183,7 @@ async def test_seek_back_rebuilds_the_state_of_a_fresh_replay_up_to_there(every:
     fresh, fresh_source = replay_app(start=50.0, paused=True)
     async with fresh.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: fresh_source.playback is not None and fresh.model.runs, "loaded at 0:50")
-        await settled(pilot, fresh)
+        await caught_up(pilot, fresh)
         assert state(fresh.model) == rebuilt
         assert columns(fresh) == rebuilt_columns
         assert len(fresh.screen.query_one("#log").lines) == log_lines  # type: ignore[attr-defined]
@@ -212,8 +203,9 @@ async def test_from_skips_ahead_and_forward_seeks_on() -> None:
         )
         assert 0 < ended == app.model.done_count()
         await pilot.press("f")
-        assert pb.t == 55.0 and pb.sent == tl.count_until(55.0)
-        await settled(pilot, app)
+        await until(pilot, lambda: pb.t == 55.0, "the replay clock at 0:55", detail=lambda: pb.t)
+        assert pb.sent == tl.count_until(55.0)
+        await caught_up(pilot, app)
         assert app.model.done_count() >= ended
 
 
@@ -225,13 +217,17 @@ async def test_step_and_speed_keys_move_the_replay_clock() -> None:
         assert pb is not None
         tl: Timeline = pb.timeline
         await pilot.press("full_stop")
-        assert pb.paused and pb.t == max(31.0, tl.offsets[tl.count_until(30.0)])
-        assert pb.sent == tl.count_until(pb.t)
-        for key in ("plus", "plus", "equals_sign", "minus"):
+        step = max(31.0, tl.offsets[tl.count_until(30.0)])
+        await until(pilot, lambda: pb.t == step, "one step of the replay clock", detail=lambda: pb.t)
+        assert pb.paused and pb.sent == tl.count_until(pb.t)
+
+        async def press_for(key: str, speed: float) -> None:
             await pilot.press(key)
-        assert pb.speed == 4.0
-        await pilot.pause(0.4)
-        assert "×4" in str(app.screen.query_one("#replay").render())
+            await until(pilot, lambda: pb.speed == speed, f"{key}: ×{speed:g}", detail=lambda: pb.speed)
+
+        for key, speed in (("plus", 2.0), ("plus", 4.0), ("equals_sign", 8.0), ("minus", 4.0)):
+            await press_for(key, speed)
+        await until(pilot, lambda: "×4 " in text_of(app, "#replay"), "×4 on the replay line")
 
 
 async def test_stop_run_and_skip_cell_jump_to_where_they_ended() -> None:
@@ -242,13 +238,15 @@ async def test_stop_run_and_skip_cell_jump_to_where_they_ended() -> None:
         assert pb is not None
         run = app.model.running()[0]
         await pilot.press("x")
-        assert pb.t == pb.timeline.end_of_run(run.spec.run_id)
-        await settled(pilot, app)
+        end = pb.timeline.end_of_run(run.spec.run_id)
+        await until(pilot, lambda: pb.t == end, "the clock at the end of the run", detail=lambda: pb.t)
+        await caught_up(pilot, app)
         assert app.model.runs[run.spec.run_id].status == "finished"
         cell = app.model.live_cell()
         assert cell is not None
         await pilot.press("n")
-        assert pb.t == pb.timeline.end_of_cell(cell)
+        end = pb.timeline.end_of_cell(cell)
+        await until(pilot, lambda: pb.t == end, "the clock at the end of the cell", detail=lambda: pb.t)
 
 
 async def test_seeking_back_after_the_end_plays_on_from_there() -> None:
@@ -256,14 +254,19 @@ async def test_seeking_back_after_the_end_plays_on_from_there() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await summary_shown(pilot, app)
         await pilot.press("escape")
-        await settled(pilot, app)
+        await caught_up(pilot, app)
         assert app.model.status == "completed"
-        await pilot.press("p")  # pause first, so the clock stays where the seek put it
-        await pilot.press("b")
         pb = source.playback
-        assert pb is not None and not pb.ended and pb.t == pb.total - 10.0
+        assert pb is not None
+        await pilot.press("p")  # pause first, so the clock stays where the seek put it
+        await until(pilot, lambda: pb.paused, "the replay paused")
+        await pilot.press("b")
+        await until(
+            pilot, lambda: pb.t == pb.total - 10.0, "the clock 10 s before the end", detail=lambda: pb.t
+        )
+        assert not pb.ended
         await until(pilot, lambda: app.session_running, "the replay going on")
-        await settled(pilot, app)
+        await caught_up(pilot, app)
         assert app.model.status is None  # the summary waits for the end again
         await pilot.press("p")
         await summary_shown(pilot, app)
@@ -276,25 +279,25 @@ async def test_replay_keys_are_remappable_listed_in_help_and_hidden_in_a_live_ru
     )
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: source.playback is not None and app.model.runs, "loaded")
+        pb = source.playback
+        assert pb is not None
         await pilot.press("k")
-        assert source.playback is not None and source.playback.t == 25.0
-        assert "k/f ±5 s" in str(app.screen.query_one("#replay").render())
+        await until(pilot, lambda: pb.t == 25.0, "k going back 5 s", detail=lambda: pb.t)
+        await until(pilot, lambda: "k/f ±5 s" in text_of(app, "#replay"), "the keys on the replay line")
         await pilot.press("question_mark")
-        await pilot.pause(0.2)
-        help_screen = app.screen
-        assert isinstance(help_screen, HelpScreen)
+        help_screen = await screen_up(pilot, HelpScreen)
         ids = {row[3]: row for row in help_screen.rows}
         assert ids["replay_back"][0] == "k" and ids["replay_step"][0] == "."
         assert ids["replay_faster"][0] == "+, ="
     live = make_app(FakeSource(recorded(DEMO), until=30))
     async with live.run_test(size=SIZE) as pilot:
-        await pilot.pause(0.3)
-        screen = live.screen
-        assert isinstance(screen, LiveScreen)
+        screen = await caught_up(pilot, live)
         assert screen.check_action("replay_back", ()) is False and screen.check_action("abort", ()) is True
         assert not screen.query_one("#replay").display
+        version = live.model.version
         await pilot.press("b")  # no effect in a live run
-        assert live.model.version > 0
+        await quiet(pilot)
+        assert live.screen is screen and live.model.version == version and live.source is not None
 
 
 async def test_the_demo_says_what_it_is_on_the_live_screen() -> None:

@@ -16,7 +16,9 @@ from katatui.tui.app import KatatuiApp
 from katatui.tui.choices import TargetProbe
 from katatui.tui.compare import CompareScreen
 from katatui.tui.sessions import SessionsScreen
-from tests.tui.conftest import FIXTURES, SIZE, FakeSource, make_app
+from katatui.tui.start import StartScreen
+from katatui.tui.summary import SummaryScreen
+from tests.tui.conftest import FIXTURES, SIZE, FakeSource, caught_up, make_app, screen_up, text_of, until
 
 FACTS = {
     "os": "Debian GNU/Linux 12 (bookworm)",
@@ -36,9 +38,14 @@ def test_start_screen(snap_compare: Any, monkeypatch: pytest.MonkeyPatch) -> Non
     app = KatatuiApp(profile_path=Path("tests/tui/fixtures/three_columns.toml"))
 
     async def settle(pilot: Pilot[Any]) -> None:
-        await pilot.pause(0.3)
+        screen = await screen_up(pilot, StartScreen)
+
+        def probed() -> bool:
+            return screen.profile is not None and len(screen.probes) == len(screen.profile.targets)
+
+        await until(pilot, probed, "every target probed")
+        await until(pilot, lambda: "runs, about" in text_of(app, "#estimate"), "the cost")
         await pilot.app.workers.wait_for_complete()
-        await pilot.pause(0.3)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=settle)
 
@@ -48,7 +55,7 @@ def test_live_screen(snap_compare: Any, three_events: list[Event]) -> None:
     app = make_app(FakeSource(three_events, until=samples[40] + 1))  # mid-way through the second cell
 
     async def settle(pilot: Pilot[Any]) -> None:
-        await pilot.pause(0.8)
+        await caught_up(pilot, app)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=settle)
 
@@ -60,8 +67,9 @@ def test_summary_screen(snap_compare: Any, three_events: list[Event]) -> None:
     app = make_app(src)
 
     async def settle(pilot: Pilot[Any]) -> None:
+        await screen_up(pilot, SummaryScreen)
+        await until(pilot, lambda: "session completed" in text_of(app, "#summary-head"), "the summary's head")
         await pilot.app.workers.wait_for_complete()
-        await pilot.pause(0.5)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=settle)
 
@@ -80,12 +88,14 @@ def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 def test_sessions_screen(snap_compare: Any, utc: None) -> None:
     # relative to the repository, so the picture is the same wherever the checkout is
-    app = KatatuiApp(first=SessionsScreen(FIXTURES.relative_to(Path.cwd())))
+    screen = SessionsScreen(FIXTURES.relative_to(Path.cwd()))
+    app = KatatuiApp(first=screen)
 
     async def settle(pilot: Pilot[Any]) -> None:
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause(0.3)
+        await screen_up(pilot, SessionsScreen)
+        await until(pilot, lambda: screen.loaded, "the list")
         await pilot.press("m", "down", "down", "m")  # two sessions marked to compare
+        await until(pilot, lambda: len(screen.marked) == 2, "two sessions marked")
 
     assert snap_compare(app, terminal_size=SIZE, run_before=settle)
 
@@ -93,10 +103,11 @@ def test_sessions_screen(snap_compare: Any, utc: None) -> None:
 def test_compare_screen(snap_compare: Any) -> None:
     base = FIXTURES.relative_to(Path.cwd())
     paths = [base / "three_columns.katatui", base / "three_columns_later.katatui"]
-    app = KatatuiApp(first=CompareScreen(paths))
+    screen = CompareScreen(paths)
+    app = KatatuiApp(first=screen)
 
     async def settle(pilot: Pilot[Any]) -> None:
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause(0.5)
+        await screen_up(pilot, CompareScreen)
+        await until(pilot, lambda: screen.loaded, "the comparison")
 
     assert snap_compare(app, terminal_size=SIZE, run_before=settle)

@@ -11,7 +11,7 @@ from katatui.tui.app import KatatuiApp
 from katatui.tui.choices import Choices, TargetProbe, build_profile, estimate, scenario_options
 from katatui.tui.start import StartScreen
 from tests.helpers import fio_profile
-from tests.tui.conftest import SIZE
+from tests.tui.conftest import HOST_DEADLINE, SIZE, quiet, screen_up, text_of, until
 
 BARE = '[[scenarios]]\nlauncher = "bare"\n'
 WILD = (
@@ -57,18 +57,19 @@ async def test_start_screen_probes_and_starts_with_the_users_choices(
     started: list[Profile] = []
     monkeypatch.setattr(app, "start_session", started.append)
     async with app.run_test(size=SIZE) as pilot:
-        screen = app.screen
-        assert isinstance(screen, StartScreen)
-        await app.workers.wait_for_complete()
-        await pilot.pause(0.3)
-        info = str(screen.query_one("#targets-info").render())
-        assert "local: reachable" in info
-        assert "1 runs, about" in str(screen.query_one("#estimate").render())
+        screen = await screen_up(pilot, StartScreen)
+        await until(
+            pilot,
+            lambda: screen.profile is not None and len(screen.probes) == len(screen.profile.targets),
+            "the probe of this machine",
+            timeout=HOST_DEADLINE,
+        )
+        assert "local: reachable" in text_of(app, "#targets-info")
+        await until(pilot, lambda: "1 runs, about" in text_of(app, "#estimate"), "the cost of one run")
         screen.query_one("#repeats").value = "2"  # type: ignore[attr-defined]
-        await pilot.pause(0.2)
-        assert "2 runs, about" in str(screen.query_one("#estimate").render())
+        await until(pilot, lambda: "2 runs, about" in text_of(app, "#estimate"), "the cost of two runs")
         await pilot.press("g")
-        await pilot.pause(0.2)
+        await until(pilot, lambda: started, "the session started")
     (profile,) = started
     assert profile.repeats == 2 and [s.label for s in profile.scenarios] == ["bare"]
 
@@ -78,17 +79,18 @@ async def test_a_bad_profile_shows_its_problems_next_to_the_fields(tmp_path: Pat
     path.write_text(path.read_text().replace('bs = "4k"\n', "").replace("repeats = 1", "repeats = 0"))
     app = KatatuiApp(profile_path=path)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause(0.3)
-        screen = app.screen
-        assert isinstance(screen, StartScreen)
-        workloads = str(screen.query_one("#err-workloads").render())
+        screen = await screen_up(pilot, StartScreen)
+        await until(pilot, lambda: "workloads[0].bs" in text_of(app, "#err-workloads"), "the problems shown")
+        workloads = text_of(app, "#err-workloads")
         assert "workloads[0].bs" in workloads and "workloads[0].rwmixread" in workloads
         assert "repeats" in str(screen.query_one("#err-params").render())
         assert screen.query_one("#start-button").disabled
         await pilot.press("g")  # refused, with a notice; no crash
+        await quiet(pilot)
+        assert app.screen is screen and screen.profile is None
         path.write_text(fio_profile(tmp_path, scenarios=BARE).read_text())
         await pilot.press("r")
-        await pilot.pause(0.3)
+        await until(pilot, lambda: screen.profile is not None, "the fixed profile read again")
         assert not screen.query_one("#err-workloads").display
     assert app.return_value in (None, 0)
 
@@ -98,8 +100,8 @@ async def test_quitting_on_a_bad_profile_exits_2(tmp_path: Path) -> None:
     path.write_text("name = 'x'\n[targets.local]\nhost = 'ftp://nope'\n")
     app = KatatuiApp(profile_path=path)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause(0.3)
-        assert "targets.local.host" in str(app.screen.query_one("#err-targets").render())
+        await screen_up(pilot, StartScreen)
+        await until(pilot, lambda: "targets.local.host" in text_of(app, "#err-targets"), "the problem shown")
         await pilot.press("q")
-        await pilot.pause(0.2)
+        await until(pilot, lambda: app.return_value is not None, "the app exiting")
     assert app.return_value == 2
