@@ -274,7 +274,11 @@ async def test_start_many_over_ssh_is_one_channel(
     run = RunSpec("r1", 0, "c", "ctr", "containerd", "io.containerd.runc.v2", "node", "w", "launch", {}, 4, 0)
     try:
         procs = await launcher.start_many(
-            run, [(c, ["sh", "-c", f"echo client {c}; echo e{c} >&2"], None) for c in range(4)]
+            # The processes stay a moment after they print: containerd can lose what a process wrote
+            # just before it exited when the host is loaded (containerd/containerd#770; the shim's
+            # copy of the output fifo races the exit), which is not what this test is about.
+            run,
+            [(c, ["sh", "-c", f"echo client {c}; echo e{c} >&2; sleep 1"], None) for c in range(4)],
         )
         assert all(isinstance(p, BatchedProcess) for p in procs)
         outs = []
