@@ -108,6 +108,18 @@ def testenv() -> TestEnv:
 
 
 @pytest.fixture(scope="session")
+def ctrd(testenv: TestEnv) -> str:
+    """The test containerd's socket."""
+    from tests.helpers import need
+
+    need("ctr")
+    sock = os.environ.get("KATATUI_TEST_CONTAINERD") or str(testenv.dir / "containerd" / "containerd.sock")
+    if not Path(sock).is_socket():
+        pytest.skip(f"the test containerd socket {sock} does not exist")
+    return sock
+
+
+@pytest.fixture(scope="session")
 def docker_client(testenv: TestEnv) -> Iterator[docker.DockerClient]:
     """A Docker SDK client for the test dockerd (never the system's)."""
     client = docker.DockerClient(base_url=testenv.docker_url, timeout=120)

@@ -14,18 +14,9 @@ import pytest
 from katatui.core.launchers.containerd import NAMESPACE, image_ref, shim_binary
 from katatui.core.session import SessionReader
 from tests.conftest import TestEnv
-from tests.helpers import katatui, need
+from tests.helpers import katatui
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def ctrd(testenv: TestEnv) -> str:
-    need("ctr")
-    sock = os.environ.get("KATATUI_TEST_CONTAINERD") or str(testenv.dir / "containerd" / "containerd.sock")
-    if not Path(sock).is_socket():
-        pytest.skip(f"the test containerd socket {sock} does not exist")
-    return sock
 
 
 def ctr(sock: str, *args: str) -> subprocess.CompletedProcess[str]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from katatui.core.canary import run_canary
 from katatui.core.launchers.docker import LABEL_SESSION
 from katatui.core.transport.local import LocalTransport
 from tests.conftest import TestEnv
-from tests.helpers import katatui, need
+from tests.helpers import katatui
 from tests.k8s_server import FakeKube
 
 pytestmark = pytest.mark.integration
@@ -159,15 +158,6 @@ def test_canary_directly_on_both_runtimes(testenv: TestEnv, docker_client: docke
 
 
 # -- containerd ----------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def ctrd(testenv: TestEnv) -> str:
-    need("ctr")
-    sock = os.environ.get("KATATUI_TEST_CONTAINERD") or str(testenv.dir / "containerd" / "containerd.sock")
-    if not Path(sock).is_socket():
-        pytest.skip(f"the test containerd socket {sock} does not exist")
-    return sock
 
 
 def ctr_profile(tmp_path: Path, env: TestEnv, sock: str, runtimes: dict[str, str]) -> Path:

@@ -20,6 +20,7 @@ from katatui.core.session import SessionReader
 from katatui.tui.app import KatatuiApp
 from katatui.tui.config import TuiConfig
 from katatui.tui.live import LiveScreen
+from katatui.tui.start import StartScreen
 
 FIXTURES = Path(__file__).parent / "fixtures"
 THREE = FIXTURES / "three_columns.katatui"  # bare | runc | runc-alt, 2 cells, 2 repeats, 2 clients
@@ -141,6 +142,11 @@ def text_of(app: App[Any], selector: str) -> str:
     """What a widget of the current screen shows ("" while there is none)."""
     found = app.screen.query(selector)
     return str(found.first().render()) if found else ""
+
+
+def all_probed(screen: StartScreen) -> bool:
+    """The start screen has its profile and the probe of every target of it."""
+    return screen.profile is not None and len(screen.probes) == len(screen.profile.targets)
 
 
 async def screen_up(pilot: Pilot[Any], kind: type[S], what: str = "") -> S:

@@ -14,7 +14,7 @@ from katatui.tui.start import StartScreen
 from katatui.tui.summary import SummaryScreen
 from tests.conftest import TestEnv
 from tests.helpers import need
-from tests.tui.conftest import HOST_DEADLINE, SIZE, screen_up, text_of, until
+from tests.tui.conftest import HOST_DEADLINE, SIZE, all_probed, screen_up, text_of, until
 
 pytestmark = pytest.mark.integration
 
@@ -80,7 +80,7 @@ async def test_a_short_profile_through_the_app(
         # the probe goes over SSH and asks Docker for its runtimes
         await until(
             pilot,
-            lambda: start.profile is not None and len(start.probes) == len(start.profile.targets),
+            lambda: all_probed(start),
             "every target probed",
             timeout=HOST_DEADLINE,
             detail=lambda: text_of(app, "#targets-info"),

@@ -18,7 +18,17 @@ from katatui.tui.compare import CompareScreen
 from katatui.tui.sessions import SessionsScreen
 from katatui.tui.start import StartScreen
 from katatui.tui.summary import SummaryScreen
-from tests.tui.conftest import FIXTURES, SIZE, FakeSource, caught_up, make_app, screen_up, text_of, until
+from tests.tui.conftest import (
+    FIXTURES,
+    SIZE,
+    FakeSource,
+    all_probed,
+    caught_up,
+    make_app,
+    screen_up,
+    text_of,
+    until,
+)
 
 FACTS = {
     "os": "Debian GNU/Linux 12 (bookworm)",
@@ -39,11 +49,7 @@ def test_start_screen(snap_compare: Any, monkeypatch: pytest.MonkeyPatch) -> Non
 
     async def settle(pilot: Pilot[Any]) -> None:
         screen = await screen_up(pilot, StartScreen)
-
-        def probed() -> bool:
-            return screen.profile is not None and len(screen.probes) == len(screen.profile.targets)
-
-        await until(pilot, probed, "every target probed")
+        await until(pilot, lambda: all_probed(screen), "every target probed")
         await until(pilot, lambda: "runs, about" in text_of(app, "#estimate"), "the cost")
         await pilot.app.workers.wait_for_complete()
 

@@ -11,7 +11,7 @@ from katatui.tui.app import KatatuiApp
 from katatui.tui.choices import Choices, TargetProbe, build_profile, estimate, scenario_options
 from katatui.tui.start import StartScreen
 from tests.helpers import fio_profile
-from tests.tui.conftest import HOST_DEADLINE, SIZE, quiet, screen_up, text_of, until
+from tests.tui.conftest import HOST_DEADLINE, SIZE, all_probed, quiet, screen_up, text_of, until
 
 BARE = '[[scenarios]]\nlauncher = "bare"\n'
 WILD = (
@@ -60,7 +60,7 @@ async def test_start_screen_probes_and_starts_with_the_users_choices(
         screen = await screen_up(pilot, StartScreen)
         await until(
             pilot,
-            lambda: screen.profile is not None and len(screen.probes) == len(screen.profile.targets),
+            lambda: all_probed(screen),
             "the probe of this machine",
             timeout=HOST_DEADLINE,
         )
