@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import socket
 import threading
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -34,41 +35,50 @@ CONTAINER_SCRATCH = "/katatui-scratch"
 
 
 class DockerProcess(StreamedProcess):
-    """A container's main process. Output comes from the logs API, followed: it starts at the
-    container's first byte (so a command that exits at once loses nothing) and ends when the
-    container stops. One reader per stream keeps stdout and stderr apart."""
+    """A container's main process. Its output comes through an attach made before the container
+    starts, the way ``docker run`` does it: nothing the command prints is missed, and the stream
+    ends when the container's stdio closes. Followed logs (``docker logs -f``) are not used: the
+    daemon holds an inotify instance per follower, so 64 clients with two streams each took all
+    128 that root may have by default, and starved every other program on the host of them."""
 
-    def __init__(self, argv: Sequence[str], client: docker.DockerClient, container: Any) -> None:
+    def __init__(
+        self, argv: Sequence[str], client: docker.DockerClient, container: Any, attached: Any
+    ) -> None:
         super().__init__(argv)
+        self._open = 1  # one pump delivers both streams
         self._client = client
         self._container = container
+        self._attached = attached
         self._loop = asyncio.get_running_loop()
         self._returncode: int | None = None
-        for name in ("stdout", "stderr"):
-            threading.Thread(
-                target=self._pump, args=(name,), name=f"logs-{name}-{container.short_id}", daemon=True
-            ).start()
+        threading.Thread(target=self._pump, name=f"attach-{container.short_id}", daemon=True).start()
 
     def _put(self, item: tuple[Stream, bytes] | None) -> None:
         with contextlib.suppress(RuntimeError):  # the loop has ended: nobody reads any more
             self._loop.call_soon_threadsafe(self._queue.put_nowait, item)
 
-    def _pump(self, name: Stream) -> None:
-        which = {"stdout": name == "stdout", "stderr": name == "stderr"}
+    def _pump(self) -> None:
+        from docker.utils.socket import STDERR, frames_iter
+
+        received = {"stdout": 0, "stderr": 0}
         try:
-            received = 0
-            for data in self._client.api.logs(self._container.id, stream=True, follow=True, **which):
+            for number, data in frames_iter(self._attached, False):  # type: ignore[no-untyped-call]
+                name: Stream = "stderr" if number == STDERR else "stdout"
                 if data:
-                    received += len(data)
+                    received[name] += len(data)
                     self._put((name, data))
-            # Under load the followed stream can end before the daemon delivered the container's
-            # last bytes (fio's closing brace); the stored log is complete once the container exited.
-            with contextlib.suppress(Exception):  # best effort: the container may be gone already
-                whole = self._client.api.logs(self._container.id, stream=False, follow=False, **which)
-                if isinstance(whole, bytes) and len(whole) > received:
-                    self._put((name, whole[received:]))
         except Exception as exc:  # the daemon went away: say so on the stream the parser ignores
-            self._put(("stderr", f"katatui: lost the container's {name}: {exc}\n".encode()))
+            self._put(("stderr", f"katatui: lost the container's output: {exc}\n".encode()))
+        finally:
+            _close_socket(self._attached)
+        try:
+            # Belt and braces: the stored log is complete once the container exited.
+            for name in ("stdout", "stderr"):
+                with contextlib.suppress(Exception):  # best effort: the container may be gone already
+                    which = {"stdout": name == "stdout", "stderr": name == "stderr"}
+                    whole = self._client.api.logs(self._container.id, stream=False, follow=False, **which)
+                    if isinstance(whole, bytes) and len(whole) > received[name]:
+                        self._put((name, whole[received[name] :]))
         finally:
             self._put(None)
 
@@ -161,24 +171,29 @@ class DockerLauncher(Launcher):
         if self.limits.memory:
             kwargs["mem_limit"] = parse_size(self.limits.memory)
 
-        def create() -> Any:
+        def create() -> tuple[Any, Any]:
             container = self.client.containers.create(**kwargs)
             self._containers[(run.run_id, client)] = container
-            container.start()
-            return container
+            attached = attach(self.client, str(container.id))
+            try:
+                container.start()
+            except BaseException:
+                _close_socket(attached)
+                raise
+            return container, attached
 
         pending = asyncio.ensure_future(asyncio.to_thread(create))
         try:
-            container = await asyncio.shield(pending)
+            container, attached = await asyncio.shield(pending)
         except asyncio.CancelledError:
             # The thread goes on creating and starting it: wait for it, then remove what it made.
             with contextlib.suppress(Exception):
-                await pending
+                _close_socket((await pending)[1])
             await self.release(run, client)
             raise
         except Exception as exc:
             raise TargetError(_explain(exc, self.transport.name, self.runtime, self.image)) from exc
-        return DockerProcess(argv, self.client, container)
+        return DockerProcess(argv, self.client, container, attached)
 
     async def inspect_usage(self, run: RunSpec, client: int) -> tuple[int, int | None, str]:
         """The container's init PID on the host, its cgroup's memory usage in bytes (if reported),
@@ -233,6 +248,25 @@ class DockerLauncher(Launcher):
         container = self._containers.pop(key, None)
         if container is not None:
             await _remove(container)
+
+
+def attach(client: docker.DockerClient, container_id: str) -> Any:
+    """The raw socket of an attach to both output streams (made before the container starts, so
+    it sees everything). No read timeout: a tool may print nothing for minutes."""
+    sock = client.api.attach_socket(container_id, params={"stdout": 1, "stderr": 1, "stream": 1})
+    for s in (sock, getattr(sock, "_sock", None)):
+        if s is not None and hasattr(s, "settimeout"):
+            s.settimeout(None)
+    return sock
+
+
+def _close_socket(sock: Any) -> None:
+    """Wake a reader blocked on an attach socket and close it."""
+    raw = getattr(sock, "_sock", sock)
+    with contextlib.suppress(Exception):
+        raw.shutdown(socket.SHUT_RDWR)
+    with contextlib.suppress(Exception):
+        sock.close()
 
 
 async def _host_pids(containers: Sequence[Any]) -> list[tuple[int, str]]:
