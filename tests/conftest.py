@@ -133,27 +133,46 @@ def docker_client(testenv: TestEnv) -> Iterator[docker.DockerClient]:
 
 
 LEFTOVERS: list[str] = []
+STUCK: list[str] = []
+ANSWER_WITHIN = 60.0  # seconds for the test dockerd to list its containers between tests
 
 
 @pytest.fixture(autouse=True)
 def _containers_left(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Note the tests after which containers katatui started are still on the test dockerd (said at
-    the end of the session; the tests that check cleanup assert it themselves)."""
+    """After each test of the test environment: note the containers katatui started that are
+    still on the test dockerd (said at the end of the session; the tests that check cleanup assert
+    it themselves), and check that the daemon still answers. One that does not is described (its
+    goroutines, processes stuck in the kernel) and restarted, so the tests after it still run."""
     yield
     if "testenv" not in request.fixturenames:
         return
     env, _ = load_testenv()
     if env is None:
         return
+    left = []
     try:
-        client = docker.DockerClient(base_url=env.docker_url, timeout=30)
+        client = docker.DockerClient(base_url=env.docker_url, timeout=ANSWER_WITHIN)
         try:
             left = [c for c in client.containers.list(all=True)
                     if any(k.startswith("io.katatui.") for k in c.labels)]  # fmt: skip
         finally:
             client.close()
-    except Exception:
-        return
+    except Exception as exc:
+        stuck: BaseException | None = exc
+    else:
+        stuck = None
+    if stuck is not None:
+        from tests.stuck import describe, restart
+
+        text = describe(env.dir, stuck)
+        restarted = restart(env.dir)
+        STUCK.append(f"{request.node.nodeid}: {stuck}")
+        if restarted is not None:
+            pytest.exit(f"the test dockerd stopped answering after {request.node.nodeid} and could not be "
+                        f"restarted: {restarted}\n{text}", returncode=1)  # fmt: skip
+        pytest.fail(
+            f"the test dockerd stopped answering after this test (restarted it):\n{text}", pytrace=False
+        )
     if left:
         names = sorted(c.name for c in left)
         more = ", ..." if len(names) > 3 else ""
@@ -161,6 +180,10 @@ def _containers_left(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if STUCK:
+        terminalreporter.section("the test dockerd stopped answering (and was restarted) after")
+        for line in STUCK:
+            terminalreporter.line(line)
     if LEFTOVERS:
         terminalreporter.section("containers still on the test dockerd after a test")
         for line in LEFTOVERS:

@@ -1,0 +1,117 @@
+"""What to say about a test dockerd that stopped answering, and how to get it back.
+
+A daemon whose container calls hang usually has one container stuck (a lock held while a kill, a
+start or a log reader waits), and every list of containers waits behind it. What is printed here
+is what finds the cause: the daemon's goroutines that wait for minutes, the processes stuck in the
+kernel, frozen cgroups and the daemon's inotify instances.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+MAX_GOROUTINES = 8
+FRAMES = 8
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(errors="replace")
+    except OSError:
+        return ""
+
+
+def _goroutines(dir: Path) -> list[str]:
+    """SIGUSR1 makes dockerd write its goroutines to a file it names in its log."""
+    log = dir / "dockerd.log"
+    pid = _read(dir / "dockerd.pid").strip()
+    if not pid.isdigit():
+        return ["dockerd: no pid file"]
+    before = len(_read(log))
+    try:
+        os.kill(int(pid), signal.SIGUSR1)
+    except OSError as exc:
+        return [f"dockerd {pid}: {exc}"]
+    found = None
+    for _ in range(50):
+        m = re.search(r'goroutine stacks written to (\S+?)"?\s', _read(log)[before:])
+        if m:
+            found = Path(m.group(1))
+            break
+        time.sleep(0.1)
+    if found is None:
+        return [f"dockerd {pid}: wrote no goroutine dump within 5 s"]
+    blocks = _read(found).split("\n\n")
+    waiting = [b for b in blocks if re.match(r"goroutine \d+ \[[^\]]*minutes?", b)]
+    out = [f"dockerd {pid}: {len(blocks)} goroutines, {len(waiting)} waiting for minutes ({found})"]
+    for block in waiting[:MAX_GOROUTINES]:
+        lines = block.splitlines()
+        calls = [ln.split("(")[0] for ln in lines[1:] if not ln.startswith("\t")]
+        out.append("  " + lines[0] + " " + " < ".join(calls[:FRAMES]))
+    return out
+
+
+def _processes(dir: Path) -> list[str]:
+    """Processes in uninterruptible sleep, and runc's (one that never ends holds its container)."""
+    out = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        stat = _read(proc / "stat")
+        m = re.match(r"\d+ \((.*)\) (\S)", stat)
+        if not m:
+            continue
+        comm, state = m.groups()
+        if state == "D" or comm.startswith("runc"):
+            cmd = _read(proc / "cmdline").replace("\0", " ")[:100]
+            wchan = _read(proc / "wchan")
+            out.append(f"  {proc.name} {state} {comm} wchan={wchan} {cmd}")
+    return [f"processes in D state or runc: {len(out)}", *out[:20]]
+
+
+def _cgroups(dir: Path) -> list[str]:
+    out = []
+    for cdir in (dir / "docker-root" / "containers").glob("*"):
+        state = _read(Path("/sys/fs/cgroup/freezer/docker") / cdir.name / "freezer.state").strip()
+        if state and state != "THAWED":
+            out.append(f"  container {cdir.name[:12]}: freezer {state}")
+    return [f"frozen containers: {len(out)}", *out[:10]]
+
+
+def _inotify(dir: Path) -> list[str]:
+    pid = _read(dir / "dockerd.pid").strip()
+    try:
+        fds = [os.readlink(f) for f in Path(f"/proc/{pid}/fd").iterdir()]
+    except OSError:
+        return []
+    limit = _read(Path("/proc/sys/fs/inotify/max_user_instances")).strip()
+    return [f"dockerd inotify instances: {sum('inotify' in f for f in fds)} (limit per user {limit})"]
+
+
+def describe(dir: Path, exc: BaseException) -> str:
+    lines = [f"listing containers failed: {exc}"]
+    for part in (_goroutines, _processes, _cgroups, _inotify):
+        try:
+            lines += part(dir)
+        except Exception as err:  # a diagnosis must not hide the failure it describes
+            lines.append(f"{part.__name__}: {err}")
+    return "\n".join(lines)
+
+
+def restart(dir: Path) -> str | None:
+    """``scripts/testenv restart-docker``; None when the daemon answers again, else why not."""
+    env = {**os.environ, "KATATUI_TESTENV_DIR": str(dir)}
+    try:
+        done = subprocess.run([str(REPO / "scripts" / "testenv"), "restart-docker"], env=env,
+                              capture_output=True, text=True, timeout=180)  # fmt: skip
+    except subprocess.TimeoutExpired:
+        return "scripts/testenv restart-docker took more than 180 s"
+    if done.returncode != 0:
+        return done.stderr[-2000:]
+    return None
