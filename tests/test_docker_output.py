@@ -11,13 +11,11 @@ import docker
 import pytest
 
 from katatui.core.events import RunSpec
-from katatui.core.launchers.docker import DockerLauncher
+from katatui.core.launchers.docker import DockerLauncher, daemon_message, daemon_trouble
 from katatui.core.profile import Limits
 from katatui.core.transport.base import Process
 from katatui.core.transport.local import LocalTransport
 from tests.conftest import TestEnv
-
-pytestmark = pytest.mark.integration
 
 CLIENTS = 12
 BIG = 300_000  # more than one read of the stream
@@ -38,6 +36,7 @@ async def drain(proc: Process) -> dict[str, bytes]:
     return got
 
 
+@pytest.mark.integration
 def test_every_byte_of_every_client_and_no_inotify_in_the_daemon(
     testenv: TestEnv, docker_client: docker.DockerClient
 ) -> None:
@@ -73,3 +72,17 @@ def test_every_byte_of_every_client_and_no_inotify_in_the_daemon(
         assert got["stdout"] == f"first {c}\n".encode() + b"x" * BIG
         assert got["stderr"] == f"last {c}\n".encode()
     assert quick == {"stdout": b"at once\n", "stderr": b""}
+
+
+def test_a_daemon_that_does_not_answer_is_named_not_reported_as_a_bug() -> None:
+    import requests.exceptions
+
+    late = requests.exceptions.ReadTimeout(
+        "UnixHTTPConnectionPool(host='localhost'): Read timed out. (read timeout=120)"
+    )
+    assert daemon_trouble(late)
+    assert daemon_trouble(docker.errors.APIError("500 Server Error"))
+    assert not daemon_trouble(KeyError("State"))  # katatui's own bug stays one
+    said = daemon_message("node1", late)
+    assert said.startswith("on node1: the Docker daemon did not answer in time")
+    assert "docker ps" in said and "restart dockerd" in said

@@ -31,7 +31,14 @@ from katatui.core.events import (
 from katatui.core.identity import output_of, probe_guest, verdict
 from katatui.core.launchers.bare import BareLauncher
 from katatui.core.launchers.base import Launcher, Mount
-from katatui.core.launchers.docker import DockerLauncher, docker_facts, remove_leftovers, remove_session
+from katatui.core.launchers.docker import (
+    DockerLauncher,
+    daemon_message,
+    daemon_trouble,
+    docker_facts,
+    remove_leftovers,
+    remove_session,
+)
 from katatui.core.launchers.setup import LauncherSetup
 from katatui.core.plan import ResolvedScenario, batches, expand, resolve_scenarios
 from katatui.core.profile import Profile, TargetConfig, parse_address
@@ -200,6 +207,11 @@ class Engine:
                              f"stopped without cleaning up: {', '.join(removed)}")  # fmt: skip
             except KatatuiError as exc:
                 st.docker_error = str(exc)
+                self.log("error", st.docker_error)
+            except Exception as exc:
+                if not daemon_trouble(exc):
+                    raise
+                st.docker_error = daemon_message(st.name, exc)
                 self.log("error", st.docker_error)
         with contextlib.suppress(KatatuiError):
             stale = await scratch.remove_stale(st.transport, st.config.scratch_base)

@@ -336,6 +336,23 @@ async def remove_session(client: docker.DockerClient, session_id: str) -> list[s
     return await asyncio.to_thread(work)
 
 
+def daemon_trouble(exc: BaseException) -> bool:
+    """Whether ``exc`` is the Docker daemon failing to answer (a timeout, a dropped connection or
+    an API error), rather than a bug of katatui's."""
+    import docker.errors
+    import requests.exceptions
+
+    return isinstance(exc, (docker.errors.DockerException, requests.exceptions.RequestException))
+
+
+def daemon_message(target: str, exc: BaseException) -> str:
+    text = str(exc)
+    if "timed out" in text.lower():
+        return (f"on {target}: the Docker daemon did not answer in time ({text}); it may be stuck on one "
+                "container: check `docker ps` there, and restart dockerd if that hangs too")  # fmt: skip
+    return f"on {target}: the Docker daemon failed ({exc.__class__.__name__}: {text})"
+
+
 async def docker_facts(client: docker.DockerClient) -> dict[str, Any]:
     info = await asyncio.to_thread(client.info)
     version = await asyncio.to_thread(client.version)
