@@ -72,6 +72,13 @@ async def _run(args: argparse.Namespace) -> int:
             client.close()
         except KatatuiError as exc:
             print(f"containers: skipped: {exc}")
+        except Exception as exc:
+            from katatui.core.launchers.docker import daemon_message, daemon_trouble
+
+            if not daemon_trouble(exc):
+                raise
+            print(f"containers: not cleaned up: {daemon_message(args.target, exc)}")
+            status = 1
         if args.containerd_socket:
             from katatui.core.launchers import containerd
 
