@@ -58,21 +58,25 @@ def _goroutines(dir: Path) -> list[str]:
 
 
 def _processes(dir: Path) -> list[str]:
-    """Processes in uninterruptible sleep, and runc's (one that never ends holds its container)."""
-    out = []
+    """Processes in uninterruptible sleep, runc's, and the runtime calls a containerd shim still
+    waits for (a runtime's ``create``, ``start``, ``kill`` or ``delete`` that never ends holds its
+    container, and every call that inspects that container waits behind it)."""
+    table: dict[str, tuple[str, str, str]] = {}  # pid -> (comm, state, ppid)
     for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        stat = _read(proc / "stat")
-        m = re.match(r"\d+ \((.*)\) (\S)", stat)
-        if not m:
-            continue
-        comm, state = m.groups()
-        if state == "D" or comm.startswith("runc"):
-            cmd = _read(proc / "cmdline").replace("\0", " ")[:100]
-            wchan = _read(proc / "wchan")
-            out.append(f"  {proc.name} {state} {comm} wchan={wchan} {cmd}")
-    return [f"processes in D state or runc: {len(out)}", *out[:20]]
+        if proc.name.isdigit():
+            m = re.match(r"\d+ \((.*)\) (\S) (\d+)", _read(proc / "stat"))
+            if m:
+                table[proc.name] = (m.group(1), m.group(2), m.group(3))
+    out = []
+    for pid, (comm, state, ppid) in table.items():
+        cmd = _read(Path("/proc") / pid / "cmdline").replace("\0", " ")
+        runtime_call = table.get(ppid, ("",))[0].startswith("containerd-shim") and any(
+            f" {verb} " in f" {cmd} " for verb in ("create", "start", "kill", "delete", "exec")
+        )
+        if state == "D" or comm.startswith("runc") or runtime_call:
+            wchan = _read(Path("/proc") / pid / "wchan")
+            out.append(f"  {pid} {state} {comm} wchan={wchan} {cmd[:120]}")
+    return [f"processes in D state, runc's, and runtime calls a shim waits for: {len(out)}", *out[:20]]
 
 
 def _cgroups(dir: Path) -> list[str]:
