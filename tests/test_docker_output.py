@@ -11,7 +11,7 @@ import docker
 import pytest
 
 from katatui.core.events import RunSpec
-from katatui.core.launchers.docker import DockerLauncher, daemon_message, daemon_trouble
+from katatui.core.launchers.docker import DockerLauncher, _explain, daemon_message, daemon_trouble
 from katatui.core.profile import Limits
 from katatui.core.transport.base import Process
 from katatui.core.transport.local import LocalTransport
@@ -86,3 +86,5 @@ def test_a_daemon_that_does_not_answer_is_named_not_reported_as_a_bug() -> None:
     said = daemon_message("node1", late)
     assert said.startswith("on node1: the Docker daemon did not answer in time")
     assert "docker ps" in said and "restart dockerd" in said
+    started = _explain(late, "node1", "kata", "katatui/bench:0.1")
+    assert started.startswith("on node1: Docker did not start the container under 'kata' in time")

@@ -299,6 +299,9 @@ def _explain(exc: Exception, target: str, runtime: str, image: str) -> str:
     if "unknown runtime" in low:
         return (f"on {target}: Docker has no runtime {runtime!r} ({text}); register it in "
                 "/etc/docker/daemon.json under \"runtimes\" or remove the scenario")  # fmt: skip
+    if "timed out" in low:
+        return (f"on {target}: Docker did not start the container under {runtime!r} in time ({text}); the "
+                "runtime may be stuck: check `docker ps` and the runtime's processes there")  # fmt: skip
     if "no such image" in low:
         return f"on {target}: image {image} is missing ({text}); run `katatui image build --from-host`"
     return f"on {target}: Docker could not start the container under {runtime!r}: {text}"
