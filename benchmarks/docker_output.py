@@ -28,6 +28,7 @@ import os
 import statistics
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -105,8 +106,8 @@ async def attach_mode(client: docker.DockerClient, image: str, n: int) -> tuple[
 async def follow_mode(client: docker.DockerClient, image: str, n: int) -> tuple[float, float]:
     t0 = time.monotonic()
     containers: list[Any] = []
-
     first: list[float] = []
+    pool = ThreadPoolExecutor(max_workers=2 * n)  # a thread per follower, as katatui had
 
     def follow(container: Any, stream: str) -> bytes:
         got = b""
@@ -122,7 +123,6 @@ async def follow_mode(client: docker.DockerClient, image: str, n: int) -> tuple[
                                              labels={LABEL_SESSION: SESSION}, detach=True)  # fmt: skip
         containers.append(container)
         container.start()
-        # One thread per follower, started with the container, as katatui had.
         return [pool.submit(follow, container, s) for s in ("stdout", "stderr")]
 
     try:
@@ -133,15 +133,10 @@ async def follow_mode(client: docker.DockerClient, image: str, n: int) -> tuple[
         return max(first) - t0, done - t0
     finally:
         await asyncio.gather(*(asyncio.to_thread(c.remove, force=True) for c in containers))
-
-
-pool: Any = None
+        pool.shutdown()
 
 
 def main() -> None:
-    global pool
-    from concurrent.futures import ThreadPoolExecutor
-
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--clients", type=int, default=64)
     p.add_argument("--rounds", type=int, default=5, help="rounds per mode, alternating (default 5)")
@@ -150,7 +145,6 @@ def main() -> None:
     testenv = Path(os.environ.get("KATATUI_TESTENV_DIR", "/tmp/katatui-testenv"))
     env = read_env(testenv / "env")
     client = docker.DockerClient(base_url="unix://" + env["KATATUI_TEST_DOCKER_SOCK"], timeout=120)
-    pool = ThreadPoolExecutor(max_workers=2 * args.clients)
     watch = Inotify(int((testenv / "dockerd.pid").read_text()))
     limit = Path("/proc/sys/fs/inotify/max_user_instances").read_text().strip()
     rounds: list[dict[str, Any]] = []
@@ -170,7 +164,6 @@ def main() -> None:
             )
     finally:
         watch.close()
-        pool.shutdown()
         client.close()
     print(
         f"\n{args.clients} containers, medians of {args.rounds} rounds each (root's inotify limit: {limit})"

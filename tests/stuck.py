@@ -8,6 +8,7 @@ kernel, frozen cgroups and the daemon's inotify instances.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -88,14 +89,23 @@ def _cgroups(dir: Path) -> list[str]:
     return [f"frozen containers: {len(out)}", *out[:10]]
 
 
+def inotify_instances(pid: int) -> int:
+    """How many inotify instances process ``pid`` holds."""
+    count = 0
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):  # closed while we looked
+            count += "inotify" in os.readlink(fd)
+    return count
+
+
 def _inotify(dir: Path) -> list[str]:
     pid = _read(dir / "dockerd.pid").strip()
     try:
-        fds = [os.readlink(f) for f in Path(f"/proc/{pid}/fd").iterdir()]
-    except OSError:
+        held = inotify_instances(int(pid))
+    except (OSError, ValueError):
         return []
     limit = _read(Path("/proc/sys/fs/inotify/max_user_instances")).strip()
-    return [f"dockerd inotify instances: {sum('inotify' in f for f in fds)} (limit per user {limit})"]
+    return [f"dockerd inotify instances: {held} (limit per user {limit})"]
 
 
 def describe(dir: Path, exc: BaseException) -> str:

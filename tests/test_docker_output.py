@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
-from pathlib import Path
 
 import docker
 import pytest
@@ -16,17 +13,10 @@ from katatui.core.profile import Limits
 from katatui.core.transport.base import Process
 from katatui.core.transport.local import LocalTransport
 from tests.conftest import TestEnv
+from tests.stuck import inotify_instances
 
 CLIENTS = 12
 BIG = 300_000  # more than one read of the stream
-
-
-def inotify_instances(pid: int) -> int:
-    count = 0
-    for fd in Path(f"/proc/{pid}/fd").iterdir():
-        with contextlib.suppress(OSError):  # closed while we looked
-            count += "inotify" in os.readlink(fd)
-    return count
 
 
 async def drain(proc: Process) -> dict[str, bytes]:
