@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from katatui.core import fairness, hostfacts, scratch
+from katatui.core import fairness, hostfacts, isolation, scratch
 from katatui.core.errors import KatatuiError
 from katatui.core.events import (
     Event,
@@ -28,7 +28,7 @@ from katatui.core.events import (
     SessionFinished,
     SessionStarted,
 )
-from katatui.core.identity import output_of, probe_guest, verdict
+from katatui.core.identity import output_of, probe_guest, seen
 from katatui.core.launchers.bare import BareLauncher
 from katatui.core.launchers.base import Launcher, Mount
 from katatui.core.launchers.docker import (
@@ -294,14 +294,18 @@ class Engine:
         return None
 
     async def _identify(self, sc: ResolvedScenario, st: TargetState) -> None:
-        """Record what the scenario's sandbox looks like from inside; shout if a VM runtime gave none."""
+        """Record what isolates the scenario, from what its sandbox shows inside and on the host;
+        shout if that contradicts what its runtime promises."""
         launcher = self._launchers.get((sc.name, st.name))
         if launcher is None:
             return
         record = await self._fairness_probe(sc, st, launcher)
         if not isinstance(launcher, DockerLauncher):
             self._fairness[(sc.name, st.name)] = fairness.Side(sc.name, st.name, sc.runtime, record)
-            self.emit(ScenarioFacts(sc.name, st.name, {"fairness": record}))
+            facts_bare: dict[str, Any] = {"fairness": record}
+            if sc.launcher == "bare":
+                facts_bare.update(isolation.identify(isolation.Seen("bare")).facts())
+            self.emit(ScenarioFacts(sc.name, st.name, facts_bare))
             return
         try:
             facts = await probe_guest(launcher, sc.name, len(self._identified))
@@ -311,19 +315,46 @@ class Engine:
         self._identified.append(sc.name)
         facts["fairness"] = record
         self._fairness[(sc.name, st.name)] = fairness.Side(sc.name, st.name, sc.runtime, record)
-        if "kernel" not in facts:
-            self.emit(ScenarioFacts(sc.name, st.name, facts))
-            return
+        program = ((st.facts.get("docker") or {}).get("runtime_programs") or {}).get(sc.runtime or "")
+        version = await self._program_version(st, program)
+        if program:
+            facts["runtime_program"] = program
+            if version:
+                facts["runtime_version"] = version
         facts["host_kernel"] = st.facts.get("kernel")
-        warning = verdict(sc.runtime, st.facts.get("kernel"), facts)
-        if warning:
-            facts["isolation_warning"] = warning
-            self.log("error", f"scenario {sc.name} on {st.name}: {warning}")
+        found = isolation.identify(
+            seen(sc.launcher, sc.runtime, st.facts.get("kernel"), facts, program=program,
+                 program_version=version, host_roles=facts.get("host_roles", ()))
+        )  # fmt: skip
+        facts.update(found.facts())
+        if found.warning:
+            facts["isolation_warning"] = found.warning
+            self.log("error", f"scenario {sc.name} on {st.name}: {found.warning}")
         self.emit(ScenarioFacts(sc.name, st.name, facts))
+        if "kernel" not in facts:
+            self.log(
+                "info",
+                f"{sc.name} on {st.name}: {found.label} ({'; '.join(found.evidence) or 'no evidence'})",
+            )
+            return
         mib = int(facts.get("mem_total_kb", 0)) // 1024
         kernels = f"kernel {facts.get('kernel')} (host {facts['host_kernel']})"
-        self.log("info", f"{sc.name} on {st.name}: {kernels}, / is {facts.get('root_fs')}, "
+        self.log("info", f"{sc.name} on {st.name}: {found.label}: {kernels}, / is {facts.get('root_fs')}, "
                  f"{facts.get('nproc')} CPUs, {mib} MiB")  # fmt: skip
+
+    async def _program_version(self, st: TargetState, program: str | None) -> str | None:
+        """The first line ``PROGRAM --version`` prints on the target (cached per target)."""
+        if not program or not program.startswith("/"):
+            return None
+        cache: dict[str, str | None] = st.facts.setdefault("program_versions", {})
+        if program not in cache:
+            cache[program] = None
+            with contextlib.suppress(KatatuiError):
+                done = await st.transport.run([program, "--version"], timeout=15)
+                lines = done.text().strip().splitlines()
+                if done.ok and lines:
+                    cache[program] = lines[0].strip()[:120]
+        return cache[program]
 
     async def _fairness_probe(
         self, sc: ResolvedScenario, st: TargetState, launcher: Launcher

@@ -8,9 +8,11 @@ learned that "Kata startup will fail silently", so katatui says it loudly.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from katatui.core import guest
+from katatui.core import guest, isolation
+from katatui.core.errors import KatatuiError
 from katatui.core.events import RunSpec
 from katatui.core.launchers.base import Launcher, Mount
 
@@ -19,6 +21,8 @@ PROBE = r"""
 echo "kernel=$(uname -r)"
 echo "nproc=$(nproc 2>/dev/null)"
 sed -n 's/^MemTotal:[[:space:]]*\([0-9]*\) kB/mem_total_kb=\1/p' /proc/meminfo
+echo "---dmesg"
+dmesg 2>/dev/null | head -n 3
 echo "---mounts"
 cat /proc/mounts
 """
@@ -26,7 +30,8 @@ cat /proc/mounts
 
 def parse_probe(text: str) -> dict[str, Any]:
     head, _, mounts = text.partition("---mounts\n")
-    facts: dict[str, Any] = {}
+    head, _, dmesg = head.partition("---dmesg\n")
+    facts: dict[str, Any] = {"dmesg": dmesg} if dmesg.strip() else {}
     for line in head.splitlines():
         key, sep, value = line.partition("=")
         if sep:
@@ -40,12 +45,48 @@ def parse_probe(text: str) -> dict[str, Any]:
     return facts
 
 
+READY = "katatui-identity-ready"
+# The sandbox stays up (at most 30 s) while its host processes are listed; then it is removed.
+HOLD = f'echo "{READY}"\nexec sleep 30\n'
+
+
 async def probe_guest(launcher: Launcher, scenario: str, index: int) -> dict[str, Any]:
-    """Start the smallest container under the scenario's runtime and read what it sees."""
+    """Start the smallest container under the scenario's runtime and read what it sees; while
+    it is up, the roles of its host processes (``host_roles``: shim, sentry, gofer, hypervisor...)."""
     runtime = getattr(launcher, "runtime", None)
     spec = RunSpec(f"guest{index}", -1, "guest-identity", scenario, launcher.name, runtime,
                    launcher.transport.name, "guest", "guest", {}, 1, 0)  # fmt: skip
-    return parse_probe(await output_of(launcher, spec, ["sh", "-c", PROBE], None))
+    proc = await launcher.start(spec, 0, ["sh", "-c", PROBE + HOLD], None)
+    out = bytearray()
+    roles: list[str] = []
+    try:
+        while (chunk := await proc.read()) is not None:
+            if chunk[0] == "stdout":
+                out += chunk[1]
+                if READY.encode() in out:
+                    roles = await host_roles(launcher, spec)
+                    break
+    finally:
+        await launcher.release(spec, 0)
+    facts = parse_probe(out.decode(errors="replace").split(READY)[0])
+    if roles:
+        facts["host_roles"] = roles
+    return facts
+
+
+async def host_roles(launcher: Launcher, spec: RunSpec) -> list[str]:
+    """The roles of a live container's host processes (empty where they cannot be seen)."""
+    from katatui.core.workloads.footprint import PS, parse_ps, sandbox_of
+
+    try:
+        roots = await launcher.sandbox_roots(spec)
+        if not roots:
+            return []
+        procs = parse_ps((await launcher.transport.run(PS, timeout=30)).text())
+    except KatatuiError:
+        return []
+    found = {p.role for pid, sandbox_id in roots for p in sandbox_of(procs, pid, sandbox_id)}
+    return sorted(found)
 
 
 async def output_of(launcher: Launcher, spec: RunSpec, argv: list[str], mount: Mount | None) -> str:
@@ -63,8 +104,34 @@ async def output_of(launcher: Launcher, spec: RunSpec, argv: list[str], mount: M
     return out.decode(errors="replace")
 
 
-def verdict(runtime: str | None, host_kernel: str | None, facts: dict[str, Any]) -> str | None:
+def seen(
+    launcher: str,
+    runtime: str | None,
+    host_kernel: str | None,
+    facts: Mapping[str, Any],
+    *,
+    program: str | None = None,
+    program_version: str | None = None,
+    host_roles: Iterable[str] = (),
+) -> isolation.Seen:
+    """What the probe (``facts``) and the host showed of one scenario, for ``isolation.identify``."""
+    return isolation.Seen(
+        launcher=launcher,
+        runtime=runtime,
+        program=program,
+        program_version=program_version,
+        host_kernel=host_kernel,
+        guest_kernel=str(facts["kernel"]) if facts.get("kernel") else None,
+        mounts=str(facts.get("mounts") or ""),
+        dmesg=str(facts.get("dmesg") or ""),
+        host_roles=tuple(host_roles),
+    )
+
+
+def verdict(
+    runtime: str | None, host_kernel: str | None, facts: dict[str, Any], *, program: str | None = None
+) -> str | None:
+    """A loud warning when what the container showed contradicts what its runtime promises."""
     if runtime is None or not host_kernel or "kernel" not in facts:
         return None
-    mounts = guest.parse_mounts(str(facts.get("mounts", "")))
-    return guest.isolation_verdict(runtime, host_kernel, str(facts["kernel"]), guest_mounts=mounts or None)
+    return isolation.identify(seen("docker", runtime, host_kernel, facts, program=program)).warning

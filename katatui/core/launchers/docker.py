@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from katatui.core.errors import TargetError
 from katatui.core.events import RunSpec
+from katatui.core.isolation import runtime_program
 from katatui.core.launchers.base import Launcher, Mount, arm_host_kill
 from katatui.core.profile import Limits, parse_size
 from katatui.core.scratch import owner_alive, owner_tag
@@ -362,6 +363,10 @@ async def docker_facts(client: docker.DockerClient) -> dict[str, Any]:
     return {
         "docker_version": version.get("Version"),
         "runtimes": sorted((info.get("Runtimes") or {}).keys()),
+        "runtime_programs": {
+            name: runtime_program(spec if isinstance(spec, dict) else {}, name)
+            for name, spec in (info.get("Runtimes") or {}).items()
+        },
         "default_runtime": info.get("DefaultRuntime"),
         "storage_driver": info.get("Driver"),
         "cgroup_version": info.get("CgroupVersion"),
