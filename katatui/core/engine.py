@@ -28,6 +28,7 @@ from katatui.core.events import (
     SessionFinished,
     SessionStarted,
 )
+from katatui.core.failures import Outcomes, sandbox_lookup
 from katatui.core.identity import output_of, probe_guest, seen
 from katatui.core.launchers.bare import BareLauncher
 from katatui.core.launchers.base import Launcher, Mount
@@ -114,6 +115,10 @@ class Engine:
         self._scenario_facts: dict[tuple[str, str], dict[str, Any]] = {}
         self._finished = 0
         self._failed = 0
+        self._outcomes = Outcomes(
+            sandbox_lookup(self._scenario_facts),
+            {w.name: w.model_dump() for w in profile.workloads},
+        )
         self._setup = LauncherSetup(
             profile, session_id, local_docker=local_docker,
             log=lambda level, text: self.log(level, text),  # type: ignore[arg-type]
@@ -122,6 +127,7 @@ class Engine:
 
     # -- events ---------------------------------------------------------------------------------
     def emit(self, event: Event) -> None:
+        event = self._outcomes.observe(event)
         if isinstance(event, ScenarioFacts):  # later facts of a scenario add to what it said before
             key = (event.scenario, event.target)
             merged = {**self._scenario_facts.get(key, {}), **event.facts}
@@ -173,6 +179,8 @@ class Engine:
             await asyncio.shield(self._teardown())
         if status == "completed" and self._failed:
             status = "failed"
+        for note in self._outcomes.summary():
+            self.log("warning", note)
         self.emit(SessionFinished(status))
         return Outcome(status, self._finished, self._failed)
 
@@ -379,10 +387,15 @@ class Engine:
                 mount = Mount(host_path, inner) if host_path and inner != host_path else None
                 spec = RunSpec(f"fair{len(self._fairness)}", -1, "fairness", sc.name, sc.launcher, sc.runtime,
                                st.name, "fairness", "fairness", {}, 1, 0)  # fmt: skip
+                # With the scratch directory on the host, the probe leaves its O_DIRECT file there for
+                # the host to see whether the data went through the host's page cache.
+                keep = ["keep"] if host_path else []
                 said = await output_of(
-                    launcher, spec, ["sh", "-c", fairness.SCENARIO_PROBE, "sh", inner], mount
+                    launcher, spec, ["sh", "-c", fairness.SCENARIO_PROBE, "sh", inner, *keep], mount
                 )
                 record.update(fairness.summarize_scenario(fairness.parse_kv(said)))
+                why = "the scratch directory is not a host directory katatui can see"
+                await fairness.settle_direct_io(st.transport, record, host_path, why)
         except KatatuiError as exc:
             record["error"] = f"could not probe: {exc}"
             self.log("warning", f"scenario {sc.name} on {st.name}: fairness probe failed: {exc}")

@@ -154,9 +154,8 @@ def identify(seen: Seen) -> Identity:
         root is not None and root.fstype == "9p" and any(o.startswith("trans=fd") for o in root.options)
     )
     if root is not None:
-        evidence.append(
-            f"/ is {root.fstype}" + (f" from {root.source}" if root.source not in ("none", "", root.fstype) else "")
-        )
+        source = f" from {root.source}" if root.source not in ("none", "", root.fstype) else ""
+        evidence.append(f"/ is {root.fstype}{source}")
     gvisor_log = GVISOR_DMESG in (seen.dmesg or "")
     if gvisor_log:
         evidence.append('its kernel log says "Starting gVisor..."')
