@@ -27,7 +27,7 @@ from typing import Any
 
 from katatui.core.events import Event, Metric, RunFailed, RunFinished, RunSpec, SessionStarted
 
-_SIGSEGV = re.compile(r"signal[ =]11\b|SIGSEGV|exit status 139")
+_SIGSEGV = re.compile(r"signal[ =]11\b|SIGSEGV|exit status 13[49]|double free")
 _IPERF_RESULTS = re.compile(r"unable to receive results|Resource temporarily unavailable", re.IGNORECASE)
 
 
