@@ -294,6 +294,9 @@ async def _remove(container: Any) -> None:
 def _explain(exc: Exception, target: str, runtime: str, image: str) -> str:
     text = str(getattr(exc, "explanation", None) or exc)
     low = text.lower()
+    if "connection aborted" in low or "connection refused" in low or isinstance(exc, ConnectionError):
+        return (f"on {target}: the Docker daemon went away while starting the container under {runtime!r} "
+                f"({text}); check that dockerd is running there (`docker info`)")  # fmt: skip
     if "executable file not found" in low or "no such file or directory" in low:
         return (f"on {target}: image {image} lacks the workload's program ({text}); use katatui's image "
                 "(`katatui image build --from-host`) or add the tool to yours")  # fmt: skip
