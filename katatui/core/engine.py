@@ -368,7 +368,9 @@ class Engine:
         self, sc: ResolvedScenario, st: TargetState, launcher: Launcher
     ) -> dict[str, Any]:
         """CPUs, memory, limits and the scratch directory's filesystem as the scenario's workload
-        sees them (the fairness record); what cannot be read says why."""
+        sees them (the fairness record), and whether O_DIRECT there kept its data out of the host's
+        page cache (looked up on the host when the scratch directory is a host directory); what
+        cannot be read says why."""
         limits = sc.limits or self.profile.limits
         record: dict[str, Any] = {"limits": {"cpus": limits.cpus, "memory": limits.memory}}
         if sc.launcher == "bare":

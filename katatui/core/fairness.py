@@ -2,18 +2,21 @@
 
 Seeds 002 and 003 found results decided by things other than the runtime: the filesystem under
 fio's directory (overlay, 9p, virtio-fs, a block device), the VM's CPU and memory sizing, the
-page cache. katatui records, per scenario, the CPUs and memory the workload saw (``nproc``,
-``MemTotal``, its cgroup's CPU quota and memory limit), the filesystem type under its scratch
-directory and whether ``O_DIRECT`` was honoured there; per run, the host's load, CPU frequency
-governor, KSM state and page cache before it (dropped first when the profile asks and katatui
-may) and the host's CPU use during it. ``check`` says where two sides differ in a way that can
-decide the result.
-"""
+page cache. katatui records, per scenario, what isolates it (from the scenario's identity: its
+isolation kind, sandbox, kernel, root filesystem and the evidence), the CPUs and memory the
+workload saw (``nproc``, ``MemTotal``, its cgroup's CPU quota and memory limit), the filesystem
+type under its scratch directory (from ``/proc/mounts`` inside: busybox's ``stat -f`` cannot name
+9p or overlay) and whether ``O_DIRECT`` was honoured there. A write with ``O_DIRECT`` that
+succeeds is not yet honoured: gVisor's gofer writes it through the host's page cache, so the
+probe's file is looked up in the host's page cache (``fincore``) before it counts. Per run: the
+host's load, CPU frequency governor, KSM state and page cache before it (dropped first when the
+profile asks and katatui may) and the host's CPU use during it. ``check`` says where two sides
+differ in a way that can decide the result."""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,9 +24,36 @@ from katatui.core.errors import KatatuiError
 from katatui.core.session import SessionReader
 from katatui.core.transport.base import Transport
 
-# Fixed scripts: they take no values from a profile; the directory comes as "$1".
+# The filesystem type of the mount that holds the directory in ENVIRON["D"]: the mount whose mount
+# point is the longest prefix of it (the last such line when mounts are stacked). /proc/mounts
+# writes a space in a mount point as \040; busybox's ``stat -f`` says UNKNOWN for 9p and overlay.
+MOUNT_FS_AWK = r"""
+function unesc(s,   out, i, c) {
+    out = ""
+    while ((i = index(s, "\\")) > 0) {
+        c = substr(s, i + 1, 1) * 64 + substr(s, i + 2, 1) * 8 + substr(s, i + 3, 1)
+        out = out substr(s, 1, i - 1) sprintf("%c", c)
+        s = substr(s, i + 4)
+    }
+    return out s
+}
+BEGIN { d = ENVIRON["D"]; best = -1 }
+{
+    mp = unesc($2)
+    if (mp == "/" || d == mp || substr(d, 1, length(mp) + 1) == mp "/") {
+        if (length(mp) >= best) { best = length(mp); fs = $3 }
+    }
+}
+END { if (best >= 0) print fs }
+"""
+
+PROBE_FILE = ".katatui-direct-probe"
+
+# Fixed scripts: they take no values from a profile; the directory comes as "$1". A second argument
+# keeps the O_DIRECT probe file, for the host to see whether its data sits in the host's page cache.
 SCENARIO_PROBE = r"""
 d=$1
+keep=$2
 echo "nproc=$(nproc 2>/dev/null)"
 sed -n 's/^MemTotal:[[:space:]]*\([0-9]*\) kB/mem_total_kb=\1/p' /proc/meminfo
 c=/sys/fs/cgroup
@@ -32,16 +62,27 @@ c=/sys/fs/cgroup
 [ -r $c/cpu/cpu.cfs_period_us ] && echo "cfs_period_us=$(cat $c/cpu/cpu.cfs_period_us)"
 [ -r $c/memory.max ] && echo "memory_max=$(cat $c/memory.max)"
 [ -r $c/memory/memory.limit_in_bytes ] && echo "memory_max=$(cat $c/memory/memory.limit_in_bytes)"
-echo "scratch_fs=$(stat -f -c %T "$d" 2>/dev/null || echo unknown)"
+real=$(cd "$d" 2>/dev/null && pwd -P) || real=$d
+fs=$(D=$real awk '@MOUNT_FS_AWK@' /proc/mounts 2>/dev/null)
+[ -n "$fs" ] || fs=$(stat -f -c %T "$d" 2>/dev/null) || fs=unknown
+echo "scratch_fs=${fs:-unknown}"
 echo "scratch_device=$(df -P "$d" 2>/dev/null | awk 'NR==2 {print $1}')"
-probe="$d/.katatui-direct-probe"
+probe="$d/@PROBE_FILE@"
 if err=$(dd if=/dev/zero of="$probe" bs=4096 count=1 oflag=direct 2>&1 >/dev/null); then
-    echo "direct_io=honoured"
+    echo "direct_io=accepted"
+    [ -n "$keep" ] || rm -f "$probe"
 else
     echo "direct_io=refused: $(printf '%s' "$err" | tail -n 1)"
+    rm -f "$probe"
 fi
-rm -f "$probe"
 exit 0
+""".replace("@MOUNT_FS_AWK@", MOUNT_FS_AWK).replace("@PROBE_FILE@", PROBE_FILE)
+
+# How much of a host file is in the host's page cache, and its size: "RES SIZE" in bytes.
+# fincore (util-linux) is the tool; exit status 127 says it is not installed.
+HOST_CACHED = r"""
+command -v fincore >/dev/null 2>&1 || exit 127
+exec fincore --bytes --noheadings --output RES,SIZE -- "$1"
 """
 
 HOST_STATE = r"""
@@ -111,10 +152,62 @@ def summarize_scenario(facts: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+async def host_cached(transport: Transport, path: str) -> tuple[int, int] | str:
+    """How many bytes of the host file ``path`` are in the host's page cache, and its size; or why
+    that could not be read."""
+    try:
+        done = await transport.run(["sh", "-c", HOST_CACHED, "sh", path], timeout=30)
+    except KatatuiError as exc:
+        return f"fincore could not run: {exc}"
+    if done.returncode == 127:
+        return f"fincore (util-linux) is not installed on {transport.name}"
+    words = done.text().split()
+    if done.ok and len(words) == 2 and all(w.isdigit() for w in words):
+        return int(words[0]), int(words[1])
+    said = done.stderr.decode(errors="replace").strip().splitlines()
+    return "fincore said: " + (said[-1] if said else f"exit status {done.returncode}")
+
+
+def direct_io_verdict(accepted: str, cached: tuple[int, int] | str) -> str:
+    """What O_DIRECT under a scenario really did: ``honoured`` only when the probe's data is not in
+    the host's page cache (gVisor's gofer, for one, writes through it)."""
+    if not accepted.startswith("accepted"):
+        return accepted
+    if isinstance(cached, str):
+        return f"accepted (host page cache not checked: {cached})"
+    res, size = cached
+    if res == 0:
+        return "honoured"
+    return f"accepted but cached by the host ({res} of {size} bytes in the host's page cache)"
+
+
+async def settle_direct_io(
+    transport: Transport, facts: dict[str, Any], host_dir: str | None, why: str
+) -> None:
+    """Turn the probe's ``direct_io=accepted`` into what the host's page cache says of the probe file
+    it left in ``host_dir`` (the scratch directory on the host), and remove that file. Without a
+    host directory the value says why the host was not checked."""
+    if host_dir is None:
+        facts["direct_io"] = direct_io_verdict(str(facts.get("direct_io", "")), why)
+        return
+    path = f"{host_dir.rstrip('/')}/{PROBE_FILE}"
+    try:
+        if str(facts.get("direct_io", "")).startswith("accepted"):
+            facts["direct_io"] = direct_io_verdict(
+                str(facts["direct_io"]), await host_cached(transport, path)
+            )
+    finally:
+        with contextlib.suppress(KatatuiError):
+            await transport.run(["rm", "-f", "--", path], timeout=30)
+
+
 async def probe_host_dir(transport: Transport, directory: str) -> dict[str, Any]:
-    """The fairness probe run on the host itself (a bare scenario), in ``directory``."""
-    done = await transport.run(["sh", "-c", SCENARIO_PROBE, "sh", directory], timeout=60)
-    return summarize_scenario(parse_kv(done.text()))
+    """The fairness probe run on the host itself (a bare scenario), in ``directory``; O_DIRECT is
+    checked against the host's page cache as for a container."""
+    done = await transport.run(["sh", "-c", SCENARIO_PROBE, "sh", directory, "keep"], timeout=60)
+    facts = summarize_scenario(parse_kv(done.text()))
+    await settle_direct_io(transport, facts, directory, "")
+    return facts
 
 
 async def host_state(transport: Transport) -> dict[str, Any]:
@@ -152,34 +245,105 @@ class Side:
     target: str
     runtime: str | None
     facts: Mapping[str, Any]
+    isolation: str | None = None  # none | shared-kernel | user-space-kernel | vm | unknown
+
+    @property
+    def kind(self) -> str | None:
+        return self.isolation or (str(self.facts["isolation"]) if self.facts.get("isolation") else None)
 
 
 def _fmt_mib(n: int) -> str:
     return f"{n / 2**20:,.0f} MiB"
 
 
+def _group(
+    values: Mapping[str, float], alike: Callable[[float, float], bool]
+) -> list[tuple[list[str], list[float]]]:
+    """The sides grouped by value, in the order they come: a side joins the first group whose first
+    value is ``alike`` its own."""
+    groups: list[tuple[list[str], list[float]]] = []
+    for name, v in values.items():
+        for names, vals in groups:
+            if alike(vals[0], v):
+                names.append(name)
+                vals.append(v)
+                break
+        else:
+            groups.append(([name], [v]))
+    return groups
+
+
+def _say_groups(
+    groups: Sequence[tuple[list[str], list[float]]], one: str, many: str, fmt: Callable[[float], str]
+) -> str:
+    """``bare sees 24,105 MiB while runc, crun, runsc see 1,024 MiB``."""
+    parts = []
+    for names, vals in groups:
+        lo, hi = fmt(min(vals)), fmt(max(vals))
+        value = lo if lo == hi else f"{lo} to {hi}"
+        parts.append(f"{', '.join(names)} {one if len(names) == 1 else many} {value}")
+    return " while ".join(parts) if len(parts) == 2 else "; ".join(parts)
+
+
+def _in_vm(sides: Sequence[Side]) -> list[str]:
+    return [s.scenario for s in sides if s.kind == "vm"]
+
+
+def _plural(names: Sequence[str], one: str, many: str) -> str:
+    return one if len(names) == 1 else many
+
+
 def check(sides: Sequence[Side]) -> list[str]:
-    """Differences between the sides of a comparison that can decide its result."""
+    """Differences between the sides of a comparison that can decide its result, and O_DIRECT that
+    lands in the host's page cache (which makes a side's direct=1 figures page-cache figures)."""
     out: list[str] = []
+    direct = {s.scenario: str(s.facts.get("direct_io", "")) for s in sides if s.facts.get("direct_io")}
+    cached = [k for k, v in direct.items() if v.startswith("accepted but cached")]
+    if cached:
+        its = _plural(cached, "its", "their")
+        out.append(
+            f"O_DIRECT is accepted under {', '.join(cached)} but {its} data lands in the host's page cache: "
+            f"{its} direct=1 fio and dd figures are page-cache figures, not device figures"
+        )
     if len(sides) < 2:
         return out
+    vm = _in_vm(sides)
     cpus = {s.scenario: s.facts.get("effective_cpus") for s in sides}
-    known = {k: v for k, v in cpus.items() if isinstance(v, int | float)}
+    known = {k: float(v) for k, v in cpus.items() if isinstance(v, int | float)}
     if len(known) >= 2 and max(known.values()) - min(known.values()) > 0.01:
-        seen = ", ".join(f"{k} {v:g}" for k, v in known.items())
+        seen = _say_groups(
+            _group(known, lambda a, b: abs(a - b) <= 0.01), "can use", "can use", lambda v: f"{v:g}"
+        )
+        why = (
+            f"; {', '.join(vm)} {_plural(vm, 'runs', 'run')} in a VM, whose default size may not match the "
+            "container limit"
+            if vm
+            else ""
+        )
         out.append(
-            f"the scenarios can use different numbers of CPUs ({seen}): a CPU-bound result may show "
+            f"the scenarios can use different numbers of CPUs ({seen}){why}: a CPU-bound result may show "
             "the limit rather than the runtime; give every side the same CPUs (the profile's [limits])"
         )
     mems = {s.scenario: s.facts.get("effective_memory_bytes") for s in sides}
-    mknown = {k: int(v) for k, v in mems.items() if isinstance(v, int) and v > 0}
+    mknown = {k: float(v) for k, v in mems.items() if isinstance(v, int) and v > 0}
     if len(mknown) >= 2 and max(mknown.values()) > 1.25 * min(mknown.values()):
-        small = min(mknown, key=lambda k: mknown[k])
-        seen = ", ".join(f"{k} {_fmt_mib(v)}" for k, v in mknown.items())
-        out.append(
-            f"the scenarios see different memory ({seen}): {small} has the least; a VM runtime's "
-            "default VM size may be below the container limit; size the VM (or the limits) alike"
+        seen = _say_groups(
+            _group(mknown, lambda a, b: max(a, b) <= 1.05 * min(a, b)),
+            "sees",
+            "see",
+            lambda v: _fmt_mib(int(v)),
         )
+        if vm:
+            advice = (
+                f"{', '.join(vm)} {_plural(vm, 'runs', 'run')} in a VM, whose default size may be below the "
+                "container limit; size the VM (or the limits) alike"
+            )
+        else:
+            advice = (
+                "a memory-bound result may show the limit rather than the runtime; give every side the same "
+                "memory (the profile's [limits])"
+            )
+        out.append(f"the scenarios see different memory ({seen}): {advice}")
     fs = {s.scenario: str(s.facts.get("scratch_fs", "")) for s in sides if s.facts.get("scratch_fs")}
     in_ram = sorted(k for k, v in fs.items() if v in MEMORY_RAM)
     on_disk = sorted(k for k, v in fs.items() if v not in MEMORY_RAM and v != "unknown")
@@ -189,14 +353,40 @@ def check(sides: Sequence[Side]) -> list[str]:
             f"{', '.join(on_disk)} write{'s' if len(on_disk) == 1 else ''} to {fs[on_disk[0]]}: the I/O "
             "figures compare memory with a filesystem"
         )
-    direct = {s.scenario: str(s.facts.get("direct_io", "")) for s in sides if s.facts.get("direct_io")}
-    refused = sorted(k for k, v in direct.items() if v != "honoured")
+    refused = sorted(k for k, v in direct.items() if v.startswith("refused"))
     if refused and len(refused) < len(direct):
         out.append(
-            f"O_DIRECT was refused under {', '.join(refused)}'s scratch directory but honoured elsewhere: "
+            f"O_DIRECT was refused under {', '.join(refused)}'s scratch directory but accepted elsewhere: "
             "direct=1 runs cannot run alike there (fio fails, or buffered I/O goes through the page cache)"
         )
     return out
+
+
+def busy_host(records: Iterable[Mapping[str, Any]], shown: int = 5) -> str | None:
+    """One line for all the runs that started on a busy host (load above 3/4 of its CPUs)."""
+    busy: list[tuple[str, str, float, int]] = []
+    total = 0
+    for r in records:
+        load = str(r.get("loadavg", "")).split()
+        nproc = r.get("host_nproc")
+        if not load or not isinstance(nproc, int) or nproc <= 0:
+            continue
+        try:
+            first = float(load[0])
+        except ValueError:
+            continue
+        total += 1
+        if first > 0.75 * nproc:
+            busy.append((str(r.get("run_id")), load[0], first, nproc))
+    if not busy:
+        return None
+    _, top, _, top_nproc = max(busy, key=lambda b: b[2] / b[3])
+    ids = [b[0] for b in busy]
+    more = f" and {len(ids) - shown} more" if len(ids) > shown else ""
+    return (
+        f"{len(busy)} of {total} runs started on a busy host (load up to {top} on {top_nproc} CPUs): "
+        f"their figures may be low; runs: {', '.join(ids[:shown])}{more}"
+    )
 
 
 def run_checks(records: Iterable[Mapping[str, Any]]) -> list[str]:
@@ -207,16 +397,9 @@ def run_checks(records: Iterable[Mapping[str, Any]]) -> list[str]:
     if len(set(caches.values())) > 1:
         seen = "; ".join(f"{k}: {v}" for k, v in caches.items())
         out.append(f"the page cache was not treated alike before the runs ({seen})")
-    for r in recs:
-        load = str(r.get("loadavg", "")).split()
-        nproc = r.get("host_nproc")
-        if load and isinstance(nproc, int) and nproc > 0:
-            with contextlib.suppress(ValueError):
-                if float(load[0]) > 0.75 * nproc:
-                    out.append(
-                        f"run {r.get('run_id')} ({r.get('scenario')}) started on a busy host "
-                        f"(load {load[0]} on {nproc} CPUs): its figures may be low"
-                    )
+    busy = busy_host(recs)
+    if busy:
+        out.append(busy)
     return out
 
 
@@ -229,9 +412,10 @@ def _median(values: Sequence[float]) -> float | None:
 
 
 def record(reader: SessionReader) -> dict[str, Any]:
-    """A session's fairness record: one row per scenario and target (what it saw and got, and the
-    conditions of its runs), and the warnings that follow from comparing them."""
+    """A session's fairness record: one row per scenario and target (what isolates it, what it saw
+    and got, and the conditions of its runs), and the warnings that follow from comparing them."""
     facts = reader.scenario_facts()
+    hosts = reader.hosts()
     run_facts = reader.run_facts()
     runs = reader.runs()
     busy: dict[str, float] = {}
@@ -246,6 +430,9 @@ def record(reader: SessionReader) -> dict[str, Any]:
         fair = f.get("fairness", {})
         mine = [r for r in runs if (r.spec.scenario, r.spec.target) == (scenario, target)]
         runtime = mine[0].spec.runtime if mine else None
+        bare = bool(mine) and mine[0].spec.launcher == "bare"
+        host_kernel = f.get("host_kernel") or (hosts.get(target, {}).get("kernel") if bare else None)
+        isolation = f.get("isolation") or ("none" if bare else None)
         ids = [r.spec.run_id for r in mine]
         conds = [run_facts.get(i, {}) for i in ids]
         loads = []
@@ -257,7 +444,12 @@ def record(reader: SessionReader) -> dict[str, Any]:
             "scenario": scenario,
             "target": target,
             "runtime": runtime,
-            "kernel": f.get("kernel"),
+            "isolation": isolation,
+            "sandbox": f.get("sandbox"),
+            "evidence": f.get("evidence"),
+            "kernel": f.get("kernel") or (host_kernel if bare else None),
+            "host_kernel": host_kernel,
+            "root_fs": f.get("root_fs"),
             "cpus": fair.get("effective_cpus"),
             "nproc": fair.get("nproc"),
             "memory_mib": round(mem / 2**20) if isinstance(mem, int) else None,
@@ -272,7 +464,7 @@ def record(reader: SessionReader) -> dict[str, Any]:
             "error": fair.get("error"),
         })  # fmt: skip
         if fair:
-            sides.setdefault(target, []).append(Side(scenario, target, runtime, fair))
+            sides.setdefault(target, []).append(Side(scenario, target, runtime, fair, isolation))
     warnings = [f"on {t}: {w}" for t, ss in sides.items() for w in check(ss)]
     by_cell: dict[str, list[dict[str, Any]]] = {}
     for r in runs:
@@ -282,8 +474,34 @@ def record(reader: SessionReader) -> dict[str, Any]:
         # One record per scenario is enough to see the page cache treated differently.
         firsts = list({str(x.get("scenario")): x for x in recs}.values())
         warnings += [w for w in run_checks(firsts) if "page cache" in w]
-        warnings += [w for w in run_checks(recs) if "page cache" not in w]
+    busy_line = busy_host(x for recs in by_cell.values() for x in recs)  # one line for the session
+    if busy_line:
+        warnings.append(busy_line)
     return {"scenarios": rows, "runs": run_facts, "warnings": list(dict.fromkeys(warnings))}
+
+
+def _isolation_label(r: Mapping[str, Any]) -> str:
+    iso = r.get("isolation") or "?"
+    return f"{iso} ({r['sandbox']})" if r.get("sandbox") else str(iso)
+
+
+def _kernel_label(r: Mapping[str, Any]) -> str:
+    kernel = r.get("kernel")
+    if not kernel:
+        return "?"
+    return f"{kernel} (host's)" if kernel == r.get("host_kernel") else str(kernel)
+
+
+def _root_fs_label(r: Mapping[str, Any]) -> str:
+    return str(r.get("root_fs") or ("the host's" if r.get("isolation") == "none" else "?"))
+
+
+def _evidence_label(r: Mapping[str, Any], width: int = 60) -> str:
+    ev = [str(e) for e in (r.get("evidence") or []) if e]
+    if not ev:
+        return "-" if r.get("isolation") == "none" else "?"
+    first = ev[0] if len(ev[0]) <= width else ev[0][: width - 3] + "..."
+    return first + (f" (+{len(ev) - 1} more)" if len(ev) > 1 else "")
 
 
 def record_rows(rec: Mapping[str, Any]) -> tuple[list[str], list[list[str]]]:
@@ -296,6 +514,10 @@ def record_rows(rec: Mapping[str, Any]) -> tuple[list[str], list[list[str]]]:
     if not scenarios:
         return [], []
     facts: list[tuple[str, Any]] = [
+        ("isolation", _isolation_label),
+        ("kernel", _kernel_label),
+        ("root fs", _root_fs_label),
+        ("evidence", _evidence_label),
         ("CPUs usable", lambda r: num(r.get("cpus"), "g")),
         ("memory visible", lambda r: f"{num(r.get('memory_mib'), ',')} MiB"),
         ("limits asked", lambda r: ", ".join(f"{k} {v}" for k, v in (r.get("limits") or {}).items()
