@@ -16,6 +16,7 @@ import pytest
 from katatui.core import doctor
 from katatui.core.canary import run_canary
 from katatui.core.launchers.docker import LABEL_SESSION
+from katatui.core.profile import Limits
 from katatui.core.transport.local import LocalTransport
 from tests.conftest import TestEnv
 from tests.helpers import katatui
@@ -155,6 +156,122 @@ def test_canary_directly_on_both_runtimes(testenv: TestEnv, docker_client: docke
 
     assert asyncio.run(both()) == [("pass", "overlay", host_kernel)] * 2
     assert leftovers(docker_client) == []
+
+
+# -- limits --------------------------------------------------------------------------------------------
+
+
+def limits_profile(tmp_path: Path, env: TestEnv, limits: str, runc_limits: str = "") -> Path:
+    """bare, runc and runc-alt under the profile's [limits]; ``runc_limits``: runc's own."""
+    path = tmp_path / "limits.toml"
+    path.write_text(
+        f'name = "doctor-limits"\n[targets.local]\nhost = "local"\ndocker_socket = "{env.docker_sock}"\n'
+        f"[limits]\n{limits}\n"
+        '[[scenarios]]\nlauncher = "bare"\n'
+        '[[scenarios]]\nlauncher = "docker"\nruntime = "runc"\n'
+        + (f"limits = {{ {runc_limits} }}\n" if runc_limits else "")
+        + '[[scenarios]]\nlauncher = "docker"\nruntime = "runc-alt"\n[[workloads]]\ntype = "launch"\n'
+    )
+    return path
+
+
+def test_cpus_above_the_host_fail_naming_scenario_target_and_fix(
+    testenv: TestEnv, docker_client: docker.DockerClient, tmp_path: Path
+) -> None:
+    path = limits_profile(tmp_path, testenv, "cpus = 64")
+    done = katatui("doctor", "--profile", str(path), "--json")
+    assert done.returncode == 1, done.stdout + done.stderr
+    doc = json.loads(done.stdout)
+    assert doc["ok"] is False
+    nproc = doc["hosts"][0]["facts"]["nproc"]
+    assert isinstance(nproc, int) and 0 < nproc < 64
+    failed = [c for c in doc["scenarios"] if c["status"] == "fail"]
+    assert [(c["scope"], c["name"]) for c in failed] == [
+        ("scenario runc@local", "limits"),
+        ("scenario runc-alt@local", "limits"),
+    ]
+    for c, name in zip(failed, ("runc", "runc-alt"), strict=True):
+        assert f"the profile's [limits] ask for cpus = 64, but local has only {nproc} CPU" in c["why"]
+        assert f"Docker refuses --cpus 64 there (its range is 0.01 to {nproc}.00)" in c["why"]
+        assert f"every run of {name} on local would fail" in c["why"]
+        assert f"set cpus to at most {nproc} in the profile's [limits]" in c["todo"]
+        assert f"run scenario {name} on a target with 64 CPUs or more" in c["todo"]
+    # Bare runs take no limits: nothing to check there.
+    assert "limits" not in scoped(doc, "scenario bare@local")
+    # A scenario that cannot run gets no canary.
+    assert doc["canaries"] == []
+    done = katatui("doctor", "--profile", str(path))
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "cpus = 64" in done.stdout and "a scenario cannot run" in done.stdout
+    assert leftovers(docker_client) == []
+
+
+def test_a_scenarios_own_memory_above_the_host_fails_naming_it(testenv: TestEnv, tmp_path: Path) -> None:
+    path = limits_profile(tmp_path, testenv, 'memory = "256m"', runc_limits='memory = "64t"')
+    done = katatui("doctor", "--profile", str(path), "--json", "--no-canary")
+    assert done.returncode == 1, done.stdout + done.stderr
+    doc = json.loads(done.stdout)
+    mem_mib = doc["hosts"][0]["facts"]["mem_total_kb"] // 1024
+    runc = scoped(doc, "scenario runc@local")["limits"]
+    assert runc["status"] == "fail"
+    assert "the limits of scenario runc ask for memory = 64t (65536.0 GiB), but local has only" in runc["why"]
+    assert f"set memory to at most {mem_mib}m in the profile's [[scenarios]] entry runc" in runc["todo"]
+    # runc-alt has the profile's [limits], which fit.
+    alt = scoped(doc, "scenario runc-alt@local")["limits"]
+    assert alt["status"] == "pass" and "--memory 256m (the profile's [limits]) fit local" in alt["why"]
+
+
+def test_limits_that_fit_pass_and_the_canary_runs_with_them(
+    testenv: TestEnv, docker_client: docker.DockerClient, tmp_path: Path
+) -> None:
+    path = limits_profile(tmp_path, testenv, 'cpus = 1\nmemory = "256m"')
+    done = katatui("doctor", "--profile", str(path), "--json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    doc = json.loads(done.stdout)
+    assert doc["ok"] is True
+    for name in ("runc", "runc-alt"):
+        check = scoped(doc, f"scenario {name}@local")["limits"]
+        assert check["status"] == "pass"
+        assert check["why"].startswith(
+            "--cpus 1 --memory 256m (the profile's [limits]) fit local: cpus 1 of "
+        )
+    canaries = {c["scope"]: c for c in doc["canaries"]}
+    assert set(canaries) == {"canary runc@local", "canary runc-alt@local"}
+    for c in canaries.values():
+        assert c["status"] == "pass" and c["why"].endswith("(with --cpus 1 --memory 256m)"), c
+    done = katatui("doctor", "--profile", str(path), "--no-canary")
+    assert done.returncode == 0 and "every scenario can run" in done.stdout
+    assert leftovers(docker_client) == []
+
+
+def test_canary_runs_with_the_limits_so_a_refused_one_shows(
+    testenv: TestEnv, docker_client: docker.DockerClient
+) -> None:
+    """The canary gets --cpus/--memory as the runs do: Docker's refusal is the canary's failure."""
+    result = asyncio.run(
+        run_canary(LocalTransport(), docker_client, scenario="runc", runtime="runc", image=testenv.image,
+                   host_kernel=None, limits=Limits(cpus=64))
+    )  # fmt: skip
+    assert result.status == "fail"
+    assert "Range of CPUs is from 0.01 to" in result.why, result.why
+    assert leftovers(docker_client) == []
+
+
+def test_limits_checks_without_facts_and_by_launcher() -> None:
+    limits = Limits(cpus=4, memory="1g")
+    report = doctor.HostReport("h", "local", facts={"nproc": 2, "mem_total_kb": 8 * 1024 * 1024})
+
+    def checks(launcher: str, facts: dict[str, object] | None = None) -> list[doctor.Check]:
+        needs = doctor.ScenarioNeeds("s", "h", launcher, "runc", "img", False, frozenset(), limits)
+        where = doctor.HostReport("h", "local", facts=facts) if facts is not None else report
+        return doctor.limits_checks(needs, where, "scenario s@h")
+
+    (ctr,) = checks("containerd")
+    assert ctr.status == "fail" and "h has only 2 CPUs: the sandbox cannot get 4 CPUs there" in ctr.why
+    assert checks("bare") == [] and checks("kubernetes") == []  # no limits / the nodes' size
+    (unknown,) = checks("docker", {})
+    assert unknown.status == "warn" and unknown.todo
+    assert "cpus = 4 is not checked" in unknown.why and "memory = 1g is not checked" in unknown.why
 
 
 # -- containerd ----------------------------------------------------------------------------------------

@@ -51,3 +51,22 @@ def test_concurrent_batches_group_a_cell_and_repeat() -> None:
     groups = batches(runs, "concurrent")
     assert all(len(g) == 3 and len({r.cell for r in g}) == 1 for g in groups)
     assert len(batches(runs, "sequential")) == len(runs)
+
+
+def test_wildcard_puts_runc_first_then_the_rest_by_name() -> None:
+    # runc is the reference column (the first scenario), whatever order Docker listed the runtimes in.
+    prof = profile(scenarios=[{"launcher": "docker", "runtime": "*"}, {"launcher": "bare"}])
+    scenarios, _ = resolve_scenarios(prof, {"local": ["crun", "runc", "runsc", "runc-alt"]})
+    assert [s.name for s in scenarios] == ["runc", "crun", "runc-alt", "runsc", "bare"]
+    assert [s.runtime for s in scenarios[:4]] == ["runc", "crun", "runc-alt", "runsc"]
+    runs = expand(prof, scenarios, repeats=1)
+    assert runs[0].scenario == "runc"
+    # The same order from another listing, and from two targets that each have some of them.
+    prof = profile(targets={"a": {}, "b": {}})
+    scenarios, _ = resolve_scenarios(prof, {"a": ["runsc", "crun"], "b": ["runc-alt", "runc", "crun"]})
+    assert [(s.name, s.targets) for s in scenarios] == [
+        ("bare", ("a", "b")), ("runc", ("b",)), ("crun", ("a", "b")), ("runc-alt", ("b",)), ("runsc", ("a",)),
+    ]  # fmt: skip
+    # Without runc, the rest keep their order by name.
+    scenarios, _ = resolve_scenarios(profile(), {"local": ["runsc", "crun", "sandbox"]})
+    assert [s.name for s in scenarios] == ["bare", "crun", "runsc", "sandbox"]

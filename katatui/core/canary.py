@@ -54,14 +54,16 @@ async def run_canary(
     image: str,
     host_kernel: str | None,
     timeout: float = 180.0,
+    limits: Limits | None = None,
 ) -> CanaryResult:
-    """Start the canary under ``runtime`` and judge what it and the host show."""
+    """Start the canary under ``runtime`` (with ``limits``, as the scenario's runs get them) and
+    judge what it and the host show."""
     result = CanaryResult(scenario, transport.name, runtime, "fail", "", host_kernel=host_kernel)
     before = guest.vm_processes((await transport.run(PS, timeout=30)).text())
     known = {p.pid for p in before}
     session = f"doctor{os.getpid()}"
     launcher = DockerLauncher(
-        transport, client, runtime=runtime, image=image, session_id=session, limits=Limits()
+        transport, client, runtime=runtime, image=image, session_id=session, limits=limits or Limits()
     )
     spec = RunSpec(
         f"canary-{_safe(scenario)}",

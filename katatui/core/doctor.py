@@ -14,6 +14,11 @@ and image; containerd's socket (``ctr``), the runtime's shim and the image in ka
 a Kubernetes cluster's context, API server and RuntimeClasses (handler and pod overhead), which
 also go into the report. Pods run on the cluster's nodes, so a Kubernetes scenario is not failed
 on the KVM of the machine katatui runs on: the nodes' own checks need ``katatui doctor`` there.
+
+A container scenario's limits (its own, else the profile's ``[limits]``) are held against the
+target's CPUs (``nproc``) and memory (MemTotal): Docker refuses ``--cpus`` above the host's CPU
+count, so such a profile fails here rather than in every run. The canary runs with the same
+limits as the runs.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import math
 import tomllib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,7 +39,8 @@ from katatui.core.launchers.containerd import NAMESPACE as CTR_NAMESPACE
 from katatui.core.launchers.containerd import Ctr, image_ref, shim_binary
 from katatui.core.launchers.kubernetes import KubeCluster, RuntimeClassInfo
 from katatui.core.plan import registered_runtimes
-from katatui.core.profile import KubernetesConfig
+from katatui.core.profile import KubernetesConfig, Limits
+from katatui.core.schema import parse_size
 from katatui.core.transport.base import Transport
 
 if TYPE_CHECKING:
@@ -566,6 +573,8 @@ class ScenarioNeeds:
     image: str
     own_image: bool  # katatui's image (built when missing) rather than the user's
     host_tools: frozenset[str] = frozenset()
+    limits: Limits | None = None  # what its runs get: the scenario's own, else the profile's [limits]
+    own_limits: bool = False  # the scenario's own limits rather than the profile's [limits]
 
 
 def scenario_checks(
@@ -580,9 +589,31 @@ def scenario_checks(
     """Whether the scenario can run on that target, from what doctor found there (``containerd``:
     what ``ctr`` said, for a containerd scenario; ``cluster``: the profile's Kubernetes cluster)."""
     scope = f"scenario {needs.scenario}@{needs.target}"
-    checks: list[Check] = []
     if report.error:
         return [Check("target", "fail", report.error, "check the target's address and that it is up", scope)]
+    checks = _launcher_checks(
+        needs,
+        report,
+        scope,
+        docker_error=docker_error,
+        image_present=image_present,
+        containerd=containerd,
+        cluster=cluster,
+    )
+    return checks + limits_checks(needs, report, scope)
+
+
+def _launcher_checks(
+    needs: ScenarioNeeds,
+    report: HostReport,
+    scope: str,
+    *,
+    docker_error: str | None,
+    image_present: bool | None,
+    containerd: ContainerdFound | None,
+    cluster: ClusterReport | None,
+) -> list[Check]:
+    checks: list[Check] = []
     tools = report.facts.get("host_tools") or {}
     missing = sorted(t for t in needs.host_tools if t not in tools)
     if missing:
@@ -665,6 +696,112 @@ def scenario_checks(
     elif image_present:
         checks.append(Check("image", "pass", f"{needs.image} is present", "", scope))
     return checks
+
+
+def describe_limits(limits: Limits) -> str:
+    """The limits as the container gets them: ``--cpus 2 --memory 1g``."""
+    parts = []
+    if limits.cpus:
+        parts.append(f"--cpus {limits.cpus:g}")
+    if limits.memory:
+        parts.append(f"--memory {limits.memory}")
+    return " ".join(parts)
+
+
+def _gib(n_bytes: float) -> str:
+    return f"{n_bytes / 2**30:.1f} GiB"
+
+
+def limits_checks(needs: ScenarioNeeds, report: HostReport, scope: str) -> list[Check]:
+    """The scenario's cpus and memory limits against the target's CPUs and memory. A limit above
+    what the host has fails: Docker refuses ``--cpus`` above the host's CPU count ("Range of CPUs
+    is from 0.01 to 2.00, as there are only 2 CPUs available"), and a sandbox cannot be given more
+    memory than the host has, so its runs would not measure what the profile asks. Bare runs take
+    no limits; Kubernetes pods run on the cluster's nodes, whose size is not this target's."""
+    limits = needs.limits
+    if needs.launcher not in ("docker", "containerd") or limits is None:
+        return []
+    if not limits.cpus and not limits.memory:
+        return []
+    if needs.own_limits:
+        where = f"the limits of scenario {needs.scenario}"
+        how = f"in the profile's [[scenarios]] entry {needs.scenario}"
+    else:
+        where = "the profile's [limits]"
+        how = "in the profile's [limits] (or --set limits.{key}=...)"
+    nproc = report.facts.get("nproc")
+    mem_kb = report.facts.get("mem_total_kb")
+    problems: list[tuple[str, str]] = []  # (why, todo)
+    fine: list[str] = []
+    unknown: list[str] = []
+    if limits.cpus:
+        if not isinstance(nproc, int) or nproc <= 0:
+            unknown.append(f"CPUs (nproc gave nothing), so cpus = {limits.cpus:g} is not checked")
+        elif limits.cpus > nproc:
+            refused = (
+                f"Docker refuses --cpus {limits.cpus:g} there (its range is 0.01 to {nproc}.00), so "
+                f"every run of {needs.scenario} on {needs.target} would fail"
+                if needs.launcher == "docker"
+                else f"the sandbox cannot get {limits.cpus:g} CPUs there, so the runs would not "
+                "measure what the profile asks"
+            )
+            problems.append(
+                (
+                    f"{where} ask for cpus = {limits.cpus:g}, but {needs.target} has only {nproc} "
+                    f"CPU{'s' if nproc != 1 else ''}: {refused}",
+                    f"set cpus to at most {nproc} {how.format(key='cpus')}, or run scenario "
+                    f"{needs.scenario} on a target with {math.ceil(limits.cpus)} CPUs or more",
+                )
+            )
+        else:
+            fine.append(f"cpus {limits.cpus:g} of {nproc}")
+    if limits.memory:
+        asked = parse_size(limits.memory)
+        if not isinstance(mem_kb, int) or mem_kb <= 0:
+            unknown.append(
+                f"memory (no MemTotal in /proc/meminfo), so memory = {limits.memory} is not checked"
+            )
+        elif asked > mem_kb * 1024:
+            problems.append(
+                (
+                    f"{where} ask for memory = {limits.memory} ({_gib(asked)}), but {needs.target} has "
+                    f"only {_gib(mem_kb * 1024)} (MemTotal): the sandbox cannot get that much, so the "
+                    "runs would not measure what the profile asks",
+                    f"set memory to at most {mem_kb // 1024}m {how.format(key='memory')}, or run "
+                    f"scenario {needs.scenario} on a target with more memory",
+                )
+            )
+        else:
+            fine.append(f"memory {limits.memory} of {_gib(mem_kb * 1024)}")
+    if problems:
+        return [
+            Check(
+                "limits",
+                "fail",
+                "; ".join(why for why, _ in problems),
+                "; ".join(todo for _, todo in problems),
+                scope,
+            )
+        ]
+    if unknown:
+        return [
+            Check(
+                "limits",
+                "warn",
+                f"could not read {needs.target}'s " + "; nor its ".join(unknown),
+                "check that nproc and /proc/meminfo work on the target",
+                scope,
+            )
+        ]
+    return [
+        Check(
+            "limits",
+            "pass",
+            f"{describe_limits(limits)} ({where}) fit {needs.target}: {', '.join(fine)}",
+            "",
+            scope,
+        )
+    ]
 
 
 def _kvm_checks(needs: ScenarioNeeds, report: HostReport, scope: str) -> list[Check]:
@@ -938,11 +1075,16 @@ def kubernetes_scenario_checks(needs: ScenarioNeeds, cluster: ClusterReport, sco
     return checks
 
 
-async def host_tools(transport: Transport) -> dict[str, str]:
-    """The workload programs the host has (fio, iperf3, ...), as the engine sees them."""
+async def host_resources(transport: Transport) -> dict[str, Any]:
+    """As the engine sees the host: the workload programs it has (fio, iperf3, ...) as
+    ``host_tools``, its CPU count (``nproc``) and memory (``mem_total_kb``, from MemTotal)."""
     facts = await hostfacts.probe(transport)
     tools = facts.get("tools")
-    return dict(tools) if isinstance(tools, dict) else {}
+    return {
+        "host_tools": dict(tools) if isinstance(tools, dict) else {},
+        "nproc": facts.get("nproc"),
+        "mem_total_kb": facts.get("mem_total_kb"),
+    }
 
 
 # -- everything, for the command and the start screen ------------------------------------------------
@@ -1034,7 +1176,7 @@ async def diagnose(
                 docker_errors[name] = str(exc)
             try:
                 report = await check_host(transport, client, docker_errors[name])
-                report.facts["host_tools"] = await host_tools(transport)
+                report.facts.update(await host_resources(transport))
             except KatatuiError as exc:
                 report = HostReport(name, transport.address, error=str(exc))
                 report.checks.append(Check("probe", "fail", str(exc), "check that the host runs a POSIX sh"))
@@ -1074,15 +1216,24 @@ async def diagnose(
             local = local or own_clients[0]
             return sources + ([local] if local is not None else [])
 
-        runnable: list[tuple[str, str, str, str]] = []
+        runnable: list[tuple[str, str, str, str, Limits]] = []
         for sc in scenarios:
+            limits = sc.limits or profile.limits
             for t in sc.targets:
                 tools: set[str] = set()
                 for w in profile.workloads:
                     if sc.launcher in w.LAUNCHERS:
                         tools |= driver_for(w).host_tools(sc.launcher)
                 needs = ScenarioNeeds(
-                    sc.name, t, sc.launcher, sc.runtime, sc.image, sc.image == IMAGE_TAG, frozenset(tools)
+                    sc.name,
+                    t,
+                    sc.launcher,
+                    sc.runtime,
+                    sc.image,
+                    sc.image == IMAGE_TAG,
+                    frozenset(tools),
+                    limits,
+                    sc.limits is not None,
                 )
                 present: bool | None = None
                 if sc.launcher == "docker" and t in clients:
@@ -1119,7 +1270,7 @@ async def diagnose(
                     and present
                     and image_ok
                 ):
-                    runnable.append((sc.name, t, sc.runtime, sc.image))
+                    runnable.append((sc.name, t, sc.runtime, sc.image, limits))
         others = [sc.name for sc in scenarios if sc.launcher in ("containerd", "kubernetes")]
         if canary and others:
             diagnosis.notes.append(
@@ -1129,7 +1280,7 @@ async def diagnose(
         if canary:
             from katatui.core.canary import run_canary
 
-            for name, t, runtime, image in runnable:
+            for name, t, runtime, image, limits in runnable:
                 result = await run_canary(
                     transports[t],
                     clients[t],
@@ -1137,20 +1288,28 @@ async def diagnose(
                     runtime=runtime,
                     image=image,
                     host_kernel=reports[t].facts.get("kernel"),
+                    limits=limits,
                 )
+                given = describe_limits(limits)
                 todo = (
                     ""
                     if result.status == "pass"
                     else (
                         "check the runtime's configuration; "
                         "`katatui doctor` without a profile shows the host's checks"
+                        + (
+                            f"; the canary ran with {given} as the runs will: if {runtime} refuses "
+                            "them, change the limits ([limits] or the scenario's own)"
+                            if given
+                            else ""
+                        )
                     )
                 )
                 diagnosis.canaries.append(
                     Check(
                         "canary",
                         result.status,
-                        result.why,
+                        result.why + (f" (with {given})" if given else ""),
                         todo,
                         f"canary {name}@{t}",
                     )

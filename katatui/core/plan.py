@@ -16,6 +16,8 @@ from katatui.core.profile import Limits, Profile, Scenario
 
 # Docker lists these next to the runtimes a user registered; they are runc under other names.
 DOCKER_BUILTIN_PREFIXES = ("io.containerd.runc.", "io.containerd.runtime.v1.")
+# The runtime ``runtime = "*"`` puts first: the first scenario is a report's reference column.
+REFERENCE_RUNTIME = "runc"
 
 
 def registered_runtimes(reported: Sequence[str]) -> list[str]:
@@ -33,12 +35,20 @@ class ResolvedScenario:
     limits: Limits | None = None  # the scenario's own limits, when it has them
     spread: str | None = None  # how clients spread over ``targets`` (None: one run per target)
     on_host_failure: str = "fail"
+    runc_binary: str | None = None  # containerd: the OCI runtime the runc shim runs
+
+
+def wildcard_order(runtimes: Sequence[str]) -> list[str]:
+    """The order ``runtime = "*"`` gives the runtimes it found: runc first (the reference the
+    others are compared with), then the rest by name, whatever order Docker listed them in."""
+    return sorted(dict.fromkeys(runtimes), key=lambda r: (r != REFERENCE_RUNTIME, r))
 
 
 def resolve_scenarios(
     profile: Profile, runtimes: Mapping[str, Sequence[str] | None]
 ) -> tuple[list[ResolvedScenario], list[str]]:
-    """Expand ``runtime = "*"`` with what each target's Docker reports.
+    """Expand ``runtime = "*"`` with what each target's Docker reports, runc first (see
+    ``wildcard_order``).
 
     Returns the scenarios and warnings (a wildcard on a target without Docker expands to nothing).
     """
@@ -57,6 +67,7 @@ def resolve_scenarios(
                     sc.limits,
                     sc.spread,
                     sc.on_host_failure,
+                    sc.runc_binary,
                 )
             )
             continue
@@ -68,7 +79,8 @@ def resolve_scenarios(
                 continue
             for r in registered_runtimes(found):
                 seen.setdefault(r, []).append(t)
-        for r, ts in seen.items():
+        for r in wildcard_order(list(seen)):
+            ts = seen[r]
             name = _wild_name(sc, r)
             if any(o.name == name for o in out):
                 continue  # an explicit scenario for the same runtime wins
