@@ -285,3 +285,40 @@ async def test_start_many_over_ssh_is_one_channel(
         await t.close()
     assert outs == [(f"client {c}\n".encode(), f"e{c}\n".encode(), 0) for c in range(4)]
     assert not [x for x in containers(ctrd) if f"many{os.getpid()}" in x]
+
+
+def test_gvisor_through_the_runc_shims_binary_option(testenv: TestEnv, ctrd: str, tmp_path: Path) -> None:
+    """containerd has no runsc shim packaged here: the runc shim runs runsc in runc's place
+    (``runc_binary``, ctr's --runc-binary), through a wrapper that adds --network=host."""
+    wrapper = testenv.dir / "runsc-host"
+    text = f"""
+name = "containerd-gvisor"
+[targets.node]
+host = "local"
+scratch_base = "{tmp_path / "scratch"}"
+containerd_socket = "{ctrd}"
+docker_socket = "{testenv.docker_sock}"
+[[scenarios]]
+name = "ctr-gvisor"
+launcher = "containerd"
+runtime = "io.containerd.runc.v2"
+runc_binary = "{wrapper}"
+[[workloads]]
+type = "sysbench"
+test = ["cpu"]
+time = 1
+"""
+    prof = tmp_path / "g.toml"
+    prof.write_text(text)
+    out = tmp_path / "s.katatui"
+    done = katatui("run", str(prof), "--headless", "--out", str(out))
+    assert done.returncode == 0, done.stdout + done.stderr
+    reader = SessionReader(out)
+    runs = reader.runs()
+    assert all(r.status == "finished" for r in runs), [r.reason for r in runs]
+    cmd = runs[0].commands[0]
+    assert cmd[cmd.index("--runc-binary") + 1] == str(wrapper)
+    facts = reader.scenario_facts()[("ctr-gvisor", "node")]
+    assert (facts["isolation"], facts["sandbox"], facts["kernel"]) == ("user-space-kernel", "gVisor", "4.4.0")
+    assert "isolation_warning" not in facts
+    assert containers(ctrd) == []

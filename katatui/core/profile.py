@@ -22,6 +22,7 @@ from katatui.core.workloads.config import WORKLOAD_TYPES, FioWorkload, Workload
 
 IMAGE_TAG = "katatui/bench:0.1"
 RUNTIME_RE = re.compile(r"^(\*|[A-Za-z0-9][A-Za-z0-9_.:/-]{0,127})$")
+RUNC_BINARY_RE = re.compile(r"^/[A-Za-z0-9_.+/-]{1,255}$")
 # Places fio's scratch directory may never be created in: the system's own trees.
 FORBIDDEN_SCRATCH = (
     "/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/run",
@@ -139,6 +140,16 @@ class Scenario(Strict):
     spread: Literal["round-robin", "blocks"] | None = None
     # When a target of a spread run is down: fail the whole run, or run degraded without its clients.
     on_host_failure: Literal["fail", "continue"] = "fail"
+    # containerd only: the OCI runtime binary the runc shim runs instead of runc (``ctr run
+    # --runc-binary``), e.g. a wrapper that runs ``runsc --network=host "$@"`` for gVisor.
+    runc_binary: str | None = None
+
+    @field_validator("runc_binary")
+    @classmethod
+    def _runc_binary(cls, v: str | None) -> str | None:
+        if v is not None and (not v.startswith("/") or not RUNC_BINARY_RE.match(v)):
+            raise ValueError(f"expected an absolute path to a runtime binary, got {v!r}")
+        return v
 
     @field_validator("name")
     @classmethod
@@ -170,6 +181,8 @@ class Scenario(Strict):
             )
         if self.launcher == "kubernetes" and not self.runtime:
             raise ValueError("a kubernetes scenario needs 'runtime': the name of a RuntimeClass (kata, runc)")
+        if self.runc_binary is not None and self.launcher != "containerd":
+            raise ValueError("'runc_binary' is for containerd scenarios (ctr run --runc-binary); remove it")
         if self.launcher in ("containerd", "kubernetes") and self.runtime == "*":
             raise ValueError(f'runtime "*" works with the docker launcher only; name the {self.launcher} '
                              "runtime of each scenario")  # fmt: skip

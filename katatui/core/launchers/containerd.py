@@ -144,10 +144,12 @@ class ContainerdLauncher(Launcher):
         session_id: str,
         limits: Limits,
         socket: str | None = None,
+        runc_binary: str | None = None,
     ) -> None:
         super().__init__(transport)
         self.ctr = Ctr(transport, socket)
         self.runtime = runtime
+        self.runc_binary = runc_binary  # the OCI runtime the runc shim runs instead of runc
         self.image = image_ref(image)
         self.session_id = session_id
         self.limits = limits
@@ -169,6 +171,8 @@ class ContainerdLauncher(Launcher):
 
     def _argv(self, run: RunSpec, client: int, argv: Sequence[str], mount: Mount | None) -> list[str]:
         cmd = self.ctr.argv("run", "--rm", "--runtime", self.runtime, "--net-host")
+        if self.runc_binary:
+            cmd += ["--runc-binary", self.runc_binary]
         for key, value in (
             (LABEL_SESSION, self.session_id),
             (LABEL_RUN, run.run_id),

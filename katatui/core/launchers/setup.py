@@ -86,8 +86,10 @@ class LauncherSetup:
         facts: dict[str, Any],
         host_kernel: str | None,
     ) -> None:
-        """What the scenario's sandbox looks like from inside (kernel, /, CPUs, memory), as for Docker."""
-        from katatui.core.identity import probe_guest, verdict
+        """What isolates the scenario, from what its sandbox shows inside (kernel, /, kernel log,
+        CPUs, memory) and on the host, as for Docker."""
+        from katatui.core import isolation
+        from katatui.core.identity import probe_guest, seen
 
         self._probes += 1
         try:
@@ -96,15 +98,22 @@ class LauncherSetup:
             self.log("warning", f"scenario {sc.name} on {target}: could not read its guest identity: {exc}")
             return
         facts.update(guest)
+        program = facts.get("runc_binary") or facts.get("shim")
+        # With a runc_binary, the runtime's name names the runc shim, not what runs under it.
+        promise = str(facts["runc_binary"]) if facts.get("runc_binary") else sc.runtime
+        found = isolation.identify(
+            seen(sc.launcher, promise, host_kernel, guest, program=str(program) if program else None,
+                 host_roles=guest.get("host_roles", ()))
+        )  # fmt: skip
+        facts.update(found.facts())
         if host_kernel:
             facts["host_kernel"] = host_kernel
-            warning = verdict(sc.runtime, host_kernel, guest)
-            if warning:
-                facts["isolation_warning"] = warning
-                self.log("error", f"scenario {sc.name} on {target}: {warning}")
+        if found.warning:
+            facts["isolation_warning"] = found.warning
+            self.log("error", f"scenario {sc.name} on {target}: {found.warning}")
         mib = int(guest.get("mem_total_kb", 0)) // 1024
-        self.log("info", f"{sc.name} on {target}: kernel {guest.get('kernel')}, / is {guest.get('root_fs')}, "
-                 f"{guest.get('nproc')} CPUs, {mib} MiB")  # fmt: skip
+        self.log("info", f"{sc.name} on {target}: {found.label}: kernel {guest.get('kernel')}, "
+                 f"/ is {guest.get('root_fs')}, {guest.get('nproc')} CPUs, {mib} MiB")  # fmt: skip
 
     # -- containerd -----------------------------------------------------------------------------
     async def _ctr_for(self, target: str, transport: Transport, config: TargetConfig) -> tuple[Ctr, str]:
@@ -166,7 +175,10 @@ class LauncherSetup:
         launcher = ContainerdLauncher(
             transport, runtime=sc.runtime, image=sc.image, session_id=self.session_id,
             limits=sc.limits or self.profile.limits, socket=config.containerd_socket,
+            runc_binary=sc.runc_binary,
         )  # fmt: skip
+        if sc.runc_binary:
+            facts["runc_binary"] = sc.runc_binary
         return launcher, facts
 
     async def _image_sources(
