@@ -38,10 +38,12 @@ OVERHEAD = {"cpu": "250m", "memory": "120Mi"}
 
 @pytest.fixture
 def kube(testenv: TestEnv) -> Iterator[FakeKube]:
-    classes = {"runc": ("runc", {}), "runc-alt": ("runc-alt", OVERHEAD), "kata": ("kata", {})}
+    classes = {"runc": ("runc", {}), "runc-alt": ("runc-alt", OVERHEAD), "kata": ("kata", {}),
+               "gvisor": ("runsc", {})}  # fmt: skip
     with FakeKube(
         testenv.docker_url,
         runtime_classes=classes,
+        handlers={"runc": "runc", "runc-alt": "runc-alt", "runsc": "runsc"},
         node_labels={"katatui.io/bench": "yes"},
         taints=[{"key": "dedicated", "value": "bench", "effect": "NoSchedule"}],
     ) as server:
@@ -542,3 +544,18 @@ def test_cleanup_command_removes_what_a_dead_katatui_left(
     assert bad.returncode == 2 and "no context 'prod'" in bad.stderr and "Traceback" not in bad.stderr
     kube.settle()
     assert kube.pods == {}
+
+
+def test_a_gvisor_runtime_class_is_identified_by_evidence(
+    testenv: TestEnv, kube: FakeKube, tmp_path: Path
+) -> None:
+    # RuntimeClass "gvisor" with handler "runsc", which the test server maps to the Docker runtime runsc.
+    workloads = '[[workloads]]\ntype = "sysbench"\ntest = ["cpu"]\ntime = 1\n'
+    scenarios = '[[scenarios]]\nlauncher = "kubernetes"\nruntime = "gvisor"\n'
+    prof = write_profile(tmp_path, kube, scenarios=scenarios, workloads=workloads)
+    done, reader = run(prof, tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert all(r.status == "finished" for r in reader.runs())
+    facts = reader.scenario_facts()[("gvisor", "node")]
+    assert (facts["isolation"], facts["sandbox"]) == ("user-space-kernel", "gVisor"), facts.get("evidence")
+    assert 'its kernel log says "Starting gVisor..."' in facts["evidence"]
