@@ -475,3 +475,19 @@ def test_kubernetes_scenario_is_not_judged_by_this_machines_kvm() -> None:
     checks = doctor.scenario_checks(needs, report, docker_error=None, image_present=None, cluster=cluster)
     assert [(c.name, c.status) for c in checks] == [("runtimeclass", "pass"), ("node", "warn")]
     assert "pod overhead memory 160Mi" in checks[0].why
+
+
+def test_canaries_identify_gvisor_and_crun_by_evidence(
+    testenv: TestEnv, docker_client: docker.DockerClient, tmp_path: Path
+) -> None:
+    # "sandbox" is /usr/bin/runsc registered under a name that says nothing.
+    prof = profile(tmp_path, testenv, ["runsc", "sandbox", "crun"])
+    done = katatui("doctor", "--profile", str(prof), "--json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    canaries = {c["scope"]: c for c in json.loads(done.stdout)["canaries"]}
+    for name in ("runsc", "sandbox"):
+        c = canaries[f"canary {name}@local"]
+        assert c["status"] == "pass" and c["why"].startswith("user-space-kernel (gVisor): "), c
+        assert "shares the host's kernel" not in c["why"]
+    assert canaries["canary crun@local"]["why"].startswith("shared-kernel: "), canaries
+    assert leftovers(docker_client) == []

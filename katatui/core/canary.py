@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from katatui.core import guest, identity
+from katatui.core import guest, identity, isolation
 from katatui.core.aio import within
 from katatui.core.errors import KatatuiError
 from katatui.core.events import RunSpec
@@ -43,6 +43,9 @@ class CanaryResult:
     host_kernel: str | None = None
     root_fs: str | None = None
     new_vm_processes: list[str] = field(default_factory=list)
+    isolation: str | None = None  # as katatui.core.isolation identified it (None: not known)
+    sandbox: str | None = None
+    evidence: list[str] = field(default_factory=list)
 
 
 async def run_canary(
@@ -55,6 +58,7 @@ async def run_canary(
     host_kernel: str | None,
     timeout: float = 180.0,
     limits: Limits | None = None,
+    program: str | None = None,
 ) -> CanaryResult:
     """Start the canary under ``runtime`` (with ``limits``, as the scenario's runs get them) and
     judge what it and the host show."""
@@ -109,14 +113,23 @@ async def run_canary(
     facts = identity.parse_probe(out.decode(errors="replace").split(READY)[0])
     result.guest_kernel = str(facts.get("kernel")) if facts.get("kernel") else None
     result.root_fs = str(facts.get("root_fs"))
-    result.new_vm_processes = [p.command[:160] for p in guest.vm_processes(during) if p.pid not in known]
-    judge(result, identity.verdict(runtime, host_kernel, facts))
+    new_vm = [p for p in guest.vm_processes(during) if p.pid not in known]
+    result.new_vm_processes = [p.command[:160] for p in new_vm]
+    found = isolation.identify(
+        identity.seen("docker", runtime, host_kernel, facts, program=program,
+                      host_roles=("hypervisor",) if any(p.kind != "kata-shim" for p in new_vm) else ())
+    )  # fmt: skip
+    result.isolation, result.sandbox, result.evidence = found.isolation, found.sandbox, list(found.evidence)
+    judge(result, found.warning)
     return result
 
 
 def judge(result: CanaryResult, warning: str | None) -> None:
     """Pass, warn or fail from the kernels, the verdict and the new host processes."""
-    kind = guest.sandbox_kind(result.runtime)
+    by_name = guest.sandbox_kind(result.runtime)
+    kind = {"vm": "vm", "user-space-kernel": "gvisor"}.get(result.isolation or "", by_name)
+    if result.isolation == "shared-kernel":
+        kind = "container"
     kernels = f"guest kernel {result.guest_kernel}, host kernel {result.host_kernel}"
     if warning is not None:
         result.status, result.why = "fail", warning
@@ -133,6 +146,11 @@ def judge(result: CanaryResult, warning: str | None) -> None:
             )
     elif kind == "gvisor":
         result.status, result.why = "pass", f"ran on gVisor's kernel: {kernels}"
+    elif result.isolation == "unknown":
+        result.status = "warn"
+        result.why = (
+            f"{kernels}: its own kernel, but nothing says which sandbox ({'; '.join(result.evidence)})"
+        )
     else:
         result.status = "pass"
         result.why = f"the container ran on the host's kernel ({result.guest_kernel}), / is {result.root_fs}"

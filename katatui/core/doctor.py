@@ -32,8 +32,9 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from katatui.core import guest, hostfacts, kata
+from katatui.core import guest, hostfacts, isolation, kata
 from katatui.core.errors import KatatuiError
+from katatui.core.isolation import runtime_program
 from katatui.core.launchers.containerd import DEFAULT_SOCKET as CTR_DEFAULT_SOCKET
 from katatui.core.launchers.containerd import NAMESPACE as CTR_NAMESPACE
 from katatui.core.launchers.containerd import Ctr, image_ref, shim_binary
@@ -292,23 +293,6 @@ def module_checks(probe: Mapping[str, str], vm_runtimes: Sequence[str]) -> list[
             "CONFIG_VHOST_NET",
         )
     ]
-
-
-def runtime_program(spec: Mapping[str, Any], name: str) -> str:
-    """The program behind a Docker runtime entry: ``path``, or the shim a ``runtimeType`` names
-    (io.containerd.kata.v2 is containerd-shim-kata-v2), or the name itself."""
-    path = spec.get("path")
-    if isinstance(path, str) and path:
-        return path
-    rtype = spec.get("runtimeType") or spec.get("runtime_type")
-    if isinstance(rtype, str) and rtype:
-        if rtype.startswith("/"):
-            return rtype
-        parts = rtype.split(".")
-        if len(parts) >= 4 and parts[0] == "io" and parts[1] == "containerd":
-            return f"containerd-shim-{parts[2]}-{parts[3]}"
-        return rtype
-    return name
 
 
 def parse_containerd_runtimes(text: str) -> dict[str, str]:
@@ -1289,6 +1273,7 @@ async def diagnose(
                     image=image,
                     host_kernel=reports[t].facts.get("kernel"),
                     limits=limits,
+                    program=(reports[t].facts.get("docker_runtime_programs") or {}).get(runtime),
                 )
                 given = describe_limits(limits)
                 todo = (
@@ -1309,7 +1294,9 @@ async def diagnose(
                     Check(
                         "canary",
                         result.status,
-                        result.why + (f" (with {given})" if given else ""),
+                        (f"{isolation.summary(vars(result))}: " if result.isolation else "")
+                        + result.why
+                        + (f" (with {given})" if given else ""),
                         todo,
                         f"canary {name}@{t}",
                     )
