@@ -14,7 +14,6 @@ import pytest
 
 from katatui.core.guest import (
     Mount,
-    isolation_verdict,
     looks_like_vm_runtime,
     parse_free_total,
     parse_kata_check,
@@ -27,8 +26,19 @@ from katatui.core.guest import (
     shows_kata_guest,
     vm_processes,
 )
+from katatui.core.isolation import Seen, identify
 
 FIXTURES = Path(__file__).parent / "fixtures" / "kata"
+
+
+def isolation_verdict(
+    runtime: str, host: str | None, guest: str | None, *, guest_mounts: list[Mount] | None = None
+) -> str | None:
+    """The warning isolation by evidence gives for a runtime's name and the kernels (and mounts) seen."""
+    mounts = "\n".join(
+        f"{m.source} {m.target} {m.fstype} {','.join(m.options) or 'rw'} 0 0" for m in guest_mounts or []
+    )
+    return identify(Seen("docker", runtime, host_kernel=host, guest_kernel=guest, mounts=mounts)).warning
 
 
 def text(name: str) -> str:

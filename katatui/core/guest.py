@@ -162,48 +162,6 @@ def shows_kata_guest(mounts: Iterable[Mount]) -> bool:
     return any(m.source == "kataShared" for m in mounts)
 
 
-def isolation_verdict(
-    runtime_name: str,
-    host_kernel: str | None,
-    guest_kernel: str | None,
-    *,
-    guest_mounts: Iterable[Mount] | None = None,
-) -> str | None:
-    """A loud warning when the kernel seen inside the container contradicts the runtime, else None.
-
-    ``host_kernel`` and ``guest_kernel`` may be ``uname -r`` or ``uname -a`` output or
-    ``/proc/version``. A VM runtime (or gVisor) whose container reports the host's kernel did not
-    start its sandbox: the run measured something else (typically plain runc). A plain container
-    runtime reporting another kernel than the host's is not running on that host. None when
-    either kernel is unknown (nothing can be said) or when everything is as expected.
-
-    A Kata guest kernel can be a build identical to the host's (kata-containers/runtime#2701
-    booted the guest with the distribution's vmlinuz-3.10.0-1127.8.2.el7): pass the container's
-    mounts as ``guest_mounts`` and a ``kataShared`` mount vouches for the VM despite equal kernels.
-    """
-    host, guest = _release(host_kernel), _release(guest_kernel)
-    if host is None or guest is None:
-        return None
-    kind = sandbox_kind(runtime_name)
-    if kind == "vm" and guest == host and guest_mounts is not None and shows_kata_guest(guest_mounts):
-        return None
-    if kind in ("vm", "gvisor") and guest == host:
-        what = "a VM with its own kernel" if kind == "vm" else "gVisor's own kernel"
-        return (
-            f"WARNING: runtime {runtime_name!r} should run the container on {what}, but the container "
-            f"reported the host's kernel ({host}): the sandbox did not start. Kata startup can fail "
-            "silently (no hardware virtualisation, nested virtualisation off, a runtime name the engine "
-            "does not know, or a fallback to the default runtime). These results are NOT sandboxed results."
-        )
-    if kind == "container" and guest != host:
-        return (
-            f"WARNING: runtime {runtime_name!r} shares the host's kernel, but the container reported "
-            f"kernel {guest} while the host runs {host}: the containers are not running on this host "
-            "(another engine, a VM in between, or a VM runtime registered under this name)."
-        )
-    return None
-
-
 # ---------------------------------------------------------------------------------------------
 # Host-side Kata evidence: kata-runtime check / kata-env, and the processes of a sandbox
 

@@ -209,11 +209,16 @@ def _warning(
             "does not know, or a fallback to the default runtime). These results are NOT sandboxed results."
         )
     if promised == "shared-kernel" and isolation in ("vm", "user-space-kernel", "unknown") and inner and host:
-        found = f"{sandbox} ({isolation})" if sandbox else isolation
+        looks = (
+            f"it looks like {sandbox} ({isolation})"
+            if sandbox
+            else "the containers are not running on this host (another engine, a VM in between, or "
+            "a sandbox registered under this name)"
+        )
         return (
             f"WARNING: runtime {runtime!r} is named like a runtime that shares the host's kernel, but the "
-            f"container reported kernel {inner} while the host runs {host}; it looks like {found}: "
-            "the runtime's name does not say what runs behind it."
+            f"container reported kernel {inner} while the host runs {host}: {looks}; the runtime's name "
+            "does not say what runs behind it."
         )
     return None
 
