@@ -52,7 +52,37 @@ def with_parent(p: Proc, ppid: int, args: str = "") -> Proc:
 
 
 def test_roles_list_vhost() -> None:
-    assert ROLES == ("shim", "hypervisor", "virtiofsd", "vhost", "container")
+    assert ROLES == ("shim", "hypervisor", "virtiofsd", "vhost", "sentry", "gofer", "container")
+
+
+def test_sampler_reports_gvisor_sentry_and_gofer() -> None:
+    """The sampler's read of a real runsc sandbox (tests/fixtures/gvisor, this machine), and a
+    second read constructed from it: each of sentry, gofer and the stubs gets its own CPU and PSS
+    per second and CPU seconds in the results, none of them counted as the container but the stubs."""
+    gvisor = Path(__file__).parent / "fixtures" / "gvisor"
+    tree = sandbox_of(parse_ps((gvisor / "ps_16010.txt").read_text()), 16010)
+    hz, host0, before = parse_stats((gvisor / "stat_16010.txt").read_text())
+    assert sorted(before) == [15989, 16007, 16010, 16029, 16060]
+    assert (before[16010].rss_kb, before[16010].pss_kb) == (24268, 11321)
+    # Constructed: one second later the sentry used 30 ticks more, the gofer 5, a stub 20.
+    more = {15989: 0, 16007: 5, 16010: 30, 16029: 0, 16060: 20}
+    after = {pid: ProcStat(s.ticks + more[pid], s.rss_kb, s.pss_kb) for pid, s in before.items()}
+    host1 = [v + 100 for v in host0]
+    events: list[object] = []
+    sampler = SandboxSampler("r", None, lambda: None, events.append)  # type: ignore[arg-type]
+    sampler._tree = tree
+    sampler._account(1.0, 1.0, hz, host0, host1, before, after)
+    (sample,) = events
+    m = sample.metrics  # type: ignore[attr-defined]
+    assert m["sentry_cpu_percent"] == pytest.approx(100.0 * 30 / hz)
+    assert m["gofer_cpu_percent"] == pytest.approx(100.0 * 5 / hz)
+    assert m["container_cpu_percent"] == pytest.approx(100.0 * 20 / hz)
+    assert m["sentry_pss_bytes"] == 11321 * 1024.0 and m["gofer_pss_bytes"] == 8855 * 1024.0
+    assert m["container_pss_bytes"] == (1 + 1041) * 1024.0
+    results = sampler.results({})
+    assert results["sentry_cpu_seconds"] == Metric(30 / hz, "s")
+    assert results["gofer_cpu_seconds"] == Metric(5 / hz, "s")
+    assert results["container_cpu_seconds"] == Metric(20 / hz, "s")
 
 
 def test_kata_2_host_with_two_vhost_workers() -> None:

@@ -43,6 +43,12 @@ def metric_label(metric: str) -> str:
         "events_per_s": "events/s",
         "sandbox_cpu_percent": "sandbox host CPU",
         "sandbox_pss_bytes": "sandbox PSS",
+        "sentry_cpu_percent": "gVisor sentry host CPU",
+        "sentry_pss_bytes": "gVisor sentry PSS",
+        "sentry_rss_bytes": "gVisor sentry RSS",
+        "gofer_cpu_percent": "gVisor gofer host CPU",
+        "gofer_pss_bytes": "gVisor gofer PSS",
+        "gofer_rss_bytes": "gVisor gofer RSS",
     }
     return names.get(metric, metric.replace("_", " "))
 

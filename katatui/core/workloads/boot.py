@@ -6,16 +6,27 @@ when Docker reports its exit; Docker's inspect document says when the container 
 gives four phases: ``create`` (request to created), ``start`` (created to started: runc create and
 start), ``run`` (started to finished) and ``exit`` (finished to katatui hearing of it).
 
-Under a VM runtime the container's command reads the guest's ``/proc/uptime`` when it starts and
-again when it ends, and prints the guest's ``dmesg`` in between. The guest kernel started
-``uptime`` seconds before the command's end, which is Docker's ``FinishedAt``: that puts the guest's
-boot on the host's clock without trusting the guest's wall clock. Its dmesg says when the kernel
-ran init (and systemd, when it is init, how long user space took), as seeds 002 and 003 split their
-boot times. The phases: ``create``, ``sandbox`` (created to the guest kernel's start: shim,
-hypervisor process and firmware), ``guest_kernel``, ``guest_userspace`` (init, the agent and,
-without systemd's figure, the container's creation), ``container_start`` (when systemd's figure
-splits it off), ``run`` and ``exit``; when the guest's dmesg cannot be read, ``guest_boot`` is its
-kernel and user space together.
+The container's command reads its kernel's ``/proc/uptime`` when it starts and again when it
+ends, and prints that kernel's ``dmesg`` in between. The kernel started ``uptime`` seconds before
+the command's end, which is Docker's ``FinishedAt``: that puts the kernel's start on the host's
+clock without trusting the container's wall clock. Whether the container has a kernel of its own
+is read from that moment, not from the runtime's name: the host's kernel started long before
+katatui asked for the container (its uptime is the host's, minutes to months), a VM's kernel or
+gVisor's sentry (whose clock starts with the sandbox: /proc/uptime 0.07 s as the command starts)
+after it. A moment after the request (``OWN_KERNEL_TOLERANCE`` allowed for the clocks) is a
+kernel of the container's own; else the launch is split as runc's above. A VM started from a
+template, or a restored sandbox, carries an older clock and gets runc's split, which Docker's times
+alone still make right.
+
+With a kernel of its own, the launch splits into ``create``, ``sandbox`` (created to the kernel's
+start: the shim and the hypervisor process and firmware, or runsc create and start spawning
+gVisor's gofer and sentry), then the guest's boot up to the command's first moment. A Linux guest's
+dmesg says when the kernel ran init (and systemd, when it is init, how long user space took), as
+seeds 002 and 003 split their boot times: ``guest_kernel``, ``guest_userspace`` (init, the agent
+and, without systemd's figure, the container's creation) and ``container_start`` (when systemd's
+figure splits it off). Without such lines (a guest whose dmesg cannot be read, or gVisor, whose
+dmesg is its own made-up lines such as "Starting gVisor...") it is one phase, ``guest_boot``: for
+gVisor the sentry's kernel setting up and starting the application. Then ``run`` and ``exit``.
 
 Each phase is a difference of two moments taken in order, each held between the previous moment
 and the exit, so no phase is negative and together they make exactly ``boot_total_s``.
@@ -31,7 +42,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from katatui.core import guest, kata
+from katatui.core import kata
 from katatui.core.errors import WorkloadError
 from katatui.core.events import Metric, RawOutput
 from katatui.core.workloads.base import ProcedureContext
@@ -57,6 +68,10 @@ LABELS = {
     "guest_userspace": "guest user space + agent", "container_start": "container start", "run": "run",
     "exit": "exit",
 }  # fmt: skip
+# How far before katatui's request a kernel's start may seem to lie and still be the container's
+# own: the uptime's 0.01 s steps and the daemon's clock estimate (``host_clock_offset``). The host's
+# kernel started before its Docker daemon did, so its start lies far earlier.
+OWN_KERNEL_TOLERANCE = 0.5
 _STAMP = re.compile(r"^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$")
 
 
@@ -120,7 +135,9 @@ def phases_for(
 ) -> list[tuple[str, float]]:
     """The phases of one launch, from when katatui asked (on the host's clock) and how long it
     took until Docker reported the exit, Docker's inspect document and what the command printed.
-    Moments are taken relative to the request, so the phases add up to ``total``."""
+    Moments are taken relative to the request, so the phases add up to ``total``. What the
+    command printed decides whether the container had a kernel of its own; ``runtime`` (the
+    runtime's name) is not consulted for that."""
     state = attrs.get("State") or {}
 
     def since(stamp: Any) -> float | None:
@@ -132,26 +149,34 @@ def phases_for(
         since(state.get("StartedAt")),
         since(state.get("FinishedAt")),
     )
-    if runtime is not None and guest.looks_like_vm_runtime(runtime):
-        up0, up1, dmesg = parse_output(output)
-        boot = kata.parse_guest_dmesg(dmesg)
-        marks: list[tuple[str, float | None]] = [("create", created)]
-        if finished is not None and up0 is not None and up1 is not None:
-            kernel_start = finished - up1
-            command_start = finished - (up1 - up0)
-            marks.append(("sandbox", kernel_start))
-            if boot.kernel_s is not None:
-                marks.append(("guest_kernel", kernel_start + boot.kernel_s))
-                if boot.userspace_s is not None:
-                    marks.append(("guest_userspace", kernel_start + boot.kernel_s + boot.userspace_s))
-                    marks.append(("container_start", command_start))
-                else:
-                    marks.append(("guest_userspace", command_start))
-            else:  # no dmesg in the guest (restricted): its kernel and user space in one
-                marks.append(("guest_boot", command_start))
-        marks.append(("run", finished))
-        return chain(0.0, marks, total)
-    return chain(0.0, [("create", created), ("start", started), ("run", finished)], total)
+    up0, up1, dmesg = parse_output(output)
+    kernel_start = own_kernel_start(finished, up1)
+    if kernel_start is None or finished is None or up0 is None or up1 is None:
+        return chain(0.0, [("create", created), ("start", started), ("run", finished)], total)
+    command_start = finished - (up1 - up0)
+    marks: list[tuple[str, float | None]] = [("create", created), ("sandbox", kernel_start)]
+    boot = kata.parse_guest_dmesg(dmesg)
+    if boot.kernel_s is not None:
+        marks.append(("guest_kernel", kernel_start + boot.kernel_s))
+        if boot.userspace_s is not None:
+            marks.append(("guest_userspace", kernel_start + boot.kernel_s + boot.userspace_s))
+            marks.append(("container_start", command_start))
+        else:
+            marks.append(("guest_userspace", command_start))
+    else:  # gVisor, or a guest's dmesg that cannot be read: its kernel and user space in one
+        marks.append(("guest_boot", command_start))
+    marks.append(("run", finished))
+    return chain(0.0, marks, total)
+
+
+def own_kernel_start(finished: float | None, up1: float | None) -> float | None:
+    """When the container's kernel started, relative to katatui's request, if that kernel is the
+    container's own (it started after the request, within ``OWN_KERNEL_TOLERANCE``); None when it
+    is the host's or the command's output does not say."""
+    if finished is None or up1 is None:
+        return None
+    start = finished - up1
+    return start if start >= -OWN_KERNEL_TOLERANCE else None
 
 
 class BootProcedure:
