@@ -23,7 +23,7 @@ HEADLINE = (
     "events_per_second", "mib_per_s", "latency_avg_ms", "latency_p95_ms",
     "launch_s", "launch_cold_s", "boot_total_s",
     "sandbox_rss_bytes", "sandbox_pss_bytes", "hypervisor_rss_bytes", "virtiofsd_rss_bytes", "shim_rss_bytes",
-    "vhost_threads", "cgroup_memory_bytes",
+    "sentry_rss_bytes", "gofer_rss_bytes", "container_rss_bytes", "vhost_threads", "cgroup_memory_bytes",
     "bytes_per_s",
 )  # fmt: skip
 # Whether a bigger value is better: decides how a ratio is read. Bytes are a footprint here.
