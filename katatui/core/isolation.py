@@ -223,6 +223,24 @@ def _warning(
     return None
 
 
+SHORT = {
+    "none": "host",
+    "shared-kernel": "shared kernel",
+    "user-space-kernel": "user-space kernel",
+    "vm": "VM",
+    "unknown": "isolation unknown",
+}
+
+
+def short(identity_facts: Mapping[str, Any]) -> str | None:
+    """A few words for a column title: the sandbox when known (``gVisor``), else the isolation."""
+    sandbox = identity_facts.get("sandbox")
+    if sandbox:
+        return str(sandbox)
+    isolation = identity_facts.get("isolation")
+    return SHORT.get(str(isolation)) if isolation else None
+
+
 def summary(identity_facts: Mapping[str, Any]) -> str:
     """One line for a scenario's facts: ``user-space-kernel (gVisor)``; ``?`` when not identified."""
     isolation = identity_facts.get("isolation")

@@ -168,7 +168,8 @@ class LiveScreen(Screen[None]):
             run = shown.get(s)
             state, status = self._status(cell, s)
             rows = tuple(MetricRow(k, tuple(run.values(k)[-width:]) if run else (), tops[k]) for k in metrics)
-            col.show(ColumnView(s, state, status, rows))
+            said = m.isolation.get(s) or m.isolation.get(s.rsplit("@", 1)[0])
+            col.show(ColumnView(f"{s} · {said}" if said else s, state, status, rows))
 
     def _status(self, cell: str, scenario: str) -> tuple[str, str]:
         m = self.model

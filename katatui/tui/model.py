@@ -12,6 +12,7 @@ from collections import Counter, deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from katatui.core import isolation
 from katatui.core.events import (
     SANDBOX_CLIENT,
     Event,
@@ -204,6 +205,7 @@ class SessionModel:
         self.cells: list[str] = []
         self.hosts: dict[str, Mapping[str, object]] = {}
         self.fairness: dict[tuple[str, str], Mapping[str, object]] = {}  # (scenario, target) -> record
+        self.isolation: dict[str, str] = {}  # scenario -> its sandbox or isolation, in a few words
         self.latency: dict[tuple[str, str], Latency] = {}
         self.log: deque[LogLine] = deque(maxlen=LOG_LINES)
         self._log_seq = 0
@@ -250,6 +252,9 @@ class SessionModel:
         elif isinstance(ev, HostFacts):
             self.hosts[ev.target] = ev.facts
         elif isinstance(ev, ScenarioFacts):
+            said = isolation.short(ev.facts)
+            if said:
+                self.isolation[ev.scenario] = said
             record = ev.facts.get("fairness")
             if isinstance(record, Mapping):
                 self.fairness[(ev.scenario, ev.target)] = record
