@@ -24,12 +24,12 @@ def timeline() -> Timeline:
 def test_the_timeline_is_the_recorded_session(timeline: Timeline) -> None:
     assert sum(isinstance(e, SessionStarted) for e in timeline.events) == 1  # after the host facts
     assert isinstance(timeline.events[-1], SessionFinished)
-    assert timeline.final_status() == "completed"
+    assert timeline.final_status() == "failed"  # one real failure: iperf3 under gVisor
     assert list(timeline.offsets) == sorted(timeline.offsets) and timeline.offsets[0] == 0.0
     first = timeline.events[0].at
     assert timeline.total == pytest.approx(timeline.events[-1].at - first)
-    assert 60 < timeline.total < 600  # 24 runs of a few seconds each
-    assert len(timeline.cells) == 24
+    assert 60 < timeline.total < 600  # 60 runs of a few seconds each
+    assert len(timeline.cells) == 60
 
 
 def test_advance_moves_by_wall_time_times_speed(timeline: Timeline) -> None:

@@ -94,7 +94,7 @@ async def test_a_replay_fills_the_live_screen_then_the_summary_like_a_live_run()
             lambda: any(v is not None and v.state == "running" and v.rows for v in columns(app).values()),
             "a running column with sparklines",
         )
-        assert list(columns(app)) == ["bare", "runc", "runc-alt"]
+        assert list(columns(app)) == ["bare", "runc", "crun", "runsc"]
         for _ in range(6):  # ×1 → ×64
             await pilot.press("plus")
         await pilot.press("p")
@@ -103,9 +103,10 @@ async def test_a_replay_fills_the_live_screen_then_the_summary_like_a_live_run()
             return str(screen.query_one("#replay").render())
 
         await until(pilot, lambda: "×64" in replay_line(), "the speed on the replay line", detail=replay_line)
-        assert "replay" in replay_line() and "/ 1:4" in replay_line()
+        assert "replay" in replay_line() and "/ 3:2" in replay_line()
         await summary_shown(pilot, app)
-        assert app.model.status == "completed" and app.status == "completed"
+        # The demo holds one real failure: iperf3 under gVisor (a limit of gVisor, named as such).
+        assert app.model.status == "failed" and app.status == "failed"
         assert source.playback is not None and source.playback.ended
         # the summary holds the same medians as the headless report of the same file
         reader = SessionReader(DEMO)
@@ -121,7 +122,7 @@ async def test_a_replay_fills_the_live_screen_then_the_summary_like_a_live_run()
         assert shown == expected and len(shown) > 10
         await until(
             pilot,
-            lambda: "session completed" in str(app.screen.query_one("#summary-head").render()),
+            lambda: "session failed" in str(app.screen.query_one("#summary-head").render()),
             "the summary's head",
         )
         await pilot.press("q")  # nothing to abort in a replay: quits at once
@@ -255,7 +256,7 @@ async def test_seeking_back_after_the_end_plays_on_from_there() -> None:
         await summary_shown(pilot, app)
         await pilot.press("escape")
         await caught_up(pilot, app)
-        assert app.model.status == "completed"
+        assert app.model.status == "failed"  # the demo's iperf3 under gVisor
         pb = source.playback
         assert pb is not None
         await pilot.press("p")  # pause first, so the clock stays where the seek put it
@@ -270,7 +271,7 @@ async def test_seeking_back_after_the_end_plays_on_from_there() -> None:
         assert app.model.status is None  # the summary waits for the end again
         await pilot.press("p")
         await summary_shown(pilot, app)
-        assert app.model.status == "completed"
+        assert app.model.status == "failed"
 
 
 async def test_replay_keys_are_remappable_listed_in_help_and_hidden_in_a_live_run() -> None:
@@ -308,10 +309,10 @@ async def test_the_demo_says_what_it_is_on_the_live_screen() -> None:
         def painted() -> str:
             return str(app.screen.query_one("#replay").render()) if isinstance(app.screen, LiveScreen) else ""
 
-        await until(pilot, lambda: "replay 0:00 / 1:4" in painted(), "the replay line is painted")
+        await until(pilot, lambda: "replay 0:00 / 3:2" in painted(), "the replay line is painted")
         line = str(app.screen.query_one("#replay").render())
         assert "No Docker on this machine" in line and "Demo: a session recorded on" in line
-        assert "PAUSED" in line and "replay 0:00 / 1:4" in line
+        assert "PAUSED" in line and "replay 0:00 / 3:2" in line
 
 
 def test_seek_seconds_from_the_config(tmp_path: Path) -> None:
