@@ -33,9 +33,9 @@ from katatui.core.compare import Comparison, compare, to_records
 from katatui.core.errors import UserError
 from katatui.core.export import EXPORT_SCHEMA, write_text
 from katatui.core.library import resolve
-from katatui.core.report import HIGHER_IS_BETTER, format_value
+from katatui.core.report import HIGHER_IS_BETTER
 from katatui.core.threshold import THRESHOLD_FAILED, Check, check, load_bounds
-from katatui.headless import metric_label
+from katatui.views.labels import format_value, metric_label
 
 FORMATS = ("table", "csv", "json", "md")
 

@@ -20,14 +20,15 @@ from typing import IO, Any
 from rich.console import Console
 from rich.markup import escape
 
-from katatui.bootbars import boot_bars
 from katatui.core import fairness, reference, spread
 from katatui.core.export import EXPORT_SCHEMA, atomic_text, cell_kinds, seed_tables
 from katatui.core.library import resolve
-from katatui.core.report import CSV_HEADER, format_value, summarize, tidy_rows
+from katatui.core.report import CSV_HEADER, summarize, tidy_rows
 from katatui.core.session import SCHEMA_VERSION, SessionReader
 from katatui.core.workloads.boot import timeline
-from katatui.headless import print_notes, summary_table
+from katatui.views.bootbars import boot_bars
+from katatui.views.labels import format_value
+from katatui.views.summary import print_notes, summary_table
 
 FORMATS = ("table", "csv", "json", "md", "html")
 
@@ -80,7 +81,7 @@ def _write(reader: SessionReader, fmt: str, out: IO[str], *, partial: bool, seed
             {**r, "schema_version": EXPORT_SCHEMA} for r in tidy_rows(results, include_partial=partial)
         )
     elif fmt == "html":
-        from katatui.core.html_report import render
+        from katatui.views.html_report import render
 
         out.write(render(reader, seed=seed))
     elif fmt == "md":

@@ -19,7 +19,7 @@ from katatui.core.engine import Engine, Outcome
 from katatui.core.profile import load_profile, override_targets
 from katatui.core.report import summarize
 from katatui.core.session import SessionReader, SessionWriter
-from katatui.headless import HeadlessPrinter, print_notes, summary_table
+from katatui.views.summary import HeadlessPrinter, print_notes, summary_table
 
 
 def add_parser(sub: Any) -> None:

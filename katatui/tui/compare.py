@@ -28,12 +28,11 @@ from katatui.commands.compare import _cell_text
 from katatui.core import reference
 from katatui.core.compare import LETTERS, CellKey, CompareRow, Comparison, compare
 from katatui.core.errors import UserError
-from katatui.core.report import format_value
 from katatui.core.session import SessionReader
-from katatui.headless import metric_label
 from katatui.tui.cdf import LatencyCDF
 from katatui.tui.keys import bindings
 from katatui.tui.model import Latency
+from katatui.views.labels import format_value, metric_label
 
 Curves = dict[CellKey, dict[str, Latency]]  # cell -> column label -> merged histograms
 
