@@ -16,9 +16,9 @@ from rich.text import Text
 from katatui.core import reference
 from katatui.core.compare import Comparison, to_records
 from katatui.core.export import EXPORT_SCHEMA
-from katatui.core.report import HIGHER_IS_BETTER
 from katatui.core.threshold import Check
 from katatui.views.labels import format_value, metric_label
+from katatui.views.ratio import ratio_style
 
 
 def csv_text(records: list[dict[str, object]]) -> str:
@@ -60,8 +60,7 @@ def cell_text(cmp: Comparison, row: Any, col: str) -> tuple[str, str | None, str
     if ratio is None:
         return text, None, ""
     ci = row.ratio_ci(col, cmp.baseline)
-    better = (ratio >= 1) == HIGHER_IS_BETTER.get(row.unit, True)
-    style = "yellow" if ci is not None and not ci.separates else ("green" if better else "red")
+    style = ratio_style(ratio, row.unit, ci)
     ratio_text = f"×{ratio:.2f}" + (f" [{ci.low:.2f}–{ci.high:.2f}]" if ci else "")
     return text, ratio_text, style
 

@@ -15,8 +15,9 @@ from katatui.core.events import (
     RunStarted,
     SessionStarted,
 )
-from katatui.core.report import HIGHER_IS_BETTER, Summary
+from katatui.core.report import Summary
 from katatui.views.labels import cell_label, format_value, metric_label
+from katatui.views.ratio import ratio_style
 
 SHOWN = (
     "read_bw_bytes_per_s", "read_iops", "read_clat_p99_us", "write_bw_bytes_per_s", "write_iops",
@@ -106,12 +107,8 @@ def summary_table(summary: Summary, title: str) -> Table:
                 text.append(f" ±{(stat.cv or 0) * 100:.0f}%", style="dim")
             ratio = row.ratio(s, ref) if ref and s != ref else None
             if ratio is not None:
-                better = (ratio >= 1) == HIGHER_IS_BETTER.get(row.unit, True)
                 ci = row.ratio_ci(s, ref) if ref else None
-                style = "green" if better or abs(ratio - 1) < 0.02 else "red"
-                if ci is not None and not ci.separates:
-                    style = "yellow"  # within the noise
-                text.append(f"\n×{ratio:.2f}", style=style)
+                text.append(f"\n×{ratio:.2f}", style=ratio_style(ratio, row.unit, ci))
                 if ci is not None:
                     text.append(f" [{ci.low:.2f}–{ci.high:.2f}]", style="dim")
             cells.append(text)
