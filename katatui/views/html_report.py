@@ -16,12 +16,13 @@ from html import escape
 
 from katatui import __version__
 from katatui.core import reference as ref
-from katatui.core.export import cell_kinds, seed_tables
+from katatui.core.export import cell_kinds
 from katatui.core.report import Summary, SummaryRow, summarize
 from katatui.core.session import SessionReader
 from katatui.core.stats import t975
 from katatui.views.labels import format_value
 from katatui.views.ratio import ratio_class
+from katatui.views.seed import seed_tables
 
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 CSS = """

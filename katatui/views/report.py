@@ -12,12 +12,13 @@ from rich.console import Console
 from rich.markup import escape
 
 from katatui.core import fairness, reference, spread
-from katatui.core.export import EXPORT_SCHEMA, cell_kinds, seed_tables
+from katatui.core.export import EXPORT_SCHEMA, cell_kinds
 from katatui.core.report import CSV_HEADER, summarize, tidy_rows
 from katatui.core.session import SCHEMA_VERSION, SessionReader
 from katatui.core.workloads.boot import timeline
 from katatui.views.bootbars import boot_bars
 from katatui.views.labels import format_value
+from katatui.views.seed import seed_tables
 from katatui.views.summary import print_notes, summary_table
 
 
