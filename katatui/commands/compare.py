@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.text import Text
 
 from katatui.core import reference
 from katatui.core.compare import compare, to_records
@@ -31,7 +30,7 @@ from katatui.core.errors import UserError
 from katatui.core.export import write_text
 from katatui.core.library import resolve
 from katatui.core.threshold import THRESHOLD_FAILED, check, load_bounds
-from katatui.views.compare import csv_text, json_doc, markdown, table, threshold_text
+from katatui.views.compare import csv_text, json_doc, markdown, print_comparison, threshold_text
 
 FORMATS = ("table", "csv", "json", "md")
 
@@ -82,17 +81,7 @@ def run(args: argparse.Namespace) -> int:
         text = ""
         console = Console(highlight=False, width=200 if args.out else None, record=args.out is not None,
                           file=io.StringIO() if args.out else None)  # fmt: skip
-        for s in cmp.sessions:
-            console.print(
-                f"[bold]{s.letter}[/]: {s.path} ({s.profile}, {s.status})"
-                + (f" [{s.label}]" if s.label else "")
-            )
-        if cmp.rows:
-            console.print(table(cmp))
-        else:
-            console.print("[yellow]no cell (workload, variant, clients) is in more than one session[/]")
-        for letter, cell in cmp.only_in:
-            console.print(Text(f"only in {letter}: {cell}", style="dim"))
+        print_comparison(console, cmp)
         if args.out is not None:
             text = console.export_text()
     if text:

@@ -95,6 +95,20 @@ def table(cmp: Comparison) -> Table:
     return t
 
 
+def print_comparison(console: Console, cmp: Comparison) -> None:
+    """``katatui compare``'s table: the sessions by letter, the table, the cells only one has."""
+    for s in cmp.sessions:
+        console.print(
+            f"[bold]{s.letter}[/]: {s.path} ({s.profile}, {s.status})" + (f" [{s.label}]" if s.label else "")
+        )
+    if cmp.rows:
+        console.print(table(cmp))
+    else:
+        console.print("[yellow]no cell (workload, variant, clients) is in more than one session[/]")
+    for letter, cell in cmp.only_in:
+        console.print(Text(f"only in {letter}: {cell}", style="dim"))
+
+
 def markdown(cmp: Comparison) -> str:
     lines = [f"- **{s.letter}**: `{s.path}` ({s.profile}, {s.status})" for s in cmp.sessions]
     head = ["cell", "metric", *cmp.column_labels]
