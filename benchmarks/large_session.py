@@ -40,9 +40,9 @@ from katatui.core.events import (  # noqa: E402
     SessionFinished,
     SessionStarted,
 )
-from katatui.core.html_report import render  # noqa: E402
 from katatui.core.report import summarize  # noqa: E402
 from katatui.core.session import SessionReader, SessionWriter  # noqa: E402
+from katatui.views.html_report import render  # noqa: E402
 
 FIXTURE = REPO / "tests" / "tui" / "fixtures" / "three_columns.katatui"
 

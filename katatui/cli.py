@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     modules = (run, report, replay, imports, cleanup, image, doctor, demo, serve, sessions, compare, export)
     for module in modules:
         module.add_parser(sub)
+    parser.set_defaults(normalise=normalise, parser=parser)  # serve checks the command it serves
     return parser
 
 
@@ -42,6 +43,14 @@ COMMANDS = (
     "run", "report", "replay", "import", "cleanup", "image", "doctor", "demo", "serve", "sessions", "compare",
     "export",
 )  # fmt: skip
+
+
+def normalise(argv: Sequence[str]) -> list[str]:
+    """The command line with its command first: ``katatui PROFILE`` is ``katatui run PROFILE``."""
+    args = list(argv)
+    if args and args[0] not in COMMANDS and not args[0].startswith("-"):
+        args.insert(0, "run")
+    return args
 
 
 def first_command() -> int:
@@ -58,9 +67,7 @@ def first_command() -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args_list = list(sys.argv[1:] if argv is None else argv)
-    if args_list and args_list[0] not in COMMANDS and not args_list[0].startswith("-"):
-        args_list.insert(0, "run")  # `katatui PROFILE` is `katatui run PROFILE`
+    args_list = normalise(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     try:
         if not args_list:  # `katatui`: the dashboard on this machine with the default profile

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from katatui.core.export import EXPORT_SCHEMA, atomic_text, export_raw
-from katatui.core.html_report import render
 from katatui.core.session import SessionReader
 from katatui.core.workloads import fio
+from katatui.views.html_report import render
 from tests.helpers import katatui
 
 pytestmark = pytest.mark.integration

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from katatui.commands.common import default_session_path
 from katatui.core import library
 from katatui.core.errors import UserError
+from katatui.core.library import default_session_path
 from katatui.core.session import SessionReader, SessionWriter
 from tests.helpers import katatui
 from tests.test_session_files import crashed_session

@@ -18,7 +18,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from katatui.cli import main
+from katatui.cli import build_parser, main, normalise
 from katatui.commands.serve import app_argv, is_loopback
 from tests.conftest import TestEnv
 
@@ -185,9 +185,11 @@ def test_another_address_with_the_flag_warns() -> None:
 
 
 def test_app_argv_is_an_argument_list() -> None:
-    argv = app_argv(["--", "replay", "my session; rm -rf ~.katatui", "--speed", "2"])
+    argv = app_argv(
+        ["--", "replay", "my session; rm -rf ~.katatui", "--speed", "2"], normalise, build_parser()
+    )
     assert argv == [sys.executable, "-m", "katatui", "replay", "my session; rm -rf ~.katatui", "--speed", "2"]
-    assert app_argv([]) == [sys.executable, "-m", "katatui"]
+    assert app_argv([], normalise, build_parser()) == [sys.executable, "-m", "katatui"]
     assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
     assert not is_loopback("0.0.0.0") and not is_loopback("example.org")
 

@@ -13,7 +13,7 @@ from rich.console import Console
 from katatui.core.doctor import diagnose
 from katatui.core.errors import UserError
 from katatui.core.profile import TargetConfig, load_profile, override_targets, parse_address
-from katatui.doctorview import diagnosis_view
+from katatui.views.doctor import diagnosis_view
 
 
 def add_parser(sub: Any) -> None:

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from katatui.commands.common import new_session_id
 from katatui.core.errors import UserError
 from katatui.core.events import (
     HostFacts,
@@ -28,6 +27,7 @@ from katatui.core.events import (
     SessionFinished,
     SessionStarted,
 )
+from katatui.core.library import new_session_id
 from katatui.core.schema import NAME_RE
 from katatui.core.session import SessionWriter
 from katatui.core.workloads import ab, fio, iperf3

@@ -14,12 +14,12 @@ from typing import Any
 
 from rich.console import Console
 
-from katatui.commands.common import default_session_path, new_session_id
 from katatui.core.engine import Engine, Outcome
+from katatui.core.library import default_session_path, new_session_id
 from katatui.core.profile import load_profile, override_targets
 from katatui.core.report import summarize
 from katatui.core.session import SessionReader, SessionWriter
-from katatui.headless import HeadlessPrinter, print_notes, summary_table
+from katatui.views.summary import HeadlessPrinter, print_notes, summary_table
 
 
 def add_parser(sub: Any) -> None:

@@ -16,7 +16,7 @@ import logging
 import shlex
 import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from katatui.core.errors import UserError
@@ -58,16 +58,17 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def app_argv(args: Sequence[str]) -> list[str]:
-    """The katatui command each browser gets, checked now rather than in a browser tab."""
-    from katatui.cli import COMMANDS, build_parser
-
+def app_argv(
+    args: Sequence[str],
+    normalise: Callable[[Sequence[str]], list[str]],
+    parser: argparse.ArgumentParser,
+) -> list[str]:
+    """The katatui command each browser gets, checked now rather than in a browser tab with
+    katatui's own ``normalise`` and ``parser`` (:mod:`katatui.cli` gives them to this command)."""
     rest = list(args)
     if rest[:1] == ["--"]:
         rest = rest[1:]
-    check = list(rest)
-    if check and check[0] not in COMMANDS and not check[0].startswith("-"):
-        check.insert(0, "run")  # `katatui PROFILE`
+    check = normalise(rest)  # `katatui PROFILE` is `katatui run PROFILE`
     if check:
         if check[0] not in DASHBOARD_COMMANDS:
             raise UserError(
@@ -77,7 +78,7 @@ def app_argv(args: Sequence[str]) -> list[str]:
         if "--headless" in check:
             raise UserError("serve: --headless prints text instead of the dashboard; leave it out")
         try:
-            build_parser().parse_args(check)
+            parser.parse_args(check)
         except SystemExit as exc:  # argparse has printed what is wrong with them
             bad = shlex.join(rest)
             raise UserError(f"serve: the katatui arguments after -- are not valid: {bad}") from exc
@@ -108,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
         )
     if args.public_url and not args.public_url.startswith(("http://", "https://")):
         raise UserError(f"--public-url {args.public_url}: expected http://host:port or https://host")
-    argv = app_argv(args.katatui_args)
+    argv = app_argv(args.katatui_args, args.normalise, args.parser)
     server = make_server(argv, args.host, args.port, args.public_url or public_url(args.host, args.port))
     try:
         server.serve()

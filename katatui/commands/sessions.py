@@ -15,15 +15,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from katatui.core import library
 from katatui.core.errors import UserError
+from katatui.views.sessions import table
 
 
 def add_parser(sub: Any) -> None:
@@ -106,55 +104,3 @@ def _delete(args: argparse.Namespace) -> int:
         library.delete_session(path)
         print(f"deleted {path}")
     return 0
-
-
-def runs_text(e: library.SessionEntry) -> Text:
-    text = Text(f"{e.runs_total}: ")
-    text.append(f"{e.runs_finished} ok", style="green")
-    if e.runs_failed:
-        text.append(f", {e.runs_failed} failed", style="red")
-    if e.runs_unfinished:
-        text.append(f", {e.runs_unfinished} unfinished", style="yellow")
-    return text
-
-
-def human_size(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "KiB", "MiB"):
-        if size < 1024:
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} GiB"
-
-
-def table(entries: list[library.SessionEntry], title: str) -> Table:
-    t = Table(title=title, header_style="bold")
-    for name, justify in (
-        ("date", "left"),
-        ("name", "left"),
-        ("profile", "left"),
-        ("targets", "left"),
-        ("scenarios", "left"),
-        ("runs", "left"),
-        ("status", "left"),
-        ("size", "right"),
-    ):
-        t.add_column(name, justify=justify)  # type: ignore[arg-type]  # fmt: skip
-    for e in entries:
-        date = time.strftime("%Y-%m-%d %H:%M", time.localtime(e.when))
-        if e.error:
-            t.add_row(date, e.path.name, "", "", "", "", Text(f"unreadable: {e.error}", style="red"),
-                      human_size(e.size_bytes))  # fmt: skip
-            continue
-        style = {"completed": "green", "failed": "red", "interrupted": "yellow"}.get(e.status, "yellow")
-        t.add_row(
-            date,
-            e.name,
-            e.profile,
-            ", ".join(e.targets),
-            ", ".join(e.scenarios),
-            runs_text(e),
-            Text(e.status, style=style),
-            human_size(e.size_bytes),
-        )
-    return t

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import sqlite3
 import time
 from collections.abc import Iterable
@@ -36,6 +37,15 @@ def data_dir() -> Path:
 def sessions_dir(directory: str | Path | None = None) -> Path:
     """Where sessions are kept: ``directory`` when given, else ``data_dir()/sessions``."""
     return Path(directory) if directory is not None else data_dir() / "sessions"
+
+
+def new_session_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
+
+
+def default_session_path(session_id: str, profile_name: str) -> Path:
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in profile_name)
+    return sessions_dir() / f"{session_id}-{safe}.katatui"
 
 
 @dataclass(frozen=True)

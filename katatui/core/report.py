@@ -196,27 +196,3 @@ def _drops_outliers(reader: SessionReader) -> bool:
         return bool(json.loads(reader.meta.get("profile_json", "{}")).get("drop_outliers"))
     except (ValueError, AttributeError):
         return False
-
-
-def format_value(value: float, unit: str) -> str:
-    if unit == "B/s":
-        return f"{value / 2**20:,.1f} MiB/s"
-    if unit == "B":
-        return f"{value / 2**20:,.1f} MiB"
-    if unit == "IO/s":
-        return f"{value:,.0f} IOPS"
-    if unit == "us":
-        return f"{value:,.0f} µs" if value >= 100 else f"{value:,.1f} µs"
-    if unit == "bit/s":
-        return f"{value / 1e9:,.2f} Gbit/s" if value >= 1e9 else f"{value / 1e6:,.1f} Mbit/s"
-    if unit == "MiB/s":
-        return f"{value:,.1f} MiB/s"
-    if unit in ("req/s", "ev/s"):
-        return f"{value:,.0f} {unit}"
-    if unit == "ms":
-        return f"{value:,.3f} ms" if value < 10 else f"{value:,.1f} ms"
-    if unit == "s":
-        return f"{value:,.3f} s"
-    if unit == "count":
-        return f"{value:,.0f}"
-    return f"{value:,.3g} {unit}"

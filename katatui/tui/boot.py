@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from rich.text import Text
 from textual.widgets import Static
 
-from katatui.bootbars import boot_bars
+from katatui.views.bootbars import boot_bars
 
 
 class BootTimeline(Static):

@@ -13,7 +13,7 @@ from rich.console import RenderableType
 from rich.text import Text
 from textual.widget import Widget
 
-from katatui.core.report import format_value
+from katatui.views.labels import format_value
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
 SPARK_HEIGHT = 3

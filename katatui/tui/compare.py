@@ -24,16 +24,15 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from katatui.commands.compare import _cell_text
 from katatui.core import reference
 from katatui.core.compare import LETTERS, CellKey, CompareRow, Comparison, compare
 from katatui.core.errors import UserError
-from katatui.core.report import format_value
 from katatui.core.session import SessionReader
-from katatui.headless import metric_label
 from katatui.tui.cdf import LatencyCDF
 from katatui.tui.keys import bindings
 from katatui.tui.model import Latency
+from katatui.views.compare import cell_text
+from katatui.views.labels import format_value, metric_label
 
 Curves = dict[CellKey, dict[str, Latency]]  # cell -> column label -> merged histograms
 
@@ -89,7 +88,7 @@ def label_lines(key: CellKey, rows: int, width: int = 24) -> list[str]:
 
 def ratio_text(cmp: Comparison, row: CompareRow, column: str) -> Text:
     """A cell of the table: the median (±cv), then ×ratio [95% interval], as ``katatui compare``."""
-    value, ratio, style = _cell_text(cmp, row, column)
+    value, ratio, style = cell_text(cmp, row, column)
     text = Text(value, no_wrap=True)
     if ratio:
         text.append("\n" + ratio, style=style)

@@ -14,7 +14,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from katatui.core.doctor import Diagnosis, diagnose
-from katatui.doctorview import compact, diagnosis_view
+from katatui.views.doctor import compact, diagnosis_view
 
 if TYPE_CHECKING:
     from katatui.core.profile import Profile

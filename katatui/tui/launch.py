@@ -1,5 +1,9 @@
 """Entry points for the CLI: the dashboard on a profile, or on a recorded session.
 
+The one door from :mod:`katatui.commands` into the screens: a command's ``--tui`` flag imports
+this module inside its function (so a plain command never loads Textual), an exception the
+import contracts in pyproject.toml name command by command.
+
 Both return the same exit statuses as the headless run: 0 every run finished, 1 some failed,
 2 the profile had problems and the user quit, 130 the session was aborted.
 """

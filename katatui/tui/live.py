@@ -15,13 +15,13 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, RichLog, Static
 
-from katatui.headless import cell_label
 from katatui.tui.cdf import LatencyCDF
 from katatui.tui.clock import clock
 from katatui.tui.column import ColumnView, MetricRow, ScenarioColumn
 from katatui.tui.keys import bindings
 from katatui.tui.model import Latency, SessionModel, metric_order
 from katatui.tui.percentiles import PercentileTable
+from katatui.views.labels import cell_label
 
 if TYPE_CHECKING:
     from katatui.tui.app import KatatuiApp

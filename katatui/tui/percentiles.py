@@ -12,6 +12,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from katatui.tui.model import PERCENTILES, Latency
+from katatui.views.ratio import ratio_style
 
 LABELS = (*(label for _, label in PERCENTILES), "max")
 
@@ -33,8 +34,7 @@ def cell_text(value: float | None, ref: float | None, *, is_reference: bool) -> 
     text = Text(format_us(value), justify="right")
     if not is_reference and ref:
         ratio = value / ref
-        style = "dim" if abs(ratio - 1) < 0.02 else ("green" if ratio < 1 else "red")
-        text.append(f" ×{ratio:.2f}", style=style)
+        text.append(f" ×{ratio:.2f}", style=ratio_style(ratio, "us"))
     return text
 
 

@@ -21,24 +21,17 @@ from textual.coordinate import Coordinate
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
-from katatui.commands.sessions import human_size, runs_text
 from katatui.core import library
 from katatui.core.errors import UserError
 from katatui.tui.keys import bindings
 from katatui.tui.prompts import AskText, Confirm
+from katatui.views.sessions import human_size, runs_text, status_text
 
 if TYPE_CHECKING:
     from katatui.tui.app import KatatuiApp
 
 COLUMNS = ("", "date", "name", "label", "profile", "targets", "scenarios", "runs", "status", "size")
 MARK = "●"
-STATUS_STYLE = {"completed": "green", "failed": "red", "interrupted": "yellow"}
-
-
-def status_text(e: library.SessionEntry) -> Text:
-    if e.error:
-        return Text(f"unreadable: {e.error}", style="red")
-    return Text(e.status, style=STATUS_STYLE.get(e.status, "yellow"))
 
 
 class SessionsScreen(Screen[None]):

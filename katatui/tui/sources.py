@@ -57,7 +57,7 @@ class LiveSource:
         profile_text: str,
         engine_factory: Callable[..., Any] | None = None,
     ) -> None:
-        from katatui.commands.common import default_session_path, new_session_id
+        from katatui.core.library import default_session_path, new_session_id
 
         self.profile = profile
         self.repeats = repeats

@@ -20,7 +20,6 @@ from textual.widgets import Button, Footer, Input, Label, Select, SelectionList,
 from textual.widgets.selection_list import Selection
 
 from katatui.core.errors import ProfileError, UserError
-from katatui.doctorview import compact
 from katatui.tui.choices import (
     Choices,
     ScenarioOption,
@@ -35,6 +34,7 @@ from katatui.tui.choices import (
 )
 from katatui.tui.clock import clock
 from katatui.tui.keys import bindings
+from katatui.views.doctor import compact
 
 if TYPE_CHECKING:
     from katatui.core.doctor import Diagnosis

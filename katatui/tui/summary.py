@@ -15,9 +15,9 @@ from textual.widgets import Footer, Static
 
 from katatui.core import fairness
 from katatui.core.workloads.boot import timeline
-from katatui.headless import summary_table
 from katatui.tui.boot import BootTimeline
 from katatui.tui.model import SessionModel
+from katatui.views.summary import summary_table
 
 
 class SummaryScreen(Screen[None]):

@@ -16,10 +16,13 @@ from html import escape
 
 from katatui import __version__
 from katatui.core import reference as ref
-from katatui.core.export import cell_kinds, seed_tables
-from katatui.core.report import HIGHER_IS_BETTER, Summary, SummaryRow, format_value, summarize
+from katatui.core.export import cell_kinds
+from katatui.core.report import Summary, SummaryRow, summarize
 from katatui.core.session import SessionReader
 from katatui.core.stats import t975
+from katatui.views.labels import format_value
+from katatui.views.ratio import ratio_class
+from katatui.views.seed import seed_tables
 
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 CSS = """
@@ -203,8 +206,7 @@ def _summary_table(summary: Summary) -> str:
             ratio = row.ratio(s, ref_s) if ref_s and s != ref_s else None
             if ratio is not None:
                 ci = row.ratio_ci(s, ref_s) if ref_s else None
-                better = (ratio >= 1) == HIGHER_IS_BETTER.get(row.unit, True)
-                cls = "noise" if ci is not None and not ci.separates else ("good" if better else "bad")
+                cls = ratio_class(ratio, row.unit, ci)
                 text += f'<br><span class="{cls}">×{ratio:.2f}</span>'
                 if ci is not None:
                     text += f' <span class="dim">[{ci.low:.2f}–{ci.high:.2f}]</span>'
@@ -214,7 +216,7 @@ def _summary_table(summary: Summary) -> str:
         '<table class="summary"><thead><tr><th class="l">cell</th><th class="l">metric</th>'
         + head + "</tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
         "<p class=note>median ±CV; ×ratio of medians to the first scenario [95% interval of the ratio of "
-        "means, Welch]; yellow: within the noise</p>"
+        "means, Welch]; yellow: within the noise; grey: within 2%</p>"
     )  # fmt: skip
 
 

@@ -15,7 +15,9 @@ from katatui.core.events import (
     RunStarted,
     SessionStarted,
 )
-from katatui.core.report import HIGHER_IS_BETTER, Summary, format_value
+from katatui.core.report import Summary
+from katatui.views.labels import cell_label, format_value, metric_label
+from katatui.views.ratio import ratio_style
 
 SHOWN = (
     "read_bw_bytes_per_s", "read_iops", "read_clat_p99_us", "write_bw_bytes_per_s", "write_iops",
@@ -105,39 +107,13 @@ def summary_table(summary: Summary, title: str) -> Table:
                 text.append(f" ±{(stat.cv or 0) * 100:.0f}%", style="dim")
             ratio = row.ratio(s, ref) if ref and s != ref else None
             if ratio is not None:
-                better = (ratio >= 1) == HIGHER_IS_BETTER.get(row.unit, True)
                 ci = row.ratio_ci(s, ref) if ref else None
-                style = "green" if better or abs(ratio - 1) < 0.02 else "red"
-                if ci is not None and not ci.separates:
-                    style = "yellow"  # within the noise
-                text.append(f"\n×{ratio:.2f}", style=style)
+                text.append(f"\n×{ratio:.2f}", style=ratio_style(ratio, row.unit, ci))
                 if ci is not None:
                     text.append(f" [{ci.low:.2f}–{ci.high:.2f}]", style="dim")
             cells.append(text)
         table.add_row(*cells)
     return table
-
-
-def cell_label(cell: str) -> str:
-    """``fio[rw=randread,bs=4k,iodepth=8,numjobs=1,clients=1]`` as ``fio randread bs=4k iodepth=8 ...``."""
-    name, _, rest = cell.partition("[")
-    parts = [p.removeprefix("rw=") for p in rest.rstrip("]").split(",") if p]
-    return " ".join([name, *parts])
-
-
-def metric_label(metric: str) -> str:
-    """``read_clat_p99_us`` as ``read p99``, ``sent_bits_per_second`` as ``sent``: units are in the values."""
-    direction, _, rest = metric.partition("_")
-    if direction in ("read", "write"):
-        names = {"bw_bytes_per_s": "bandwidth", "iops": "IOPS"}
-        return (
-            f"{direction} {names.get(rest, rest.removeprefix('clat_').removesuffix('_us').replace('_', '.'))}"
-        )
-    for suffix in ("_bits_per_second", "_per_second", "_per_s", "_bytes", "_ms", "_us", "_s"):
-        if metric.endswith(suffix) and metric != suffix[1:]:
-            metric = metric.removesuffix(suffix)
-            break
-    return metric.replace("_p99_9", " p99.9").replace("_", " ")
 
 
 def print_notes(console: Console, notes: list[str], most: int = 8) -> None:

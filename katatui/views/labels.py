@@ -1,0 +1,49 @@
+"""Labels and formats: a matrix cell, a metric and a value with its unit, as people read them."""
+
+from __future__ import annotations
+
+
+def cell_label(cell: str) -> str:
+    """``fio[rw=randread,bs=4k,iodepth=8,numjobs=1,clients=1]`` as ``fio randread bs=4k iodepth=8 ...``."""
+    name, _, rest = cell.partition("[")
+    parts = [p.removeprefix("rw=") for p in rest.rstrip("]").split(",") if p]
+    return " ".join([name, *parts])
+
+
+def metric_label(metric: str) -> str:
+    """``read_clat_p99_us`` as ``read p99``, ``sent_bits_per_second`` as ``sent``: units are in the values."""
+    direction, _, rest = metric.partition("_")
+    if direction in ("read", "write"):
+        names = {"bw_bytes_per_s": "bandwidth", "iops": "IOPS"}
+        return (
+            f"{direction} {names.get(rest, rest.removeprefix('clat_').removesuffix('_us').replace('_', '.'))}"
+        )
+    for suffix in ("_bits_per_second", "_per_second", "_per_s", "_bytes", "_ms", "_us", "_s"):
+        if metric.endswith(suffix) and metric != suffix[1:]:
+            metric = metric.removesuffix(suffix)
+            break
+    return metric.replace("_p99_9", " p99.9").replace("_", " ")
+
+
+def format_value(value: float, unit: str) -> str:
+    if unit == "B/s":
+        return f"{value / 2**20:,.1f} MiB/s"
+    if unit == "B":
+        return f"{value / 2**20:,.1f} MiB"
+    if unit == "IO/s":
+        return f"{value:,.0f} IOPS"
+    if unit == "us":
+        return f"{value:,.0f} µs" if value >= 100 else f"{value:,.1f} µs"
+    if unit == "bit/s":
+        return f"{value / 1e9:,.2f} Gbit/s" if value >= 1e9 else f"{value / 1e6:,.1f} Mbit/s"
+    if unit == "MiB/s":
+        return f"{value:,.1f} MiB/s"
+    if unit in ("req/s", "ev/s"):
+        return f"{value:,.0f} {unit}"
+    if unit == "ms":
+        return f"{value:,.3f} ms" if value < 10 else f"{value:,.1f} ms"
+    if unit == "s":
+        return f"{value:,.3f} s"
+    if unit == "count":
+        return f"{value:,.0f}"
+    return f"{value:,.3g} {unit}"
