@@ -51,7 +51,9 @@ def report(session: Path) -> dict[str, Any]:
 
 
 def test_gvisor_identified_by_evidence_with_its_costs(testenv: TestEnv, tmp_path: Path) -> None:
-    body = scenarios("runc", "runsc", "sandbox") + """
+    body = (
+        scenarios("runc", "runsc", "sandbox")
+        + """
 [[workloads]]
 type = "fio"
 rw = ["randread"]
@@ -64,6 +66,7 @@ runtime = 1
 type = "footprint"
 settle = 1
 """
+    )
     out = tmp_path / "s.katatui"
     done = katatui("run", str(write(tmp_path, testenv, body)), "--headless", "--out", str(out))
     assert done.returncode == 0, done.stdout + done.stderr
@@ -93,7 +96,9 @@ settle = 1
 def test_every_workload_under_crun_and_gvisor(testenv: TestEnv, tmp_path: Path) -> None:
     for tool in ("iperf3", "ab", "nginx", "sysbench", "fio"):
         need(tool)
-    body = scenarios("crun", "runsc") + f"""
+    body = (
+        scenarios("crun", "runsc")
+        + f"""
 [[workloads]]
 type = "fio"
 name = "fio"
@@ -133,6 +138,7 @@ type = "launch"
 [[workloads]]
 type = "boot"
 """
+    )
     out = tmp_path / "s.katatui"
     done = katatui("run", str(write(tmp_path, testenv, body)), "--headless", "--out", str(out), timeout=420)
     said = done.stdout + done.stderr
