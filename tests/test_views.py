@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -52,3 +54,26 @@ def test_views_and_the_first_frame_import_nothing_heavy() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == ""
+
+
+def test_isolation_heads_every_report_of_the_demo(tmp_path: Path) -> None:
+    from katatui.commands.demo import demo_path
+    from katatui.core import fairness
+    from katatui.core.session import SessionReader
+    from katatui.views import isolation
+    from katatui.views.report import write
+
+    reader = SessionReader(demo_path())
+    try:
+        rows = {r[0]: r for r in isolation.rows(fairness.record(reader))}
+        assert rows["runsc"][1] == "user-space-kernel (gVisor)" and rows["runsc"][3] == "9p"
+        assert rows["runc"][1] == "shared-kernel" and rows["bare"][1] == "none"
+        heads = {"md": "#### What isolates", "table": "what isolates", "html": "<h2>Isolation</h2>"}
+        for fmt, first in heads.items():
+            out = io.StringIO()
+            write(reader, fmt, out, partial=False, seed=None, to_file=True)
+            text = out.getvalue()
+            assert first in text and "user-space-kernel (gVisor)" in text, fmt
+            assert text.index(first) < text.index("runsc", text.index(first) + 1) < len(text)
+    finally:
+        reader.close()

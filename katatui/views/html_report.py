@@ -15,11 +15,13 @@ from collections.abc import Mapping, Sequence
 from html import escape
 
 from katatui import __version__
+from katatui.core import fairness
 from katatui.core import reference as ref
 from katatui.core.export import cell_kinds
 from katatui.core.report import Summary, SummaryRow, summarize
 from katatui.core.session import SessionReader
 from katatui.core.stats import t975
+from katatui.views import isolation
 from katatui.views.labels import format_value
 from katatui.views.ratio import ratio_class
 from katatui.views.seed import seed_tables
@@ -299,6 +301,7 @@ def render(reader: SessionReader, *, seed: str | None = None, include_cdfs: bool
         f"<b>{_t(reader.status)}</b>, runs: {_t(', '.join(f'{v} {k}' for k, v in counts.items()))}. "
         f"Made by katatui {_t(__version__)} from {_t(reader.path.name)}.</p>",
     ]
+    parts.append(isolation.html_table(fairness.record(reader)))
     if host_rows:
         parts.append(f"<h2>Hosts</h2><table class=hosts>{host_rows}</table>")
     parts.append("<h2>Results</h2>")

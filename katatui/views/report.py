@@ -16,6 +16,7 @@ from katatui.core.export import EXPORT_SCHEMA, cell_kinds
 from katatui.core.report import CSV_HEADER, summarize, tidy_rows
 from katatui.core.session import SCHEMA_VERSION, SessionReader
 from katatui.core.workloads.boot import timeline
+from katatui.views import isolation
 from katatui.views.bootbars import boot_bars
 from katatui.views.labels import format_value
 from katatui.views.seed import seed_tables
@@ -40,6 +41,7 @@ def write(reader: SessionReader, fmt: str, out: IO[str], *, partial: bool, seed:
     elif fmt == "md":
         summary = summarize(reader)
         out.write(f"### {reader.meta.get('profile_name', 'session')} ({reader.status})\n\n")
+        out.write(isolation.markdown(fairness.record(reader)))
         out.write(seed_tables(summary, cell_kinds(reader)))
         out.write("\n#### Ratios to the first scenario\n\n")
         out.write(markdown(reader))
@@ -91,6 +93,9 @@ def write(reader: SessionReader, fmt: str, out: IO[str], *, partial: bool, seed:
         summary = summarize(reader)
         name = reader.meta.get("profile_name", "?")
         title = f"{name} ({reader.status}): medians, ratio to {summary.reference}"
+        heading = isolation.table(fairness.record(reader))
+        if heading is not None:
+            console.print(heading)
         console.print(summary_table(summary, title))
         print_notes(console, summary.warnings())
         boot = timeline((r.run.spec.scenario, r.metric, r.value) for r in results if not r.partial)
