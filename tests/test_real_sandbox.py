@@ -136,6 +136,9 @@ count = 256
 [[workloads]]
 type = "launch"
 [[workloads]]
+type = "footprint"
+settle = 1
+[[workloads]]
 type = "boot"
 """
     )
@@ -164,5 +167,8 @@ type = "boot"
         assert "events_per_second" in got[("sysbench", scenario)]
         assert "bytes_per_s" in got[("dd", scenario)]
         assert "launch_cold_s" in got[("launch", scenario)]
+    assert {"sandbox_rss_bytes", "shim_rss_bytes"} <= got[("footprint", "crun")]
+    assert "sentry_rss_bytes" not in got[("footprint", "crun")]
+    assert {"sentry_rss_bytes", "gofer_rss_bytes"} <= got[("footprint", "runsc")]
     assert {"boot_create_s", "boot_start_s", "boot_run_s"} <= got[("boot", "crun")]
     assert {"boot_sandbox_s", "boot_guest_boot_s"} <= got[("boot", "runsc")]
