@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from katatui.core import guest, hostfacts, isolation, kata
 from katatui.core.errors import KatatuiError
+from katatui.core.hosts import make_transport, not_installed
 from katatui.core.isolation import runtime_program
 from katatui.core.launchers.containerd import DEFAULT_SOCKET as CTR_DEFAULT_SOCKET
 from katatui.core.launchers.containerd import NAMESPACE as CTR_NAMESPACE
@@ -605,7 +606,7 @@ def _launcher_checks(
             Check(
                 "programs",
                 "fail",
-                f"{', '.join(missing)} not installed on {needs.target}",
+                not_installed(missing, needs.target),
                 f"install {' '.join(missing)} (Debian: apt-get install ...)",
                 scope,
             )
@@ -1127,7 +1128,6 @@ async def diagnose(
 ) -> Diagnosis:
     """Run every check on ``targets`` (name -> TargetConfig); with a profile, check each of its
     scenarios on its targets and, when ``canary``, start the canary under each runnable one."""
-    from katatui.core.engine import make_transport
     from katatui.core.image import IMAGE_TAG, image_present
     from katatui.core.plan import resolve_scenarios
     from katatui.core.workloads.registry import driver_for
