@@ -1,19 +1,6 @@
-"""``katatui doctor``: can this host run the scenarios asked of it, and will a sandbox be a sandbox?
-
-Each check is data: a name, pass/warn/fail, why, and what to do. Host checks read what the host
-shows through its transport (local or SSH): CPU virtualisation flags, ``/dev/kvm`` (opened, and
-asked KVM_GET_API_VERSION and KVM_CREATE_VM by a fixed python3 snippet), nested virtualisation
-when the host is itself a VM, the kernel modules Kata needs (vhost, vhost_vsock, vhost_net), the
-runtimes Docker and containerd have registered and whether their programs exist, and Kata's own
-``kata-runtime check`` / ``kata-runtime env`` (or ``kata-ctl env``) with the configuration file
-they name. Seed 001 learned that Kata "startup fails silently" without hardware virtualisation:
-a VM runtime on a host without a usable ``/dev/kvm`` fails here, before a run.
-
-With a profile, each scenario is checked by its own launcher's code: Docker's registered runtimes
-and image; containerd's socket (``ctr``), the runtime's shim and the image in katatui's namespace;
-a Kubernetes cluster's context, API server and RuntimeClasses (handler and pod overhead), which
-also go into the report. Pods run on the cluster's nodes, so a Kubernetes scenario is not failed
-on the KVM of the machine katatui runs on: the nodes' own checks need ``katatui doctor`` there.
+"""The profile's diagnosis: each of its scenarios is checked on its targets by its own launcher's
+code (Docker, containerd, Kubernetes), its limits are held against the target, and a canary starts
+under each Docker scenario that can run.
 
 A container scenario's limits (its own, else the profile's ``[limits]``) are held against the
 target's CPUs (``nproc``) and memory (MemTotal): Docker refuses ``--cpus`` above the host's CPU
@@ -27,539 +14,35 @@ import asyncio
 import contextlib
 import functools
 import math
-import tomllib
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from katatui.core import guest, hostfacts, isolation, kata
+from katatui.core import isolation
+from katatui.core.doctor.checks import Check, HostReport, ScenarioNeeds, worst
+from katatui.core.doctor.containerd import (
+    ContainerdFound,
+    containerd_scenario_checks,
+    ctr_for,
+    probe_containerd,
+)
+from katatui.core.doctor.docker import docker_scenario_checks
+from katatui.core.doctor.host import check_host, host_resources
+from katatui.core.doctor.kubernetes import ClusterReport, check_cluster, kubernetes_scenario_checks
 from katatui.core.errors import KatatuiError
 from katatui.core.hosts import make_transport, not_installed
-from katatui.core.isolation import runtime_program
-from katatui.core.launchers.containerd import DEFAULT_SOCKET as CTR_DEFAULT_SOCKET
-from katatui.core.launchers.containerd import NAMESPACE as CTR_NAMESPACE
-from katatui.core.launchers.containerd import Ctr, image_ref, shim_binary
-from katatui.core.launchers.kubernetes import KubeCluster, RuntimeClassInfo
-from katatui.core.plan import registered_runtimes
-from katatui.core.profile import KubernetesConfig, Limits
+from katatui.core.launchers.containerd import Ctr
+from katatui.core.profile import Limits
 from katatui.core.schema import parse_size
 from katatui.core.transport.base import Transport
 
 if TYPE_CHECKING:
     import docker
 
-Status = Literal["pass", "warn", "fail"]
-RANK: dict[Status, int] = {"pass": 0, "warn": 1, "fail": 2}
-KATA_MODULES = ("vhost", "vhost_vsock", "vhost_net")
+    from katatui.core.canary import CanaryResult
+    from katatui.core.plan import ResolvedScenario
 
-
-@dataclass(frozen=True)
-class Check:
-    """One finding. ``scope`` is "host", "scenario NAME" or "canary NAME"."""
-
-    name: str
-    status: Status
-    why: str
-    todo: str = ""
-    scope: str = "host"
-
-    def as_dict(self) -> dict[str, str]:
-        return {
-            "scope": self.scope,
-            "name": self.name,
-            "status": self.status,
-            "why": self.why,
-            "todo": self.todo,
-        }
-
-
-def worst(checks: Sequence[Check]) -> Status:
-    return max((c.status for c in checks), key=RANK.__getitem__, default="pass")
-
-
-# A fixed script: it takes no values from a profile.
-HOST_PROBE = r"""
-echo "kernel=$(uname -r)"
-flags=$(sed -n 's/^flags[[:space:]]*: *//p' /proc/cpuinfo | head -n 1)
-echo "flags=$flags"
-if [ -e /dev/kvm ]; then echo kvm=present; else echo kvm=absent; fi
-for m in kvm_intel kvm_amd; do
-  f=/sys/module/$m/parameters/nested
-  if [ -r "$f" ]; then echo "nested_$m=$(cat "$f")"; fi
-done
-if [ -r /proc/modules ]; then echo modules=yes; else echo modules=no; fi
-for m in kvm kvm_intel kvm_amd vhost vhost_vsock vhost_net; do
-  if [ -r /proc/modules ] && grep -q "^$m " /proc/modules; then echo "module_$m=loaded"
-  elif [ -d "/sys/module/$m" ]; then echo "module_$m=builtin"
-  elif modinfo -n "$m" >/dev/null 2>&1 || /sbin/modinfo -n "$m" >/dev/null 2>&1
-  then echo "module_$m=available"
-  else echo "module_$m=unknown"; fi
-done
-for d in vhost-vsock vhost-net; do if [ -e "/dev/$d" ]; then echo "dev_$d=present"; fi; done
-for t in python3 kata-runtime kata-ctl containerd; do p=$(command -v "$t") && echo "tool_$t=$p"; done
-"""
-# Fixed text: opens /dev/kvm and asks the two questions a hypervisor asks first.
-KVM_PROBE = r"""
-import fcntl, os
-try:
-    fd = os.open("/dev/kvm", os.O_RDWR | os.O_CLOEXEC)
-except OSError as exc:
-    print("open_error=%s" % exc.strerror)
-    raise SystemExit(0)
-print("api=%d" % fcntl.ioctl(fd, 0xAE00))
-try:
-    vm = fcntl.ioctl(fd, 0xAE01, 0)
-    os.close(vm)
-    print("create_vm=ok")
-except OSError as exc:
-    print("create_vm_error=%s" % exc.strerror)
-"""
-WHICH = 'for p; do printf "%s=" "$p"; command -v -- "$p" || echo; done'
-
-
-def parse_kv(text: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for line in text.splitlines():
-        key, sep, value = line.partition("=")
-        if sep and key:
-            out.setdefault(key.strip(), value.strip())
-    return out
-
-
-@dataclass
-class HostReport:
-    """What doctor found on one target."""
-
-    target: str
-    address: str
-    checks: list[Check] = field(default_factory=list)
-    facts: dict[str, Any] = field(default_factory=dict)
-    error: str | None = None
-
-    @property
-    def kvm_usable(self) -> bool:
-        return bool(self.facts.get("kvm_usable"))
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "target": self.target,
-            "address": self.address,
-            "error": self.error,
-            "facts": self.facts,
-            "checks": [c.as_dict() for c in self.checks],
-        }
-
-
-# -- pure: facts become checks ---------------------------------------------------------------------
-
-
-def cpu_checks(
-    probe: Mapping[str, str], kvm_probe: Mapping[str, str], vm_runtimes: Sequence[str]
-) -> list[Check]:
-    """Virtualisation flags, /dev/kvm and nested virtualisation. A missing piece fails when a VM
-    runtime is registered (it cannot work), else warns (only VM runtimes need it)."""
-    bad: Status = "fail" if vm_runtimes else "warn"
-    needing = (
-        f" (needed by {', '.join(vm_runtimes)})"
-        if vm_runtimes
-        else " (only VM runtimes such as Kata need it)"
-    )
-    flags = set(probe.get("flags", "").split())
-    in_vm = "hypervisor" in flags
-    checks: list[Check] = []
-    usable = "api" in kvm_probe and "create_vm" in kvm_probe
-    if flags & {"vmx", "svm"}:
-        which = "vmx (Intel VT-x)" if "vmx" in flags else "svm (AMD-V)"
-        checks.append(Check("cpu virtualisation", "pass", f"the CPU shows {which}"))
-    elif usable:
-        checks.append(
-            Check(
-                "cpu virtualisation",
-                "pass",
-                "the CPU shows neither vmx nor svm, but /dev/kvm works (a paravirtual KVM "
-                "such as kvm_pvm, or flags hidden by the hypervisor)",
-            )
-        )
-    else:
-        where = "this host is itself a VM whose hypervisor does not pass them on" if in_vm else "not offered"
-        checks.append(
-            Check(
-                "cpu virtualisation",
-                bad,
-                f"no vmx or svm flag in /proc/cpuinfo: {where}{needing}",
-                "enable VT-x/AMD-V in the firmware, or nested virtualisation on the outer hypervisor",
-            )
-        )
-    if probe.get("kvm") != "present":
-        checks.append(
-            Check(
-                "/dev/kvm",
-                bad,
-                f"/dev/kvm does not exist{needing}",
-                "load kvm_intel or kvm_amd (modprobe) on a host with virtualisation enabled",
-            )
-        )
-    elif "open_error" in kvm_probe:
-        checks.append(
-            Check(
-                "/dev/kvm",
-                bad,
-                f"/dev/kvm cannot be opened: {kvm_probe['open_error']}{needing}",
-                "run as root or add the user to the kvm group",
-            )
-        )
-    elif "api" in kvm_probe:
-        api = kvm_probe["api"]
-        if "create_vm" in kvm_probe:
-            checks.append(Check("/dev/kvm", "pass", f"opened; KVM API version {api}; a VM can be created"))
-        else:
-            err = kvm_probe.get("create_vm_error", "unknown error")
-            checks.append(
-                Check(
-                    "/dev/kvm",
-                    bad,
-                    f"KVM API version {api}, but KVM_CREATE_VM failed: {err}{needing}",
-                    "check dmesg for KVM errors; another hypervisor may hold VT-x",
-                )
-            )
-    else:
-        checks.append(
-            Check(
-                "/dev/kvm",
-                "warn",
-                "/dev/kvm exists but could not be tested (no python3 on the host)",
-                "install python3 on the host so katatui can open /dev/kvm",
-            )
-        )
-    nested = {k.removeprefix("nested_"): v for k, v in probe.items() if k.startswith("nested_")}
-    if in_vm:
-        on = [m for m, v in nested.items() if v.upper() in ("Y", "1")]
-        if usable:
-            checks.append(
-                Check(
-                    "nested virtualisation",
-                    "pass",
-                    "this host is a VM (hypervisor flag) and KVM works inside it"
-                    + (f" (nested on in {', '.join(on)})" if on else ""),
-                )
-            )
-        else:
-            checks.append(
-                Check(
-                    "nested virtualisation",
-                    bad,
-                    f"this host is a VM and KVM does not work inside it{needing}",
-                    "turn on nested virtualisation on the outer host "
-                    "(kvm_intel nested=1 / kvm_amd nested=1) or use bare metal",
-                )
-            )
-    elif nested:
-        state = ", ".join(f"{m}={v}" for m, v in nested.items())
-        checks.append(Check("nested virtualisation", "pass", f"not a VM; nested parameter {state}"))
-    return checks
-
-
-def module_checks(probe: Mapping[str, str], vm_runtimes: Sequence[str]) -> list[Check]:
-    """vhost, vhost_vsock (Kata's agent channel) and vhost_net (its network)."""
-    states = {m: probe.get(f"module_{m}", "unknown") for m in KATA_MODULES}
-    devices = {"vhost_vsock": probe.get("dev_vhost-vsock"), "vhost_net": probe.get("dev_vhost-net")}
-    ready = [m for m, s in states.items() if s in ("loaded", "builtin") or devices.get(m)]
-    loadable = [m for m, s in states.items() if s == "available" and m not in ready]
-    unknown = [m for m in KATA_MODULES if m not in ready and m not in loadable]
-    if not unknown and not loadable:
-        return [Check("kernel modules", "pass", f"{', '.join(KATA_MODULES)} are in the kernel")]
-    if not unknown:
-        return [
-            Check(
-                "kernel modules",
-                "pass",
-                f"{', '.join(loadable)} not loaded but installed (loaded on first use)"
-                + (f"; {', '.join(ready)} loaded" if ready else ""),
-                f"modprobe {' '.join(loadable)} to load them now",
-            )
-        ]
-    how = (
-        "not in /sys/module, and the kernel has no loadable modules (/proc/modules is missing)"
-        if probe.get("modules") == "no"
-        else "neither loaded nor found by modinfo"
-    )
-    status: Status = "fail" if vm_runtimes else "warn"
-    return [
-        Check(
-            "kernel modules",
-            status,
-            f"{', '.join(unknown)}: {how}; Kata needs vhost_vsock for its agent"
-            + (f" (needed by {', '.join(vm_runtimes)})" if vm_runtimes else ""),
-            f"modprobe {' '.join(unknown)}, or use a kernel built with CONFIG_VHOST_VSOCK and "
-            "CONFIG_VHOST_NET",
-        )
-    ]
-
-
-def parse_containerd_runtimes(text: str) -> dict[str, str]:
-    """Runtime name -> runtime_type from ``containerd config dump`` (config version 2 or 3)."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError:
-        return {}
-    plugins = data.get("plugins")
-    if not isinstance(plugins, Mapping):
-        return {}
-    out: dict[str, str] = {}
-    for key in ("io.containerd.grpc.v1.cri", "io.containerd.cri.v1.runtime"):
-        cri = plugins.get(key)
-        containerd = cri.get("containerd") if isinstance(cri, Mapping) else None
-        runtimes = containerd.get("runtimes") if isinstance(containerd, Mapping) else None
-        if isinstance(runtimes, Mapping):
-            for name, spec in runtimes.items():
-                if isinstance(spec, Mapping):
-                    out[str(name)] = str(spec.get("runtime_type") or "")
-    return out
-
-
-# -- the host: commands through the transport --------------------------------------------------------
-
-
-async def _which(transport: Transport, names: Sequence[str]) -> dict[str, str]:
-    if not names:
-        return {}
-    done = await transport.run(["sh", "-c", WHICH, "sh", *names], timeout=30)
-    return {k: v for k, v in parse_kv(done.text()).items()}
-
-
-async def _try(transport: Transport, argv: Sequence[str], timeout: float = 60) -> tuple[int, str, str] | None:
-    try:
-        done = await transport.run(argv, timeout=timeout)
-    except KatatuiError:
-        return None
-    return done.returncode, done.text(), done.stderr.decode(errors="replace")
-
-
-async def check_host(
-    transport: Transport, client: docker.DockerClient | None, docker_error: str | None = None
-) -> HostReport:
-    """Every host check on one target (``client``: its Docker daemon, None if unreachable)."""
-    report = HostReport(transport.name, transport.address)
-    probe = parse_kv((await transport.run(["sh", "-c", HOST_PROBE], timeout=60)).text())
-    tools = {k.removeprefix("tool_"): v for k, v in probe.items() if k.startswith("tool_")}
-    report.facts.update(kernel=probe.get("kernel"), tools=tools)
-    kvm_probe: dict[str, str] = {}
-    if probe.get("kvm") == "present" and "python3" in tools:
-        got = await _try(transport, ["python3", "-c", KVM_PROBE], timeout=30)
-        if got is not None:
-            kvm_probe = parse_kv(got[1])
-    report.facts["kvm_usable"] = "api" in kvm_probe and "create_vm" in kvm_probe
-    report.facts["kvm_api_version"] = int(kvm_probe["api"]) if kvm_probe.get("api", "").isdigit() else None
-    report.facts["in_vm"] = "hypervisor" in probe.get("flags", "").split()
-
-    docker_runtimes: dict[str, Any] = {}
-    if client is not None:
-        try:
-            info = await asyncio.to_thread(client.info)
-            docker_runtimes = dict(info.get("Runtimes") or {})
-            report.facts["docker_default_runtime"] = info.get("DefaultRuntime")
-        except Exception as exc:  # the daemon went away between connect and info
-            docker_error = f"docker info failed: {exc}"
-    report.facts["docker_runtimes"] = sorted(docker_runtimes)
-    vm_runtimes = [r for r in registered_runtimes(sorted(docker_runtimes)) if guest.looks_like_vm_runtime(r)]
-
-    report.checks += cpu_checks(probe, kvm_probe, vm_runtimes)
-    report.checks += module_checks(probe, vm_runtimes)
-    report.checks += await _docker_checks(transport, docker_runtimes, docker_error, report)
-    report.checks += await _containerd_checks(transport, tools, report)
-    report.checks += await _kata_checks(transport, tools, vm_runtimes, report)
-    return report
-
-
-async def _docker_checks(
-    transport: Transport, runtimes: Mapping[str, Any], error: str | None, report: HostReport
-) -> list[Check]:
-    if error is not None and not runtimes:
-        return [
-            Check(
-                "docker",
-                "warn",
-                error,
-                "start dockerd, or point the target at its socket "
-                "(?docker_socket=/path); container scenarios cannot run without it",
-            )
-        ]
-    programs = {
-        name: runtime_program(spec if isinstance(spec, Mapping) else {}, name)
-        for name, spec in runtimes.items()
-    }
-    found = await _which(transport, sorted(set(programs.values())))
-    missing = sorted(name for name, prog in programs.items() if not found.get(prog))
-    report.facts["docker_runtime_programs"] = {n: found.get(p) or None for n, p in programs.items()}
-    listed = ", ".join(registered_runtimes(sorted(runtimes))) or "none"
-    if missing:
-        return [
-            Check(
-                "docker runtimes",
-                "fail",
-                f"registered: {listed}; program not found on the host for "
-                + ", ".join(f"{n} ({programs[n]})" for n in missing),
-                "install the runtime or fix its path in /etc/docker/daemon.json, then restart dockerd",
-            )
-        ]
-    return [Check("docker runtimes", "pass", f"registered: {listed}; every runtime's program exists")]
-
-
-async def _containerd_checks(
-    transport: Transport, tools: Mapping[str, str], report: HostReport
-) -> list[Check]:
-    if "containerd" not in tools:
-        return []
-    got = await _try(transport, ["containerd", "config", "dump"], timeout=30)
-    if got is None or got[0] != 0:
-        why = (got[2].strip().splitlines() or ["no output"])[-1] if got else "did not run"
-        return [
-            Check(
-                "containerd runtimes",
-                "warn",
-                f"`containerd config dump` failed: {why}",
-                "run doctor as a user who may read containerd's configuration",
-            )
-        ]
-    runtimes = parse_containerd_runtimes(got[1])
-    report.facts["containerd_runtimes"] = runtimes
-    if not runtimes:
-        return [
-            Check(
-                "containerd runtimes",
-                "pass",
-                "containerd's CRI plugin names no runtimes (Docker's own are above)",
-            )
-        ]
-    programs = {n: runtime_program({"runtimeType": t}, n) for n, t in runtimes.items()}
-    found = await _which(transport, sorted(set(programs.values())))
-    missing = sorted(n for n, p in programs.items() if not found.get(p))
-    listed = ", ".join(f"{n} ({t or 'default'})" for n, t in runtimes.items())
-    if missing:
-        return [
-            Check(
-                "containerd runtimes",
-                "warn",
-                f"{listed}; shim not found for " + ", ".join(f"{n} ({programs[n]})" for n in missing),
-                "install the shim (e.g. containerd-shim-kata-v2) on the PATH of containerd",
-            )
-        ]
-    return [Check("containerd runtimes", "pass", f"{listed}; every shim exists")]
-
-
-async def _kata_checks(
-    transport: Transport, tools: Mapping[str, str], vm_runtimes: Sequence[str], report: HostReport
-) -> list[Check]:
-    if "kata-runtime" not in tools and "kata-ctl" not in tools:
-        if vm_runtimes:
-            return [
-                Check(
-                    "kata",
-                    "warn",
-                    f"Docker has {', '.join(vm_runtimes)} but neither kata-runtime nor kata-ctl is on the "
-                    "PATH: its configuration (hypervisor, shared filesystem, VM size) cannot be read",
-                    "put /opt/kata/bin on the PATH of the user katatui connects as",
-                )
-            ]
-        return [Check("kata", "pass", "not installed, and no Docker runtime here needs it")]
-    checks: list[Check] = []
-    config = kata.KataConfig()
-    if "kata-runtime" in tools:
-        got = await _try(transport, ["kata-runtime", "check"], timeout=120)
-        if got is not None:
-            verdict = guest.parse_kata_check(got[1] + "\n" + got[2])
-            report.facts["kata_check"] = {
-                "capable": verdict.capable,
-                "can_create": verdict.can_create,
-                "errors": list(verdict.errors),
-            }
-            if verdict.capable is False or (got[0] != 0 and verdict.errors):
-                checks.append(
-                    Check(
-                        "kata-runtime check",
-                        "fail",
-                        "; ".join(verdict.errors) or "the system is not capable of running Kata",
-                        "fix what kata-runtime check reports (run it as root for the details)",
-                    )
-                )
-            elif verdict.capable:
-                checks.append(
-                    Check(
-                        "kata-runtime check",
-                        "pass",
-                        "the system is capable of running Kata"
-                        + (" and can create Kata containers now" if verdict.can_create else ""),
-                    )
-                )
-            else:
-                checks.append(
-                    Check(
-                        "kata-runtime check",
-                        "warn",
-                        f"no verdict (exit status {got[0]})",
-                        "run `kata-runtime check` as root to see why",
-                    )
-                )
-        for argv in (["kata-runtime", "env"], ["kata-runtime", "kata-env"]):
-            got = await _try(transport, argv, timeout=60)
-            if got is not None and got[0] == 0:
-                with contextlib.suppress(ValueError, tomllib.TOMLDecodeError):
-                    config = kata.parse_env(got[1])
-                    break
-    if config.hypervisor_path is None and "kata-ctl" in tools:
-        got = await _try(transport, ["kata-ctl", "env"], timeout=60)
-        if got is not None and got[0] == 0:
-            with contextlib.suppress(ValueError, tomllib.TOMLDecodeError):
-                config = kata.parse_env(got[1])
-    if config.config_path:
-        got = await _try(transport, ["cat", "--", config.config_path], timeout=30)
-        if got is not None and got[0] == 0:
-            with contextlib.suppress(ValueError):
-                config = config.merged(kata.parse_configuration(got[1], config.config_path))
-    report.facts["kata_config"] = config.as_dict()
-    if config.hypervisor_path is None and config.shared_fs is None:
-        checks.append(
-            Check(
-                "kata configuration",
-                "warn",
-                "kata-runtime env / kata-ctl env gave nothing readable",
-                "run `kata-runtime env` on the host to see what is wrong",
-            )
-        )
-    else:
-        notes = []
-        if config.shared_fs == "virtio-9p":
-            notes.append("virtio-9p is slow for file I/O (seeds 001-003)")
-        if config.virtio_fs_cache in ("never", "none"):
-            notes.append("virtio-fs cache is off: metadata goes to the host every time")
-        checks.append(
-            Check(
-                "kata configuration",
-                "pass",
-                config.describe()
-                + (f" (from {config.config_path})" if config.config_path else "")
-                + ("; " + "; ".join(notes) if notes else ""),
-            )
-        )
-    return checks
-
-
-# -- a profile's scenarios ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ScenarioNeeds:
-    """What one (scenario, target) of a profile asks for."""
-
-    scenario: str
-    target: str
-    launcher: str
-    runtime: str | None
-    image: str
-    own_image: bool  # katatui's image (built when missing) rather than the user's
-    host_tools: frozenset[str] = frozenset()
-    limits: Limits | None = None  # what its runs get: the scenario's own, else the profile's [limits]
-    own_limits: bool = False  # the scenario's own limits rather than the profile's [limits]
+# -- one scenario on one target ---------------------------------------------------------------------
 
 
 def scenario_checks(
@@ -624,63 +107,12 @@ def _launcher_checks(
         if cluster is None:
             return checks
         return checks + kubernetes_scenario_checks(needs, cluster, scope)
-    runtimes = report.facts.get("docker_runtimes") or []
-    if docker_error is not None and not runtimes:
-        checks.append(
-            Check("docker", "fail", docker_error, "start dockerd or fix the target's docker_socket", scope)
-        )
-        return checks
-    if needs.runtime not in runtimes:
-        checks.append(
-            Check(
-                "runtime",
-                "fail",
-                f"Docker on {needs.target} has no runtime {needs.runtime!r} "
-                f"(it has: {', '.join(registered_runtimes(runtimes)) or 'none'})",
-                f'install it and register {needs.runtime!r} under "runtimes" in '
-                "/etc/docker/daemon.json, or remove the scenario",
-                scope,
-            )
-        )
-        return checks
-    program = (report.facts.get("docker_runtime_programs") or {}).get(needs.runtime)
-    if not program:
-        checks.append(
-            Check(
-                "runtime",
-                "fail",
-                f"the program of runtime {needs.runtime!r} is not on the host",
-                "install it or fix its path in /etc/docker/daemon.json",
-                scope,
-            )
-        )
-    else:
-        checks.append(Check("runtime", "pass", f"{needs.runtime} is registered ({program})", "", scope))
-    checks += _kvm_checks(needs, report, scope)
-    if image_present is False:
-        if needs.own_image:
-            checks.append(
-                Check(
-                    "image",
-                    "warn",
-                    f"{needs.image} is not on {needs.target} yet",
-                    "katatui builds it when a run starts (or run `katatui image build --from-host`)",
-                    scope,
-                )
-            )
-        else:
-            checks.append(
-                Check(
-                    "image",
-                    "fail",
-                    f"image {needs.image} is not on {needs.target}",
-                    "load it there (docker load / docker pull)",
-                    scope,
-                )
-            )
-    elif image_present:
-        checks.append(Check("image", "pass", f"{needs.image} is present", "", scope))
-    return checks
+    return checks + docker_scenario_checks(
+        needs, report, scope, docker_error=docker_error, image_present=image_present
+    )
+
+
+# -- limits -------------------------------------------------------------------------------------------
 
 
 def describe_limits(limits: Limits) -> str:
@@ -789,289 +221,6 @@ def limits_checks(needs: ScenarioNeeds, report: HostReport, scope: str) -> list[
     ]
 
 
-def _kvm_checks(needs: ScenarioNeeds, report: HostReport, scope: str) -> list[Check]:
-    assert needs.runtime is not None
-    if guest.sandbox_kind(needs.runtime) == "vm" and not report.kvm_usable:
-        return [
-            Check(
-                "kvm",
-                "fail",
-                f"{needs.runtime} starts a VM, and /dev/kvm is not usable on {needs.target}",
-                "see the /dev/kvm check above",
-                scope,
-            )
-        ]
-    return []
-
-
-# -- containerd scenarios ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ContainerdFound:
-    """What ``ctr`` showed for one containerd scenario on its target."""
-
-    socket: str
-    error: str | None = None  # ctr is missing or containerd does not answer (Ctr.check's words)
-    version: str | None = None
-    shim: str | None = None  # where the runtime's shim is; None when it is nowhere containerd looks
-    image_in_containerd: bool | None = None  # in katatui's namespace
-    image_in_docker: bool | None = None  # in a Docker daemon katatui imports it from at run time
-
-
-def containerd_scenario_checks(
-    needs: ScenarioNeeds, report: HostReport, found: ContainerdFound, scope: str
-) -> list[Check]:
-    """containerd answers, the runtime's shim exists, KVM for a VM runtime, the image."""
-    assert needs.runtime is not None
-    if found.error is not None:
-        return [
-            Check(
-                "containerd",
-                "fail",
-                found.error,
-                "start containerd, or set the target's containerd_socket to the socket it listens "
-                "on (and let this user use it)",
-                scope,
-            )
-        ]
-    checks = [Check("containerd", "pass", f"containerd {found.version} answers at {found.socket}", "", scope)]
-    binary = shim_binary(needs.runtime)
-    if found.shim is None:
-        checks.append(
-            Check(
-                "runtime",
-                "fail",
-                f"{binary or needs.runtime} not on PATH (nor next to containerd, in /usr/local/bin, "
-                f"/usr/bin or /opt/kata/bin) on {needs.target}: containerd cannot start {needs.runtime}",
-                "install it (Kata Containers provides containerd-shim-kata-v2) or fix the scenario's runtime",
-                scope,
-            )
-        )
-    elif binary is None:
-        checks.append(
-            Check(
-                "runtime",
-                "pass",
-                f"{needs.runtime} is not an io.containerd.NAME.vN type: containerd resolves it itself "
-                "(ctr says at run time if it cannot)",
-                "",
-                scope,
-            )
-        )
-    else:
-        checks.append(Check("runtime", "pass", f"{needs.runtime}: shim {found.shim}", "", scope))
-    checks += _kvm_checks(needs, report, scope)
-    ref = image_ref(needs.image)
-    address = "" if found.socket == CTR_DEFAULT_SOCKET else f"--address {found.socket} "
-    import_hint = f"docker save {needs.image} | ctr {address}-n {CTR_NAMESPACE} images import -"
-    if found.image_in_containerd:
-        checks.append(
-            Check("image", "pass", f"{ref} is in containerd's namespace {CTR_NAMESPACE}", "", scope)
-        )
-    elif found.image_in_containerd is False and found.image_in_docker:
-        checks.append(
-            Check(
-                "image",
-                "warn",
-                f"{ref} is not in containerd's namespace {CTR_NAMESPACE} on {needs.target} yet; "
-                "katatui imports it from Docker when a run starts",
-                f"nothing, or import it now: {import_hint}",
-                scope,
-            )
-        )
-    elif found.image_in_containerd is False:
-        checks.append(
-            Check(
-                "image",
-                "fail",
-                f"image {needs.image} is neither in containerd's namespace {CTR_NAMESPACE} on "
-                f"{needs.target} nor in a Docker daemon katatui can reach",
-                (
-                    "build it with `katatui image build --from-host`; katatui then imports it"
-                    if needs.own_image
-                    else f"on {needs.target}: {import_hint}"
-                ),
-                scope,
-            )
-        )
-    return checks
-
-
-async def probe_containerd(
-    ctr: Ctr,
-    version: str | None,
-    error: str | None,
-    needs: ScenarioNeeds,
-    docker_has: Callable[[str], Awaitable[bool]],
-) -> ContainerdFound:
-    """Ask containerd (through ``ctr``, as the launcher does) what one scenario needs; ``version``
-    and ``error`` are what ``Ctr.check`` gave for the target."""
-    if error is not None:
-        return ContainerdFound(ctr.socket, error=error)
-    assert needs.runtime is not None
-    try:
-        shim = await ctr.find_shim(needs.runtime)
-        in_ctr = await ctr.has_image(image_ref(needs.image))
-    except KatatuiError as exc:
-        return ContainerdFound(ctr.socket, error=str(exc))
-    in_docker = None if in_ctr else await docker_has(needs.image)
-    return ContainerdFound(ctr.socket, None, version, shim, in_ctr, in_docker)
-
-
-# -- Kubernetes scenarios ---------------------------------------------------------------------------
-
-
-@dataclass
-class ClusterReport:
-    """The profile's Kubernetes cluster: whether its API server answers, and its RuntimeClasses."""
-
-    kubeconfig: str | None
-    context: str | None
-    namespace: str
-    server: str | None = None
-    runtime_classes: dict[str, RuntimeClassInfo] = field(default_factory=dict)
-    error: str | None = None
-    checks: list[Check] = field(default_factory=list)
-
-    @property
-    def name(self) -> str:
-        return self.context or "(current context)"
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "kubeconfig": self.kubeconfig,
-            "context": self.context,
-            "server": self.server,
-            "namespace": self.namespace,
-            "error": self.error,
-            "runtime_classes": [
-                {"name": rc.name, "handler": rc.handler, "overhead": dict(rc.overhead)}
-                for rc in self.runtime_classes.values()
-            ],
-            "checks": [c.as_dict() for c in self.checks],
-        }
-
-
-def describe_overhead(overhead: Mapping[str, str]) -> str:
-    return ", ".join(f"{k} {v}" for k, v in overhead.items()) if overhead else "none"
-
-
-async def check_cluster(config: KubernetesConfig) -> ClusterReport:
-    """Connect as the launcher does (kubeconfig, context) and list the cluster's RuntimeClasses.
-    Read only: unlike a run, doctor neither creates katatui's namespace nor removes anything."""
-    report = ClusterReport(config.kubeconfig, config.context, config.namespace)
-    scope = "cluster"
-    try:
-        cluster = await KubeCluster.connect(config)
-    except KatatuiError as exc:
-        report.error = str(exc)
-        report.checks.append(
-            Check(
-                "kubeconfig", "fail", str(exc), "fix [kubernetes] kubeconfig / context in the profile", scope
-            )
-        )
-        return report
-    report.context, report.server = cluster.context, cluster.server
-    report.checks.append(
-        Check("kubeconfig", "pass", f"context {cluster.context}: API server {cluster.server}", "", scope)
-    )
-    try:
-        report.runtime_classes = await cluster.runtime_classes()
-    except KatatuiError as exc:
-        report.error = str(exc)
-        report.checks.append(
-            Check(
-                "runtimeclasses",
-                "fail",
-                str(exc),
-                "check that the API server is up and that the context's user may list runtimeclasses",
-                scope,
-            )
-        )
-        return report
-    finally:
-        await asyncio.to_thread(cluster.close)
-    listed = ", ".join(f"{rc.name} (handler {rc.handler})" for rc in report.runtime_classes.values())
-    report.checks.append(
-        Check(
-            "runtimeclasses",
-            "pass" if report.runtime_classes else "warn",
-            f"{len(report.runtime_classes)}: {listed}" if listed else "the cluster has no RuntimeClass",
-            "" if listed else "install one (Kata's kata-deploy creates kata-qemu, kata-clh, ...)",
-            scope,
-        )
-    )
-    return report
-
-
-def kubernetes_scenario_checks(needs: ScenarioNeeds, cluster: ClusterReport, scope: str) -> list[Check]:
-    """The cluster answers and has the scenario's RuntimeClass. The node's own checks (KVM, Kata)
-    are not this machine's: they need ``katatui doctor`` on the node."""
-    assert needs.runtime is not None
-    if cluster.error is not None:
-        return [
-            Check(
-                "kubernetes",
-                "fail",
-                cluster.error,
-                "fix [kubernetes] kubeconfig / context in the profile, or check that the cluster is up",
-                scope,
-            )
-        ]
-    rc = cluster.runtime_classes.get(needs.runtime)
-    if rc is None:
-        have = ", ".join(f"{r.name} (handler {r.handler})" for r in cluster.runtime_classes.values())
-        return [
-            Check(
-                "runtimeclass",
-                "fail",
-                f"the cluster (context {cluster.context}) has no RuntimeClass {needs.runtime!r} "
-                f"(it has: {have or 'none'})",
-                "create it, or set the scenario's runtime to one of those",
-                scope,
-            )
-        ]
-    checks = [
-        Check(
-            "runtimeclass",
-            "pass",
-            f"RuntimeClass {rc.name}: handler {rc.handler}, pod overhead {describe_overhead(rc.overhead)}",
-            "",
-            scope,
-        )
-    ]
-    on_node = (
-        f"the pods run on the cluster's nodes, not on {needs.target}: the nodes' own checks "
-        "(/dev/kvm, kernel modules, the runtime) need `katatui doctor` on a node"
-    )
-    if "vm" in (guest.sandbox_kind(rc.handler), guest.sandbox_kind(rc.name)):
-        checks.append(
-            Check(
-                "node",
-                "warn",
-                f"handler {rc.handler} starts a VM; {on_node}",
-                "run `katatui doctor ssh://USER@NODE` against the nodes the pods may land on",
-                scope,
-            )
-        )
-    else:
-        checks.append(Check("node", "pass", on_node, "", scope))
-    return checks
-
-
-async def host_resources(transport: Transport) -> dict[str, Any]:
-    """As the engine sees the host: the workload programs it has (fio, iperf3, ...) as
-    ``host_tools``, its CPU count (``nproc``) and memory (``mem_total_kb``, from MemTotal)."""
-    facts = await hostfacts.probe(transport)
-    tools = facts.get("tools")
-    return {
-        "host_tools": dict(tools) if isinstance(tools, dict) else {},
-        "nproc": facts.get("nproc"),
-        "mem_total_kb": facts.get("mem_total_kb"),
-    }
-
-
 # -- everything, for the command and the start screen ------------------------------------------------
 
 
@@ -1110,13 +259,237 @@ class Diagnosis:
         }
 
 
-async def _ctr_for(transport: Transport, socket: str | None) -> tuple[Ctr, str | None, str | None]:
-    """``ctr`` on the target's containerd socket, as the launcher uses it: (ctr, version, error)."""
-    ctr = Ctr(transport, socket)
-    try:
-        return ctr, await ctr.check(), None
-    except KatatuiError as exc:
-        return ctr, None, str(exc)
+class _Canary(NamedTuple):
+    """A Docker scenario on a target whose checks passed: the canary starts under it."""
+
+    scenario: str
+    target: str
+    runtime: str
+    image: str
+    limits: Limits
+
+
+@dataclass
+class _Targets:
+    """The targets doctor reached, while it runs: their transports, Docker clients and reports;
+    closed at the end."""
+
+    configs: Mapping[str, Any]  # name -> TargetConfig
+    transports: dict[str, Transport] = field(default_factory=dict)
+    clients: dict[str, docker.DockerClient] = field(default_factory=dict)
+    docker_errors: dict[str, str | None] = field(default_factory=dict)
+    reports: dict[str, HostReport] = field(default_factory=dict)
+    own_clients: list[docker.DockerClient | None] = field(default_factory=list)  # for remote targets
+    ctrs: dict[str, tuple[Ctr, str | None, str | None]] = field(default_factory=dict)  # (ctr, version, error)
+
+    async def check(self, name: str, log: Callable[[str], None]) -> None:
+        """Connect to one target, reach its Docker daemon and run every host check there."""
+        cfg = self.configs[name]
+        transport = make_transport(name, cfg, log)
+        self.transports[name] = transport
+        try:
+            await transport.connect()
+        except KatatuiError as exc:
+            report = HostReport(name, transport.address, error=str(exc))
+            report.checks.append(
+                Check("connect", "fail", str(exc), "check the address, keys and known_hosts")
+            )
+            self.reports[name] = report
+            return
+        client: docker.DockerClient | None = None
+        self.docker_errors[name] = None
+        try:
+            client = await transport.docker_client(cfg.docker_socket)
+            self.clients[name] = client
+        except KatatuiError as exc:
+            self.docker_errors[name] = str(exc)
+        try:
+            report = await check_host(transport, client, self.docker_errors[name])
+            report.facts.update(await host_resources(transport))
+        except KatatuiError as exc:
+            report = HostReport(name, transport.address, error=str(exc))
+            report.checks.append(Check("probe", "fail", str(exc), "check that the host runs a POSIX sh"))
+        self.reports[name] = report
+
+    async def ctr(self, t: str) -> tuple[Ctr, str | None, str | None]:
+        """``ctr`` on the target's containerd socket, asked once per target (noted in its facts)."""
+        if t not in self.ctrs:
+            self.ctrs[t] = await ctr_for(self.transports[t], self.configs[t].containerd_socket)
+            ctr, version, error = self.ctrs[t]
+            self.reports[t].facts["containerd"] = {"socket": ctr.socket, "version": version, "error": error}
+        return self.ctrs[t]
+
+    async def docker_has(self, t: str, image: str) -> bool:
+        """Whether a Docker daemon the containerd launcher imports from has the image: the
+        target's, then this machine's (as LauncherSetup._image_sources)."""
+        from katatui.core.image import image_present
+
+        for client in await self.import_sources(t):
+            with contextlib.suppress(KatatuiError):
+                if await image_present(client, image):
+                    return True
+        return False
+
+    async def import_sources(self, t: str) -> list[docker.DockerClient]:
+        sources = [self.clients[t]] if t in self.clients else []
+        if self.transports[t].is_local:
+            return sources
+        local = next((self.clients[n] for n in self.clients if self.transports[n].is_local), None)
+        if local is None and not self.own_clients:
+            from katatui.core.transport.local import LocalTransport
+
+            try:
+                self.own_clients.append(await LocalTransport().docker_client(None))
+            except KatatuiError:
+                self.own_clients.append(None)
+        local = local or self.own_clients[0]
+        return sources + ([local] if local is not None else [])
+
+    async def close(self) -> None:
+        for client in [*self.clients.values(), *self.own_clients]:
+            if client is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.to_thread(client.close)
+        for transport in self.transports.values():
+            with contextlib.suppress(Exception):
+                await transport.close()
+
+
+def _scenario_needs(profile: Any, sc: ResolvedScenario, t: str, limits: Limits) -> ScenarioNeeds:
+    """What the scenario asks of target ``t``: the programs its workloads run on the host, its
+    image, its limits."""
+    from katatui.core.image import IMAGE_TAG
+    from katatui.core.workloads.registry import driver_for
+
+    tools: set[str] = set()
+    for w in profile.workloads:
+        if sc.launcher in w.LAUNCHERS:
+            tools |= driver_for(w).host_tools(sc.launcher)
+    return ScenarioNeeds(
+        sc.name,
+        t,
+        sc.launcher,
+        sc.runtime,
+        sc.image,
+        sc.image == IMAGE_TAG,
+        frozenset(tools),
+        limits,
+        sc.limits is not None,
+    )
+
+
+async def _check_scenario(
+    state: _Targets, needs: ScenarioNeeds, cluster: ClusterReport | None
+) -> tuple[list[Check], bool | None]:
+    """One scenario on one target, asking its launcher's daemon what it needs: (the checks,
+    whether its image is on the target's Docker, None when not asked)."""
+    from katatui.core.image import image_present
+
+    t = needs.target
+    present: bool | None = None
+    if needs.launcher == "docker" and t in state.clients:
+        present = await image_present(state.clients[t], needs.image)
+    in_ctr: ContainerdFound | None = None
+    if needs.launcher == "containerd" and not state.reports[t].error:
+        ctr, version, error = await state.ctr(t)
+        in_ctr = await probe_containerd(ctr, version, error, needs, functools.partial(state.docker_has, t))
+    found = scenario_checks(
+        needs,
+        state.reports[t],
+        docker_error=state.docker_errors.get(t),
+        image_present=present,
+        containerd=in_ctr,
+        cluster=cluster,
+    )
+    return found, present
+
+
+async def _check_scenarios(
+    diagnosis: Diagnosis, state: _Targets, profile: Any, canary: bool
+) -> list[_Canary]:
+    """Every scenario of the profile on each of its targets (and its Kubernetes cluster, when one
+    needs it); returns the Docker scenarios a canary can start under."""
+    from katatui.core.plan import resolve_scenarios
+
+    reported = {
+        n: (r.facts.get("docker_runtimes") if n in state.clients else None) for n, r in state.reports.items()
+    }
+    scenarios, _warnings = resolve_scenarios(profile, reported)
+    cluster: ClusterReport | None = None
+    if any(sc.launcher == "kubernetes" for sc in scenarios):
+        cluster = await check_cluster(profile.kubernetes)
+        diagnosis.clusters.append(cluster)
+    runnable: list[_Canary] = []
+    for sc in scenarios:
+        limits = sc.limits or profile.limits
+        for t in sc.targets:
+            needs = _scenario_needs(profile, sc, t, limits)
+            found, present = await _check_scenario(state, needs, cluster)
+            diagnosis.scenarios += found
+            image_ok = present or (present is False and needs.own_image is False)
+            if (
+                sc.launcher == "docker"
+                and sc.runtime
+                and worst(found) != "fail"
+                and t in state.clients
+                and present
+                and image_ok
+            ):
+                runnable.append(_Canary(sc.name, t, sc.runtime, sc.image, limits))
+    others = [sc.name for sc in scenarios if sc.launcher in ("containerd", "kubernetes")]
+    if canary and others:
+        diagnosis.notes.append(
+            f"no canary for {', '.join(others)}: containerd and kubernetes scenarios have no canary "
+            "yet (a run still reads each one's kernel and filesystem from inside when it starts)"
+        )
+    return runnable
+
+
+def _canary_check(run: _Canary, result: CanaryResult) -> Check:
+    """The canary's verdict, with the limits it ran with."""
+    given = describe_limits(run.limits)
+    todo = (
+        ""
+        if result.status == "pass"
+        else (
+            "check the runtime's configuration; "
+            "`katatui doctor` without a profile shows the host's checks"
+            + (
+                f"; the canary ran with {given} as the runs will: if {run.runtime} refuses "
+                "them, change the limits ([limits] or the scenario's own)"
+                if given
+                else ""
+            )
+        )
+    )
+    return Check(
+        "canary",
+        result.status,
+        (f"{isolation.summary(vars(result))}: " if result.isolation else "")
+        + result.why
+        + (f" (with {given})" if given else ""),
+        todo,
+        f"canary {run.scenario}@{run.target}",
+    )
+
+
+async def _run_canaries(diagnosis: Diagnosis, state: _Targets, runnable: list[_Canary]) -> None:
+    """Start the canary under each runnable scenario, with the limits its runs get."""
+    from katatui.core.canary import run_canary
+
+    for run in runnable:
+        facts = state.reports[run.target].facts
+        result = await run_canary(
+            state.transports[run.target],
+            state.clients[run.target],
+            scenario=run.scenario,
+            runtime=run.runtime,
+            image=run.image,
+            host_kernel=facts.get("kernel"),
+            limits=run.limits,
+            program=(facts.get("docker_runtime_programs") or {}).get(run.runtime),
+        )
+        diagnosis.canaries.append(_canary_check(run, result))
 
 
 async def diagnose(
@@ -1128,185 +501,17 @@ async def diagnose(
 ) -> Diagnosis:
     """Run every check on ``targets`` (name -> TargetConfig); with a profile, check each of its
     scenarios on its targets and, when ``canary``, start the canary under each runnable one."""
-    from katatui.core.image import IMAGE_TAG, image_present
-    from katatui.core.plan import resolve_scenarios
-    from katatui.core.workloads.registry import driver_for
-
     diagnosis = Diagnosis([], with_profile=profile is not None)
-    transports: dict[str, Transport] = {}
-    clients: dict[str, docker.DockerClient] = {}
-    docker_errors: dict[str, str | None] = {}
-    reports: dict[str, HostReport] = {}
-    own_clients: list[docker.DockerClient | None] = []  # this machine's Docker, for remote targets
+    state = _Targets(targets)
     try:
-        for name, cfg in targets.items():
-            transport = make_transport(name, cfg, log)
-            transports[name] = transport
-            try:
-                await transport.connect()
-            except KatatuiError as exc:
-                report = HostReport(name, transport.address, error=str(exc))
-                report.checks.append(
-                    Check("connect", "fail", str(exc), "check the address, keys and known_hosts")
-                )
-                reports[name] = report
-                continue
-            client: docker.DockerClient | None = None
-            docker_errors[name] = None
-            try:
-                client = await transport.docker_client(cfg.docker_socket)
-                clients[name] = client
-            except KatatuiError as exc:
-                docker_errors[name] = str(exc)
-            try:
-                report = await check_host(transport, client, docker_errors[name])
-                report.facts.update(await host_resources(transport))
-            except KatatuiError as exc:
-                report = HostReport(name, transport.address, error=str(exc))
-                report.checks.append(Check("probe", "fail", str(exc), "check that the host runs a POSIX sh"))
-            reports[name] = report
-        diagnosis.hosts = list(reports.values())
+        for name in targets:
+            await state.check(name, log)
+        diagnosis.hosts = list(state.reports.values())
         if profile is None:
             return diagnosis
-        reported = {n: (r.facts.get("docker_runtimes") if n in clients else None) for n, r in reports.items()}
-        scenarios, _warnings = resolve_scenarios(profile, reported)
-        cluster: ClusterReport | None = None
-        if any(sc.launcher == "kubernetes" for sc in scenarios):
-            cluster = await check_cluster(profile.kubernetes)
-            diagnosis.clusters.append(cluster)
-        ctrs: dict[str, tuple[Ctr, str | None, str | None]] = {}  # target -> (ctr, version, error)
-
-        async def docker_has(t: str, image: str) -> bool:
-            """Whether a Docker daemon the containerd launcher imports from has the image: the
-            target's, then this machine's (as LauncherSetup._image_sources)."""
-            for client in await import_sources(t):
-                with contextlib.suppress(KatatuiError):
-                    if await image_present(client, image):
-                        return True
-            return False
-
-        async def import_sources(t: str) -> list[docker.DockerClient]:
-            sources = [clients[t]] if t in clients else []
-            if transports[t].is_local:
-                return sources
-            local = next((clients[n] for n in clients if transports[n].is_local), None)
-            if local is None and not own_clients:
-                from katatui.core.transport.local import LocalTransport
-
-                try:
-                    own_clients.append(await LocalTransport().docker_client(None))
-                except KatatuiError:
-                    own_clients.append(None)
-            local = local or own_clients[0]
-            return sources + ([local] if local is not None else [])
-
-        runnable: list[tuple[str, str, str, str, Limits]] = []
-        for sc in scenarios:
-            limits = sc.limits or profile.limits
-            for t in sc.targets:
-                tools: set[str] = set()
-                for w in profile.workloads:
-                    if sc.launcher in w.LAUNCHERS:
-                        tools |= driver_for(w).host_tools(sc.launcher)
-                needs = ScenarioNeeds(
-                    sc.name,
-                    t,
-                    sc.launcher,
-                    sc.runtime,
-                    sc.image,
-                    sc.image == IMAGE_TAG,
-                    frozenset(tools),
-                    limits,
-                    sc.limits is not None,
-                )
-                present: bool | None = None
-                if sc.launcher == "docker" and t in clients:
-                    present = await image_present(clients[t], sc.image)
-                in_ctr: ContainerdFound | None = None
-                if sc.launcher == "containerd" and not reports[t].error:
-                    if t not in ctrs:
-                        ctrs[t] = await _ctr_for(transports[t], targets[t].containerd_socket)
-                        ctr, version, error = ctrs[t]
-                        reports[t].facts["containerd"] = {
-                            "socket": ctr.socket,
-                            "version": version,
-                            "error": error,
-                        }
-                    ctr, version, error = ctrs[t]
-                    in_ctr = await probe_containerd(
-                        ctr, version, error, needs, functools.partial(docker_has, t)
-                    )
-                found = scenario_checks(
-                    needs,
-                    reports[t],
-                    docker_error=docker_errors.get(t),
-                    image_present=present,
-                    containerd=in_ctr,
-                    cluster=cluster,
-                )
-                diagnosis.scenarios += found
-                image_ok = present or (present is False and needs.own_image is False)
-                if (
-                    sc.launcher == "docker"
-                    and sc.runtime
-                    and worst(found) != "fail"
-                    and t in clients
-                    and present
-                    and image_ok
-                ):
-                    runnable.append((sc.name, t, sc.runtime, sc.image, limits))
-        others = [sc.name for sc in scenarios if sc.launcher in ("containerd", "kubernetes")]
-        if canary and others:
-            diagnosis.notes.append(
-                f"no canary for {', '.join(others)}: containerd and kubernetes scenarios have no canary "
-                "yet (a run still reads each one's kernel and filesystem from inside when it starts)"
-            )
+        runnable = await _check_scenarios(diagnosis, state, profile, canary)
         if canary:
-            from katatui.core.canary import run_canary
-
-            for name, t, runtime, image, limits in runnable:
-                result = await run_canary(
-                    transports[t],
-                    clients[t],
-                    scenario=name,
-                    runtime=runtime,
-                    image=image,
-                    host_kernel=reports[t].facts.get("kernel"),
-                    limits=limits,
-                    program=(reports[t].facts.get("docker_runtime_programs") or {}).get(runtime),
-                )
-                given = describe_limits(limits)
-                todo = (
-                    ""
-                    if result.status == "pass"
-                    else (
-                        "check the runtime's configuration; "
-                        "`katatui doctor` without a profile shows the host's checks"
-                        + (
-                            f"; the canary ran with {given} as the runs will: if {runtime} refuses "
-                            "them, change the limits ([limits] or the scenario's own)"
-                            if given
-                            else ""
-                        )
-                    )
-                )
-                diagnosis.canaries.append(
-                    Check(
-                        "canary",
-                        result.status,
-                        (f"{isolation.summary(vars(result))}: " if result.isolation else "")
-                        + result.why
-                        + (f" (with {given})" if given else ""),
-                        todo,
-                        f"canary {name}@{t}",
-                    )
-                )
+            await _run_canaries(diagnosis, state, runnable)
         return diagnosis
     finally:
-        for client in [*clients.values(), *own_clients]:
-            if client is not None:
-                with contextlib.suppress(Exception):
-                    await asyncio.to_thread(client.close)
-        for transport in transports.values():
-            with contextlib.suppress(Exception):
-                await transport.close()
+        await state.close()
