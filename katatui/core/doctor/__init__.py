@@ -21,7 +21,7 @@ count, so such a profile fails here rather than in every run. The canary runs wi
 limits as the runs.
 
 The modules, by concern: ``checks`` (what they all share), ``host`` (the host probe), ``docker``,
-``containerd``, ``kata``, ``kubernetes``, and ``diagnose`` (a profile's diagnosis). Targets are
+``containerd``, ``kata``, ``kubernetes``, ``limits``, and ``diagnose`` (a profile's diagnosis). Targets are
 reached through ``katatui.core.hosts``, as the engine reaches them.
 """
 
@@ -43,9 +43,7 @@ from katatui.core.doctor.containerd import (
 )
 from katatui.core.doctor.diagnose import (
     Diagnosis,
-    describe_limits,
     diagnose,
-    limits_checks,
     scenario_checks,
 )
 from katatui.core.doctor.host import (
@@ -63,6 +61,7 @@ from katatui.core.doctor.kubernetes import (
     describe_overhead,
     kubernetes_scenario_checks,
 )
+from katatui.core.doctor.limits import describe_limits, limits_checks
 from katatui.core.isolation import runtime_program
 
 __all__ = [
