@@ -7,8 +7,8 @@ import asyncio
 from typing import Any
 
 from katatui.core import scratch
-from katatui.core.engine import make_transport
 from katatui.core.errors import KatatuiError
+from katatui.core.hosts import make_transport
 from katatui.core.launchers.docker import remove_leftovers
 from katatui.core.profile import TargetConfig, check_scratch_base, parse_address
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -29,6 +29,7 @@ from katatui.core.events import (
     SessionStarted,
 )
 from katatui.core.failures import Outcomes, sandbox_lookup
+from katatui.core.hosts import debian_packages, make_transport, not_installed
 from katatui.core.identity import output_of, probe_guest, seen
 from katatui.core.launchers.bare import BareLauncher
 from katatui.core.launchers.base import Launcher, Mount
@@ -42,27 +43,16 @@ from katatui.core.launchers.docker import (
 )
 from katatui.core.launchers.setup import LauncherSetup
 from katatui.core.plan import ResolvedScenario, batches, expand, resolve_scenarios
-from katatui.core.profile import Profile, TargetConfig, parse_address
+from katatui.core.profile import Profile, TargetConfig
 from katatui.core.runner import RunContext, Runner, Site
 from katatui.core.transport.base import Transport
-from katatui.core.transport.local import LocalTransport
 from katatui.core.workloads.base import Procedure, WorkloadDriver
 from katatui.core.workloads.registry import driver_for
 
 if TYPE_CHECKING:
     import docker
 
-# The Debian package of each program katatui runs on a host.
-PACKAGES = {"ab": "apache2-utils", "nginx": "nginx-light", "dd": "coreutils"}
 Status = Literal["completed", "failed", "interrupted"]
-
-
-def make_transport(name: str, cfg: TargetConfig, log: Callable[[str], None]) -> Transport:
-    if parse_address(cfg.host).kind == "local":
-        return LocalTransport(name)
-    from katatui.core.transport.ssh import SSHTransport
-
-    return SSHTransport(name, cfg.host, trust_new_host_key=cfg.trust_new_host_key, log=log)
 
 
 @dataclass
@@ -436,9 +426,10 @@ class Engine:
         missing = sorted(t for t in needed if t not in st.facts.get("tools", {}))
         if not missing:
             return None
-        names = ", ".join(missing)
-        pkgs = " ".join(sorted({PACKAGES.get(t, t) for t in missing}))
-        return f"{names} not installed on {st.name}; install it (Debian: apt-get install {pkgs})"
+        return (
+            f"{not_installed(missing, st.name)}; install it "
+            f"(Debian: apt-get install {debian_packages(missing)})"
+        )
 
     def _sites(
         self, run: RunSpec, scenario: str, on_host_failure: str

@@ -38,7 +38,7 @@ class TargetProbe:
 async def probe_target(name: str, cfg: TargetConfig, *, docker: bool) -> TargetProbe:
     """Connect, read the host facts and (if a scenario needs it) Docker's runtimes; then disconnect."""
     from katatui.core import hostfacts
-    from katatui.core.engine import make_transport
+    from katatui.core.hosts import make_transport
     from katatui.core.launchers.docker import docker_facts
 
     transport = make_transport(name, cfg, lambda _m: None)
