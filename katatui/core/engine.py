@@ -46,14 +46,13 @@ from katatui.core.profile import Profile, TargetConfig, parse_address
 from katatui.core.runner import RunContext, Runner, Site
 from katatui.core.transport.base import Transport
 from katatui.core.transport.local import LocalTransport
+from katatui.core.workloads import registry
 from katatui.core.workloads.base import Procedure, WorkloadDriver
 from katatui.core.workloads.registry import driver_for
 
 if TYPE_CHECKING:
     import docker
 
-# The Debian package of each program katatui runs on a host.
-PACKAGES = {"ab": "apache2-utils", "nginx": "nginx-light", "dd": "coreutils"}
 Status = Literal["completed", "failed", "interrupted"]
 
 
@@ -437,7 +436,8 @@ class Engine:
         if not missing:
             return None
         names = ", ".join(missing)
-        pkgs = " ".join(sorted({PACKAGES.get(t, t) for t in missing}))
+        packages = registry.host_tools()  # the Debian package of each program, as the workloads say
+        pkgs = " ".join(sorted({packages.get(t, t) for t in missing}))
         return f"{names} not installed on {st.name}; install it (Debian: apt-get install {pkgs})"
 
     def _sites(
@@ -488,9 +488,9 @@ class Engine:
             self._failed += 1
             self.emit(RunFailed(run.run_id, reason))
             return
-        adapt = getattr(self._drivers[run.workload], "adapt", None)
-        if adapt is not None:
-            adapt(st.facts)  # e.g. iperf3's output format depends on its version on that host
+        driver = self._drivers[run.workload]
+        if driver.runs_as == "tool":
+            driver.adapt(st.facts)  # e.g. iperf3's output format depends on its version on that host
         main = next((s for s in sites if s is not None), None)
         ctx = RunContext(
             run=run,
