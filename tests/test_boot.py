@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from katatui.core.session import SessionReader
-from katatui.core.workloads.boot import OWN_KERNEL_TOLERANCE, parse_output, phases_for
+from katatui.core.workloads.boot.procedure import OWN_KERNEL_TOLERANCE, parse_output, phases_for
 from tests.conftest import TestEnv
 from tests.helpers import katatui
 

@@ -21,7 +21,7 @@ from katatui.core.profile import load_profile
 from katatui.core.session import SessionReader
 from katatui.core.stats import ratio_ci
 from katatui.core.threshold import THRESHOLD_FAILED, load_bounds
-from katatui.core.workloads import iperf3
+from katatui.core.workloads.iperf3 import parser as iperf3
 from tests.helpers import REPO, katatui
 
 pytestmark = pytest.mark.integration

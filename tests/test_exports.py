@@ -17,7 +17,7 @@ import pytest
 
 from katatui.core.export import EXPORT_SCHEMA, atomic_text, export_raw
 from katatui.core.session import SessionReader
-from katatui.core.workloads import fio
+from katatui.core.workloads.fio import parser as fio
 from katatui.views.html_report import render
 from tests.helpers import katatui
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from katatui.core.workloads.fio import (
+from katatui.core.workloads.fio.parser import (
     FioParams,
     FioParseError,
     FioSnapshot,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from katatui.core.session import SessionReader
-from katatui.core.workloads.footprint import (
+from katatui.core.workloads.footprint.procedure import (
     Proc,
     describe,
     footprint_metrics,

@@ -14,7 +14,7 @@ from katatui.core.canary import CanaryResult, judge
 from katatui.core.guest import parse_kernel_release, vm_processes
 from katatui.core.identity import verdict
 from katatui.core.kata import KataConfig, parse_configuration, parse_env, parse_guest_dmesg
-from katatui.core.workloads.boot import chain, parse_docker_time, phases_for, timeline
+from katatui.core.workloads.boot.procedure import chain, parse_docker_time, phases_for, timeline
 
 FIXTURES = Path(__file__).parent / "fixtures" / "kata"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from katatui.core.workloads.ab import (
+from katatui.core.workloads.ab.parser import (
     AbParams,
     AbParseError,
     AbProgress,

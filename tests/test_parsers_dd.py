@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from katatui.core.workloads.dd import (
+from katatui.core.workloads.dd.parser import (
     DdParams,
     DdParseError,
     DdStream,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from katatui.core.workloads.iperf3 import (
+from katatui.core.workloads.iperf3.parser import (
     Iperf3JsonStream,
     Iperf3Params,
     Iperf3ParseError,

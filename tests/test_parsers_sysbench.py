@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from katatui.core.workloads.sysbench import (
+from katatui.core.workloads.sysbench.parser import (
     SysbenchParams,
     SysbenchParseError,
     SysbenchStream,

@@ -12,7 +12,7 @@ import pytest
 
 from katatui.core.events import Metric
 from katatui.core.sandbox import ROLES, STAT_SCRIPT, ProcStat, SandboxSampler, parse_stats
-from katatui.core.workloads.footprint import (
+from katatui.core.workloads.footprint.procedure import (
     PS,
     Proc,
     footprint_metrics,

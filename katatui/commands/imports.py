@@ -30,7 +30,9 @@ from katatui.core.events import (
 from katatui.core.library import new_session_id
 from katatui.core.schema import NAME_RE
 from katatui.core.session import SessionWriter
-from katatui.core.workloads import ab, fio, iperf3
+from katatui.core.workloads.ab import parser as ab
+from katatui.core.workloads.fio import parser as fio
+from katatui.core.workloads.iperf3 import parser as iperf3
 
 HELP = {
     "fio": "fio JSON or json+ output files (kubestr, Kata metrics scripts, your own)",

@@ -479,9 +479,9 @@ class Engine:
             self._failed += 1
             self.emit(RunFailed(run.run_id, reason))
             return
-        adapt = getattr(self._drivers[run.workload], "adapt", None)
-        if adapt is not None:
-            adapt(st.facts)  # e.g. iperf3's output format depends on its version on that host
+        driver = self._drivers[run.workload]
+        if driver.runs_as == "tool":
+            driver.adapt(st.facts)  # e.g. iperf3's output format depends on its version on that host
         main = next((s for s in sites if s is not None), None)
         ctx = RunContext(
             run=run,

@@ -12,9 +12,6 @@ from katatui.core.profile import TargetConfig, parse_address
 from katatui.core.transport.base import Transport
 from katatui.core.transport.local import LocalTransport
 
-# The Debian package of each program katatui runs on a host (the rest are named as their package).
-PACKAGES = {"ab": "apache2-utils", "nginx": "nginx-light", "dd": "coreutils"}
-
 
 def make_transport(name: str, cfg: TargetConfig, log: Callable[[str], None]) -> Transport:
     if parse_address(cfg.host).kind == "local":
@@ -31,4 +28,7 @@ def not_installed(tools: Iterable[str], host: str) -> str:
 
 def debian_packages(tools: Iterable[str]) -> str:
     """The Debian packages that bring ``tools``, space-separated and sorted: for ``apt-get install``."""
-    return " ".join(sorted({PACKAGES.get(t, t) for t in tools}))
+    from katatui.core.workloads import registry
+
+    packages = registry.host_tools()  # the Debian package of each program, as the workloads say
+    return " ".join(sorted({packages.get(t, t) for t in tools}))

@@ -76,7 +76,7 @@ async def probe_guest(launcher: Launcher, scenario: str, index: int) -> dict[str
 
 async def host_roles(launcher: Launcher, spec: RunSpec) -> list[str]:
     """The roles of a live container's host processes (empty where they cannot be seen)."""
-    from katatui.core.workloads.footprint import PS, parse_ps, sandbox_of
+    from katatui.core.workloads.footprint.procedure import PS, parse_ps, sandbox_of
 
     try:
         roots = await launcher.sandbox_roots(spec)

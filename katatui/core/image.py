@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from katatui import __version__
 from katatui.core.errors import TargetError
+from katatui.core.workloads import registry
 
 if TYPE_CHECKING:
     import docker
@@ -42,21 +43,17 @@ if TYPE_CHECKING:
     from katatui.core.transport.base import Transport
 
 IMAGE_TAG = "katatui/bench:0.1"
-TOOLS = ("fio", "iperf3", "ab", "nginx", "sysbench", "dd", "sh", "date", "busybox")
-#: The Debian package that provides each tool.
+#: The Debian package that provides each tool: the workloads' (as their catalogues say), then the
+#: image's own.
 PACKAGES = {
-    "fio": "fio",
-    "iperf3": "iperf3",
-    "ab": "apache2-utils",
-    "nginx": "nginx-light",
-    "sysbench": "sysbench",
-    "dd": "coreutils",  # the same dd as bare runs use, not busybox's applet
+    **registry.image_tools(),
     # The host's sh (dash on Debian): busybox's sh would run its own applets (dd, ...) in place of
     # the programs above, and the container would not run what the host runs.
     "sh": "dash",
     "date": "coreutils",  # nanoseconds (busybox's date has none): when a barrier's clients started
     "busybox": "busybox-static",
 }
+TOOLS = tuple(PACKAGES)
 #: Busybox applets katatui's launchers rely on inside the image; every other applet busybox has is
 #: linked too.
 APPLETS = (

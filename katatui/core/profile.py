@@ -18,7 +18,8 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from katatui.core.errors import ProfileError, UserError
 from katatui.core.schema import NAME_RE, Strict, parse_size
-from katatui.core.workloads.config import WORKLOAD_TYPES, FioWorkload, Workload
+from katatui.core.workloads.config import WORKLOAD_TYPES, Workload
+from katatui.core.workloads.fio import FioWorkload
 
 IMAGE_TAG = "katatui/bench:0.1"
 RUNTIME_RE = re.compile(r"^(\*|[A-Za-z0-9][A-Za-z0-9_.:/-]{0,127})$")

@@ -9,28 +9,27 @@ from dataclasses import dataclass
 
 from katatui.core.session import ResultRow, SessionReader
 from katatui.core.stats import Describe, RatioCI, describe, outliers, ratio_ci
+from katatui.core.workloads import registry
 
 CSV_HEADER = (
     "run_id", "scenario", "launcher", "runtime", "host", "workload", "variant", "clients", "repeat",
     "metric", "value", "unit",
 )  # fmt: skip
-# The figures a side-by-side table shows first; the rest stay in csv/json.
-HEADLINE = (
-    "read_bw_bytes_per_s", "read_iops", "read_clat_p50_us", "read_clat_p99_us",
-    "write_bw_bytes_per_s", "write_iops", "write_clat_p50_us", "write_clat_p99_us",
-    "sent_bits_per_second", "received_bits_per_second", "retransmits", "jitter_ms", "lost_percent",
-    "requests_per_second", "latency_p50_ms", "latency_p99_ms", "failed_requests", "non_2xx_responses",
-    "events_per_second", "mib_per_s", "latency_avg_ms", "latency_p95_ms",
-    "launch_s", "launch_cold_s", "boot_total_s",
-    "sandbox_rss_bytes", "sandbox_pss_bytes", "hypervisor_rss_bytes", "virtiofsd_rss_bytes", "shim_rss_bytes",
-    "sentry_rss_bytes", "gofer_rss_bytes", "container_rss_bytes", "vhost_threads", "cgroup_memory_bytes",
-    "bytes_per_s",
-)  # fmt: skip
-# Whether a bigger value is better: decides how a ratio is read. Bytes are a footprint here.
+# The figures a side-by-side table shows first (the rest stay in csv/json), as the workloads' catalogues
+# say.
+HEADLINE = registry.headline()
+# Whether a bigger value is better, by unit: for a metric no catalogue lists (see ``higher_is_better``).
+# Bytes are a footprint here.
 HIGHER_IS_BETTER = {
     "B/s": True, "IO/s": True, "bit/s": True, "req/s": True, "ev/s": True, "MiB/s": True,
     "us": False, "ms": False, "s": False, "B": False, "count": False, "%": False,
 }  # fmt: skip
+
+
+def higher_is_better(metric: str, unit: str) -> bool:
+    """Whether a bigger value of ``metric`` is better: decides how a ratio is read."""
+    spec = registry.metric(metric)
+    return spec.higher_is_better if spec is not None else HIGHER_IS_BETTER.get(unit, True)
 
 
 def tidy_rows(results: Sequence[ResultRow], *, include_partial: bool = False) -> list[dict[str, object]]:

@@ -167,9 +167,10 @@ class Runner:
     async def execute(self, ctx: RunContext) -> bool:
         try:
             await self._record_conditions(ctx)
-            if hasattr(ctx.driver, "perform"):
-                return await self._procedure(ctx)
-            return await self._tool_run(ctx)
+            driver = ctx.driver
+            if driver.runs_as == "procedure":
+                return await self._procedure(ctx, driver)
+            return await self._tool_run(ctx, driver)
         except (KatatuiError, asyncio.CancelledError):
             raise
         except Exception as exc:  # a bug of katatui's: this run fails, the session goes on
@@ -195,8 +196,7 @@ class Runner:
                                        "page_cache": page_cache, **state}))  # fmt: skip
 
     # -- procedures (launch time, footprint) -----------------------------------------------------
-    async def _procedure(self, ctx: RunContext) -> bool:
-        proc: Any = ctx.driver
+    async def _procedure(self, ctx: RunContext, proc: Procedure) -> bool:
         run = ctx.run
         started = time.monotonic()
         try:
@@ -219,9 +219,8 @@ class Runner:
         return True
 
     # -- tools with streamed output ---------------------------------------------------------------
-    async def _tool_run(self, ctx: RunContext) -> bool:
+    async def _tool_run(self, ctx: RunContext, driver: WorkloadDriver) -> bool:
         run = ctx.run
-        driver: WorkloadDriver = ctx.driver  # type: ignore[assignment]
         servers: list[Process] = []
         watchers: list[tuple[ServerSpec, asyncio.Task[None]]] = []
         procs: dict[int, Process] = {}

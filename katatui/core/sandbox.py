@@ -25,8 +25,9 @@ from dataclasses import dataclass, field
 from katatui.core.errors import KatatuiError
 from katatui.core.events import SANDBOX_CLIENT, Event, Metric, Sample
 from katatui.core.transport.base import Transport
-from katatui.core.workloads.footprint import KERNEL_ROLES, PS, Proc, parse_ps, sandbox_of
+from katatui.core.workloads.footprint import KERNEL_ROLES
 from katatui.core.workloads.footprint import ROLES as ROLES  # shim, hypervisor, ..., sentry, gofer, container
+from katatui.core.workloads.footprint.procedure import PS, Proc, parse_ps, sandbox_of
 
 # Fixed text: the PIDs follow as positional parameters.
 STAT_SCRIPT = (

@@ -16,6 +16,7 @@ from katatui.core.errors import KatatuiError
 if TYPE_CHECKING:  # pydantic and the plan load when a profile does, not before the first frame
     from katatui.core.plan import ResolvedScenario
     from katatui.core.profile import Profile, TargetConfig
+    from katatui.core.workloads.model import WorkloadBase
 
 PROBE_TIMEOUT = 30.0
 START_OVERHEAD = 2.0  # seconds a run spends starting and stopping, beyond the tool's own time
@@ -185,20 +186,14 @@ def resolved(profile: Profile) -> list[ResolvedScenario]:
     ]
 
 
-# The field that says how long each workload type runs, in seconds (the first one a workload has).
-DURATION_FIELDS = ("runtime", "duration", "time", "timelimit", "settle")
+def duration_field(workload: WorkloadBase) -> str | None:
+    """The setting that says how long the workload runs, in seconds; None when none does."""
+    return workload.duration_field()
 
 
-def duration_field(workload: object) -> str | None:
-    return next((f for f in DURATION_FIELDS if isinstance(getattr(workload, f, None), int)), None)
-
-
-def workload_seconds(workload: object) -> float | None:
+def workload_seconds(workload: WorkloadBase) -> float | None:
     """How long one run of the workload lasts by its own settings; None when its settings do not say."""
-    f = duration_field(workload)
-    if f is None:
-        return None
-    return float(getattr(workload, f)) + float(getattr(workload, "ramp_time", 0) or 0)
+    return workload.planned_seconds()
 
 
 def planned_run_seconds(profile: Profile) -> float | None:

@@ -13,6 +13,7 @@ from rich.console import RenderableType
 from rich.text import Text
 from textual.widget import Widget
 
+from katatui.core.workloads import registry
 from katatui.views.labels import format_value
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
@@ -33,24 +34,11 @@ def spark_rows(values: Sequence[float], width: int, height: int, top: float) -> 
 
 
 def metric_label(metric: str) -> str:
-    names = {
-        "read_bw_bytes_per_s": "read bandwidth",
-        "write_bw_bytes_per_s": "write bandwidth",
-        "read_iops": "read IOPS",
-        "write_iops": "write IOPS",
-        "bits_per_second": "network bits/s",
-        "requests_per_s": "requests/s",
-        "events_per_s": "events/s",
-        "sandbox_cpu_percent": "sandbox host CPU",
-        "sandbox_pss_bytes": "sandbox PSS",
-        "sentry_cpu_percent": "gVisor sentry host CPU",
-        "sentry_pss_bytes": "gVisor sentry PSS",
-        "sentry_rss_bytes": "gVisor sentry RSS",
-        "gofer_cpu_percent": "gVisor gofer host CPU",
-        "gofer_pss_bytes": "gVisor gofer PSS",
-        "gofer_rss_bytes": "gVisor gofer RSS",
-    }
-    return names.get(metric, metric.replace("_", " "))
+    """The dashboard's name of a metric: its catalogue's ``live_label``, else its own name."""
+    spec = registry.metric(metric)
+    if spec is not None and spec.live_label is not None:
+        return spec.live_label
+    return metric.replace("_", " ")
 
 
 def format_rate(metric: str, value: float) -> str:

@@ -29,22 +29,15 @@ from katatui.core.events import (
     SessionStarted,
 )
 from katatui.core.report import HEADLINE, Stat, Summary, SummaryRow
-from katatui.core.workloads.fio import percentile_ns
+from katatui.core.workloads import registry
+from katatui.core.workloads.fio.parser import percentile_ns
 
-# Live metrics in the order their rows appear; names that arrive later and end in one of
-# RATE_SUFFIXES get a row after these.
-LIVE_METRICS = (
-    "read_bw_bytes_per_s",
-    "write_bw_bytes_per_s",
-    "read_iops",
-    "write_iops",
-    "bits_per_second",
-    "requests_per_s",
-    "events_per_s",
-)
+# Live metrics in the order their rows appear, as the workloads' catalogues say; names that arrive
+# later and end in one of RATE_SUFFIXES get a row after these.
+LIVE_METRICS = registry.live_rows()
 RATE_SUFFIXES = ("_per_s", "_per_second", "_iops")
 # What the host pays for a run's sandbox (its processes' CPU and memory), shown under the rates.
-SANDBOX_METRICS = ("sandbox_cpu_percent", "sandbox_pss_bytes")
+SANDBOX_METRICS = registry.sandbox_rows()
 PERCENTILES = ((50.0, "p50"), (90.0, "p90"), (99.0, "p99"), (99.9, "p99.9"))
 HISTORY = 600  # per-second points kept per run and metric
 LOG_LINES = 2000

@@ -14,7 +14,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from katatui.core import fairness
-from katatui.core.workloads.boot import timeline
+from katatui.core.workloads.boot.procedure import timeline
 from katatui.tui.boot import BootTimeline
 from katatui.tui.model import SessionModel
 from katatui.views.summary import summary_table

@@ -60,7 +60,7 @@ def cell_text(cmp: Comparison, row: Any, col: str) -> tuple[str, str | None, str
     if ratio is None:
         return text, None, ""
     ci = row.ratio_ci(col, cmp.baseline)
-    style = ratio_style(ratio, row.unit, ci)
+    style = ratio_style(ratio, row.unit, ci, row.metric)
     ratio_text = f"×{ratio:.2f}" + (f" [{ci.low:.2f}–{ci.high:.2f}]" if ci else "")
     return text, ratio_text, style
 

@@ -208,7 +208,7 @@ def _summary_table(summary: Summary) -> str:
             ratio = row.ratio(s, ref_s) if ref_s and s != ref_s else None
             if ratio is not None:
                 ci = row.ratio_ci(s, ref_s) if ref_s else None
-                cls = ratio_class(ratio, row.unit, ci)
+                cls = ratio_class(ratio, row.unit, ci, row.metric)
                 text += f'<br><span class="{cls}">×{ratio:.2f}</span>'
                 if ci is not None:
                     text += f' <span class="dim">[{ci.low:.2f}–{ci.high:.2f}]</span>'

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from katatui.core.workloads import registry
+
 
 def cell_label(cell: str) -> str:
     """``fio[rw=randread,bs=4k,iodepth=8,numjobs=1,clients=1]`` as ``fio randread bs=4k iodepth=8 ...``."""
@@ -11,7 +13,15 @@ def cell_label(cell: str) -> str:
 
 
 def metric_label(metric: str) -> str:
-    """``read_clat_p99_us`` as ``read p99``, ``sent_bits_per_second`` as ``sent``: units are in the values."""
+    """``read_clat_p99_us`` as ``read p99``, ``sent_bits_per_second`` as ``sent``: units are in the values.
+
+    The label the metric's catalogue gives, else one made from its name."""
+    spec = registry.metric(metric)
+    return spec.label if spec is not None else name_label(metric)
+
+
+def name_label(metric: str) -> str:
+    """A label made from a metric's name, for one no catalogue lists (e.g. ``events_per_host_cpu_s``)."""
     direction, _, rest = metric.partition("_")
     if direction in ("read", "write"):
         names = {"bw_bytes_per_s": "bandwidth", "iops": "IOPS"}

@@ -15,7 +15,7 @@ from katatui.core import fairness, reference, spread
 from katatui.core.export import EXPORT_SCHEMA, cell_kinds
 from katatui.core.report import CSV_HEADER, summarize, tidy_rows
 from katatui.core.session import SCHEMA_VERSION, SessionReader
-from katatui.core.workloads.boot import timeline
+from katatui.core.workloads.boot.procedure import timeline
 from katatui.views import isolation
 from katatui.views.bootbars import boot_bars
 from katatui.views.labels import format_value

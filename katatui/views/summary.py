@@ -108,7 +108,7 @@ def summary_table(summary: Summary, title: str) -> Table:
             ratio = row.ratio(s, ref) if ref and s != ref else None
             if ratio is not None:
                 ci = row.ratio_ci(s, ref) if ref else None
-                text.append(f"\n×{ratio:.2f}", style=ratio_style(ratio, row.unit, ci))
+                text.append(f"\n×{ratio:.2f}", style=ratio_style(ratio, row.unit, ci, row.metric))
                 if ci is not None:
                     text.append(f" [{ci.low:.2f}–{ci.high:.2f}]", style="dim")
             cells.append(text)

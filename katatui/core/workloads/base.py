@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from katatui.core.events import Event, Metric, RunSpec
 from katatui.core.transport.base import Stream
@@ -54,12 +54,20 @@ class ServerSpec:
 
 
 class WorkloadDriver(Protocol):
+    """A workload whose clients are commands: katatui starts them (and their servers) and parses
+    what they print."""
+
+    runs_as: Literal["tool"]
     kind: str
     needs_scratch: bool
     client_in_scenario: bool  # False: the client runs bare on the host (ab against nginx)
 
     def host_tools(self, launcher: str) -> set[str]:
         """Programs the host itself must have for this workload under that launcher."""
+        ...
+
+    def adapt(self, facts: Mapping[str, Any]) -> None:
+        """Adjust to the host a run is about to use (its facts), e.g. a tool's version."""
         ...
 
     def argv(self, variant: Mapping[str, Any], directory: str | None, client: int) -> list[str]: ...
@@ -83,11 +91,15 @@ class InScenarioDriver:
     """For drivers whose one tool runs in the scenario with no server (fio, sysbench, dd): the host
     needs the tool only when the scenario is bare."""
 
+    runs_as: Literal["tool"] = "tool"
     tool: str
     client_in_scenario = True
 
     def host_tools(self, launcher: str) -> set[str]:
         return {self.tool} if launcher == "bare" else set()
+
+    def adapt(self, facts: Mapping[str, Any]) -> None:
+        pass
 
     def server(
         self, variant: Mapping[str, Any], client: int, launcher: str, directory: str | None
@@ -108,6 +120,7 @@ class ProcedureContext:
 class Procedure(Protocol):
     """A workload that is a measurement procedure rather than one tool's output (launch, footprint)."""
 
+    runs_as: Literal["procedure"]
     kind: str
 
     def host_tools(self, launcher: str) -> set[str]: ...

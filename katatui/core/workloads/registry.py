@@ -1,121 +1,72 @@
-"""Which driver runs which workload type, and the drivers themselves (thin: the parsing is pure)."""
+"""The workload types: each type's unit (see ``catalogue``), and what is read from all of them.
+
+Adding a workload type is a package of ``katatui.core.workloads`` with its ``UNIT``, and its line
+below; the profile's schema, the report's headline, the dashboard's rows, the labels and the tool
+lists follow from the unit.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Mapping
 
-from katatui.core.events import Metric
-from katatui.core.schema import parse_size
-from katatui.core.transport.base import Stream
-from katatui.core.workloads import fio
-from katatui.core.workloads.base import InScenarioDriver, Procedure, Reading, WorkloadDriver
-from katatui.core.workloads.config import (
-    AbWorkload,
-    BootWorkload,
-    DdWorkload,
-    FioWorkload,
-    FootprintWorkload,
-    Iperf3Workload,
-    LaunchWorkload,
-    SysbenchWorkload,
-    Workload,
-)
+from katatui.core.workloads import ab, boot, dd, fio, footprint, iperf3, launch, sandbox_metrics, sysbench
+from katatui.core.workloads.base import Procedure, WorkloadDriver
+from katatui.core.workloads.catalogue import MetricSpec, WorkloadUnit
+from katatui.core.workloads.model import WorkloadBase
+
+# In the order a profile's error lists them.
+UNITS: dict[str, WorkloadUnit] = {
+    u.type: u
+    for u in (fio.UNIT, iperf3.UNIT, ab.UNIT, sysbench.UNIT, launch.UNIT, footprint.UNIT, dd.UNIT, boot.UNIT)
+}
 
 
-class FioClient:
-    """One fio process: interval samples from differences of cumulative counters."""
-
-    def __init__(self) -> None:
-        self.stream = fio.FioStream()
-        self.stderr = bytearray()
-        self._prev: fio.FioSnapshot | None = None
-        self._finished: tuple[Any | None, str | None] | None = None
-
-    def feed(self, stream: Stream, data: bytes) -> list[Reading]:
-        if stream == "stderr":
-            if len(self.stderr) < 65536:
-                self.stderr += data
-            return []
-        out = []
-        for snap in self.stream.feed(data):
-            metrics = fio.interval_metrics(self._prev, snap)
-            hist = fio.interval_histograms(self._prev, snap)
-            self._prev = snap
-            if metrics:
-                out.append(Reading(snap.t, metrics, hist))
-        return out
-
-    def finish(self, returncode: int) -> tuple[Any | None, str | None]:
-        if self._finished is None:
-            self.stream.close()
-            reason = fio.classify_failure(self.stream, returncode, bytes(self.stderr))
-            self._finished = (self.stream.last, reason)
-        return self._finished
+def driver_for(workload: WorkloadBase) -> WorkloadDriver | Procedure:
+    unit = UNITS.get(workload.type)
+    if unit is None or not isinstance(workload, unit.config):
+        raise ValueError(f"no driver for workload type {workload.type!r}")
+    return unit.driver(workload)
 
 
-class FioDriver(InScenarioDriver):
-    kind = "fio"
-    tool = "fio"
-
-    def __init__(self, workload: FioWorkload) -> None:
-        self.workload = workload
-        self.needs_scratch = workload.filename is None
-
-    def params(self, variant: Mapping[str, Any]) -> fio.FioParams:
-        w = self.workload
-        rw = str(variant.get("rw", w.rw))
-        return fio.FioParams(
-            rw=rw,
-            bs=str(variant["bs"]),
-            iodepth=int(variant["iodepth"]),
-            numjobs=int(variant["numjobs"]),
-            direct=w.direct,
-            size=w.size,
-            runtime=w.runtime,
-            ioengine=w.ioengine,
-            rwmixread=w.rwmixread if rw in ("rw", "randrw") else None,
-            ramp_time=w.ramp_time,
-            filename=w.filename if w.allow_existing_file else None,
-        )
-
-    def argv(self, variant: Mapping[str, Any], directory: str | None, client: int) -> list[str]:
-        return fio.build_fio_argv(self.params(variant), directory)
-
-    def parser(self, variant: Mapping[str, Any]) -> FioClient:
-        return FioClient()
-
-    def combine(self, finals: Sequence[Any]) -> dict[str, Metric]:
-        merged = fio.merge(list(finals))
-        return {k: Metric(v, unit) for k, (v, unit) in fio.final_metrics(merged).items()}
-
-    def timeout(self, variant: Mapping[str, Any]) -> float:
-        # Laying out the files comes first: allow for a slow disk (10 MiB/s) on top of the run itself.
-        layout = parse_size(self.workload.size) * int(variant.get("numjobs", 1)) / (10 * 2**20)
-        return self.workload.runtime + self.workload.ramp_time + 60 + layout
+def headline() -> tuple[str, ...]:
+    """The metrics tables show first, in their order: each workload's in its ``report_order``."""
+    units = sorted(UNITS.values(), key=lambda u: u.report_order)
+    return tuple(dict.fromkeys(m for u in units for m, s in u.metrics.items() if s.headline))
 
 
-def driver_for(workload: Workload) -> WorkloadDriver | Procedure:
-    from katatui.core.workloads.drivers import AbDriver, DdDriver, Iperf3Driver, SysbenchDriver
-    from katatui.core.workloads.footprint import FootprintProcedure
-    from katatui.core.workloads.launch import LaunchProcedure
+def live_rows() -> tuple[str, ...]:
+    """The metrics with a row of their own on the dashboard, in the order of their rows."""
+    return tuple(dict.fromkeys(m for u in UNITS.values() for m in _live(u.metrics)))
 
-    if isinstance(workload, FioWorkload):
-        return FioDriver(workload)
-    if isinstance(workload, LaunchWorkload):
-        return LaunchProcedure(workload)
-    if isinstance(workload, FootprintWorkload):
-        return FootprintProcedure(workload)
-    if isinstance(workload, Iperf3Workload):
-        return Iperf3Driver(workload)
-    if isinstance(workload, AbWorkload):
-        return AbDriver(workload)
-    if isinstance(workload, SysbenchWorkload):
-        return SysbenchDriver(workload)
-    if isinstance(workload, DdWorkload):
-        return DdDriver(workload)
-    if isinstance(workload, BootWorkload):
-        from katatui.core.workloads.boot import BootProcedure
 
-        return BootProcedure(workload)
-    raise ValueError(f"no driver for workload type {workload.type!r}")
+def sandbox_rows() -> tuple[str, ...]:
+    """The sandbox's own rows under a run's rates on the dashboard."""
+    return _live(sandbox_metrics.METRICS)
+
+
+def _live(metrics: Mapping[str, MetricSpec]) -> tuple[str, ...]:
+    live = [(s.live, m) for m, s in metrics.items() if s.live is not None]
+    return tuple(m for _, m in sorted(live, key=lambda x: x[0]))
+
+
+def metric(name: str) -> MetricSpec | None:
+    """What the catalogues say of a metric; None for one they do not list (e.g. derived per host
+    CPU second)."""
+    return METRICS.get(name)
+
+
+def host_tools() -> dict[str, str]:
+    """Every program a workload may need on a host, with the Debian package that provides it."""
+    return {t: p for u in UNITS.values() for t, p in u.host_tools.items()}
+
+
+def image_tools() -> dict[str, str]:
+    """Every program a workload needs in the image, with the Debian package that provides it."""
+    return {t: p for u in UNITS.values() for t, p in u.image_tools.items()}
+
+
+# A workload's entry wins over the sampler's (they agree on unit, label and direction).
+METRICS: dict[str, MetricSpec] = {
+    **sandbox_metrics.METRICS,
+    **{m: s for u in UNITS.values() for m, s in u.metrics.items()},
+}

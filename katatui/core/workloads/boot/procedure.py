@@ -40,13 +40,13 @@ import re
 import statistics
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from katatui.core import kata
 from katatui.core.errors import WorkloadError
 from katatui.core.events import Metric, RawOutput
 from katatui.core.workloads.base import ProcedureContext
-from katatui.core.workloads.config import BootWorkload
+from katatui.core.workloads.boot import PHASES, BootWorkload
 
 # Fixed text: it takes no values from a profile.
 SCRIPT = r"""
@@ -58,16 +58,6 @@ echo "katatui-boot-dmesg-end"
 read up1 rest < /proc/uptime
 echo "katatui-boot-uptime-end $up1"
 """
-PHASES = (
-    "create", "start", "sandbox", "guest_boot", "guest_kernel", "guest_userspace", "container_start", "run",
-    "exit",
-)  # fmt: skip
-LABELS = {
-    "create": "create", "start": "start", "sandbox": "sandbox", "guest_boot": "guest boot",
-    "guest_kernel": "guest kernel",
-    "guest_userspace": "guest user space + agent", "container_start": "container start", "run": "run",
-    "exit": "exit",
-}  # fmt: skip
 # How far before katatui's request a kernel's start may seem to lie and still be the container's
 # own: the uptime's 0.01 s steps and the daemon's clock estimate (``host_clock_offset``). The host's
 # kernel started before its Docker daemon did, so its start lies far earlier.
@@ -180,6 +170,7 @@ def own_kernel_start(finished: float | None, up1: float | None) -> float | None:
 
 
 class BootProcedure:
+    runs_as: Literal["procedure"] = "procedure"
     kind = "boot"
 
     def __init__(self, workload: BootWorkload) -> None:

@@ -12,18 +12,19 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from katatui.core.errors import WorkloadError
 from katatui.core.events import Metric, RawOutput
 from katatui.core.workloads.base import ProcedureContext
-from katatui.core.workloads.config import LaunchWorkload
+from katatui.core.workloads.launch import LaunchWorkload
 
 # Fixed text: the command follows as positional parameters.
 TIMED = 'a=$(date +%s%N); "$@"; rc=$?; b=$(date +%s%N); echo "katatui-launch-ns $((b - a)) $rc" >&2; exit $rc'
 
 
 class LaunchProcedure:
+    runs_as: Literal["procedure"] = "procedure"
     kind = "launch"
 
     def __init__(self, workload: LaunchWorkload) -> None:

@@ -23,21 +23,17 @@ import asyncio
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from katatui.core.errors import WorkloadError
 from katatui.core.events import Metric
 from katatui.core.workloads.base import ProcedureContext
-from katatui.core.workloads.config import FootprintWorkload
+from katatui.core.workloads.footprint import KERNEL_ROLES, ROLES, FootprintWorkload
 
 PS = ["ps", "-e", "-ww", "-o", "pid=,ppid=,rss=,comm=,args="]
 # Fixed text: the PIDs follow as positional parameters.
 PSS_SCRIPT = 'for p; do printf "pid %s\\n" "$p"; cat "/proc/$p/smaps_rollup" 2>/dev/null; done'
 HYPERVISORS = re.compile(r"^(qemu|cloud-hyperviso|firecracker|kata-qemu|dragonball)", re.IGNORECASE)
-# The roles of a sandbox's processes, in the order results list them.
-ROLES = ("shim", "hypervisor", "virtiofsd", "vhost", "sentry", "gofer", "container")
-# Roles of kernel threads: CPU time only, no memory of their own (no memory maps, RSS 0).
-KERNEL_ROLES = frozenset({"vhost"})
 KTHREADD = 2  # the parent of every kernel thread
 # The vhost worker of a VM's vhost-net / vhost-vsock device does the device's work in the host
 # kernel. drivers/vhost/vhost.c names it after the process that made itself the device's owner
@@ -242,6 +238,7 @@ def describe(tree: Iterable[Proc]) -> str:
 
 
 class FootprintProcedure:
+    runs_as: Literal["procedure"] = "procedure"
     kind = "footprint"
 
     def __init__(self, workload: FootprintWorkload) -> None:
