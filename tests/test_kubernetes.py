@@ -39,7 +39,7 @@ OVERHEAD = {"cpu": "250m", "memory": "120Mi"}
 @pytest.fixture
 def kube(testenv: TestEnv) -> Iterator[FakeKube]:
     classes = {"runc": ("runc", {}), "runc-alt": ("runc-alt", OVERHEAD), "kata": ("kata", {}),
-               "gvisor": ("runsc", {})}  # fmt: skip
+               "runsc": ("runsc", {})}  # fmt: skip
     with FakeKube(
         testenv.docker_url,
         runtime_classes=classes,
@@ -549,13 +549,13 @@ def test_cleanup_command_removes_what_a_dead_katatui_left(
 def test_a_gvisor_runtime_class_is_identified_by_evidence(
     testenv: TestEnv, kube: FakeKube, tmp_path: Path
 ) -> None:
-    # RuntimeClass "gvisor" with handler "runsc", which the test server maps to the Docker runtime runsc.
+    # RuntimeClass "runsc" with handler "runsc", which the test server maps to the Docker runtime runsc.
     workloads = '[[workloads]]\ntype = "sysbench"\ntest = ["cpu"]\ntime = 1\n'
-    scenarios = '[[scenarios]]\nlauncher = "kubernetes"\nruntime = "gvisor"\n'
+    scenarios = '[[scenarios]]\nlauncher = "kubernetes"\nruntime = "runsc"\n'
     prof = write_profile(tmp_path, kube, scenarios=scenarios, workloads=workloads)
     done, reader = run(prof, tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     assert all(r.status == "finished" for r in reader.runs())
-    facts = reader.scenario_facts()[("gvisor", "node")]
+    facts = reader.scenario_facts()[("runsc", "node")]
     assert (facts["isolation"], facts["sandbox"]) == ("user-space-kernel", "gVisor"), facts.get("evidence")
     assert 'its kernel log says "Starting gVisor..."' in facts["evidence"]

@@ -55,7 +55,8 @@ def test_quick_profile_over_ssh(testenv: TestEnv, docker_client: docker.DockerCl
     assert done.returncode == 0, done.stdout + done.stderr
     reader = SessionReader(out)
     runs = reader.runs()
-    assert [r.spec.scenario for r in runs[:3]] == ["bare", "runc", "runc-alt"]  # interleaved per cell
+    # interleaved per cell; runtime "*" puts runc first, then the rest by name
+    assert [r.spec.scenario for r in runs[:6]] == ["bare", "runc", "crun", "runc-alt", "runsc", "sandbox"]
     assert all(r.status == "finished" for r in runs), [(r.spec.scenario, r.reason) for r in runs]
     facts = reader.hosts()["local"]
     assert facts["address"].startswith("ssh://")
@@ -63,7 +64,7 @@ def test_quick_profile_over_ssh(testenv: TestEnv, docker_client: docker.DockerCl
     alt = next(r for r in runs if r.spec.scenario == "runc-alt")
     assert alt.commands[0][:5] == ["docker", "run", "--rm", "--runtime", "runc-alt"]
     rows = list(csv.DictReader(io.StringIO(katatui("report", str(out), "--format", "csv").stdout)))
-    for scenario in ("bare", "runc", "runc-alt"):
+    for scenario in ("bare", "runc", "crun", "runc-alt", "runsc", "sandbox"):
         bw = [
             float(r["value"])
             for r in rows
