@@ -272,3 +272,66 @@ def test_a_changed_host_key_is_refused_even_when_trusting_new_keys(testenv: Test
     assert done.returncode == 1
     assert "does not match the one recorded in known_hosts" in " ".join(done.stdout.split())
     assert (home / ".ssh" / "known_hosts").read_text().count("\n") == 1  # nothing was added
+
+
+def _alias_home(testenv: TestEnv, tmp_path: Path, known: str) -> Path:
+    """A HOME whose ~/.ssh/config names the test sshd ``node1``, with the given known_hosts."""
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True)
+    shutil.copy(testenv.ssh_key, home / ".ssh" / "id_ed25519")
+    (home / ".ssh" / "id_ed25519").chmod(0o600)
+    (home / ".ssh" / "config").write_text(
+        f"Host node1\n    HostName 127.0.0.1\n    Port {testenv.ssh_port}\n    User root\n"
+        f"    IdentityFile {home / '.ssh' / 'id_ed25519'}\n    IdentitiesOnly yes\n"
+    )
+    (home / ".ssh" / "known_hosts").write_text(known)
+    return home
+
+
+def test_a_changed_host_key_behind_an_ssh_config_alias_is_refused(testenv: TestEnv, tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(other)], check=True)
+    wrong = " ".join(other.with_suffix(".pub").read_text().split()[:2])
+    known = f"[127.0.0.1]:{testenv.ssh_port} {wrong}\n"
+    home = _alias_home(testenv, tmp_path, known)
+    prof = fio_profile(tmp_path, scenarios=BARE, runtime=1, target="trust_new_host_key = true")
+    done = katatui("run", str(prof), "--headless", "--target", "local=ssh://node1",
+                   "--out", str(tmp_path / "s.katatui"), env={"HOME": str(home)})  # fmt: skip
+    text = " ".join(done.stdout.split())
+    assert done.returncode in (1, 2), text
+    assert "host key has CHANGED" in text and f"[127.0.0.1]:{testenv.ssh_port}" in text, text
+    assert "man-in-the-middle" in text and "trust_new_host_key =" not in text
+    assert "trusted a new host key" not in text
+    assert "Traceback" not in done.stderr
+    assert (home / ".ssh" / "known_hosts").read_text() == known  # nothing was added
+    # the same without trusting new keys: the same refusal, no advice to trust
+    prof = fio_profile(tmp_path, scenarios=BARE, runtime=1)
+    done = katatui("run", str(prof), "--headless", "--target", "local=ssh://node1",
+                   "--out", str(tmp_path / "t.katatui"), env={"HOME": str(home)})  # fmt: skip
+    text = " ".join(done.stdout.split())
+    assert done.returncode in (1, 2) and "host key has CHANGED" in text, text
+    assert "trust_new_host_key =" not in text
+    assert (home / ".ssh" / "known_hosts").read_text() == known
+
+
+def test_the_right_host_key_behind_an_ssh_config_alias_connects(testenv: TestEnv, tmp_path: Path) -> None:
+    real = (testenv.ssh_home / ".ssh" / "known_hosts").read_text().split("\n")[0].split()
+    known = f"[127.0.0.1]:{testenv.ssh_port} {real[-2]} {real[-1]}\n"
+    home = _alias_home(testenv, tmp_path, known)
+    prof = fio_profile(tmp_path, scenarios=BARE, runtime=1)
+    done = katatui("run", str(prof), "--headless", "--target", "local=ssh://node1",
+                   "--out", str(tmp_path / "s.katatui"), env={"HOME": str(home)})  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (home / ".ssh" / "known_hosts").read_text() == known
+
+
+def test_a_new_host_key_behind_an_ssh_config_alias_is_recorded_under_the_resolved_host(
+    testenv: TestEnv, tmp_path: Path
+) -> None:
+    home = _alias_home(testenv, tmp_path, "")
+    prof = fio_profile(tmp_path, scenarios=BARE, runtime=1, target="trust_new_host_key = true")
+    done = katatui("run", str(prof), "--headless", "--target", "local=ssh://node1",
+                   "--out", str(tmp_path / "s.katatui"), env={"HOME": str(home)})  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"trusted a new host key for [127.0.0.1]:{testenv.ssh_port}" in done.stdout
+    assert (home / ".ssh" / "known_hosts").read_text().startswith(f"[127.0.0.1]:{testenv.ssh_port} ssh-")

@@ -1,8 +1,9 @@
 """One SSH connection per host (asyncssh), with a channel per command.
 
-Honours ``~/.ssh/config``, keys and agents. Host keys are verified against known_hosts unless the
-profile says ``trust_new_host_key = true``, in which case a new key is accepted, recorded in
-``~/.ssh/known_hosts`` and announced. Commands are argument lists, quoted here with ``shlex``;
+Honours ``~/.ssh/config``, keys and agents. Host keys are always verified against known_hosts,
+looked up as OpenSSH does under the resolved HostName and Port (``[host]:port``), HostKeyAlias and
+the name as written. With ``trust_new_host_key = true`` a key is accepted, recorded and announced
+only when none of those names has a recorded key; a key that differs from a recorded one never is. Commands are argument lists, quoted here with ``shlex``;
 each runs under a tiny fixed wrapper that reports its PID so that cancellation can really stop
 the remote process (OpenSSH does not deliver channel signals to a command without a terminal).
 """
@@ -15,6 +16,7 @@ import os
 import shlex
 import tempfile
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -147,20 +149,24 @@ class SSHTransport(Transport):
             kwargs["port"] = self._addr.port
         if self._addr.user:
             kwargs["username"] = self._addr.user
-        known = self._known_keys()
-        # Trusting a *new* key is allowed; a key that differs from a recorded one never is.
-        trusting = self._trust and not known
-        if trusting:
-            kwargs["known_hosts"] = None
+        names = self._host_names()
+        keys = _KnownKeys(names, self._trust)
+        # Verification is never off: keys are looked up under every name of the host (the resolved
+        # HostName and Port, HostKeyAlias, the name as written), and a new key is accepted only when
+        # trusting and none of those names has a recorded key.
+        kwargs["known_hosts"] = keys.lookup
+        kwargs["client_factory"] = keys.client
         try:
             self._conn = await within(asyncssh.connect(self._addr.host, **kwargs), 30)
         except asyncssh.HostKeyNotVerifiable as exc:
-            if known:
+            if keys.recorded:
                 raise TargetError(
-                    f"target {self.name} ({self.how}): the host's key does not match the one recorded in "
-                    f"known_hosts ({exc.reason}). Someone may be intercepting the connection; if the host "
-                    f"was reinstalled, remove the old key (ssh-keygen -R {self._known_name()}) and check "
-                    "the new one."
+                    f"target {self.name} ({self.how}): the host key has CHANGED: the key the host "
+                    f"presented does not match the one recorded in known_hosts for {names.recorded_as} "
+                    f"({exc.reason}). Someone may be intercepting the connection (man-in-the-middle); "
+                    "katatui does not connect, whatever trust_new_host_key says. If the host was really "
+                    f"reinstalled, check its new key out of band, remove the old one (ssh-keygen -R "
+                    f"'{names.recorded_as}') and add the new one."
                 ) from None
             raise TargetError(
                 f"target {self.name} ({self.how}): the host key is not in known_hosts ({exc.reason}). "
@@ -179,34 +185,47 @@ class SSHTransport(Transport):
                 f"target {self.name} ({self.how}): cannot connect: {exc}. Is the host up and sshd "
                 "listening on that port?"
             ) from None
-        if trusting:
-            self._remember_key()
+        if keys.accepted_new:
+            self._remember_key(names)
 
-    def _known_name(self) -> str:
+    def _host_names(self) -> _HostNames:
+        """The names OpenSSH would look the host up under, after ~/.ssh/config."""
         a = self._addr
-        return a.host if not a.port or a.port == 22 else f"[{a.host}]:{a.port}"
-
-    def _known_keys(self) -> int:
-        """How many keys ~/.ssh/known_hosts records for this host (hashed entries included)."""
-        path = Path.home() / ".ssh" / "known_hosts"
-        if not path.is_file():
-            return 0
+        config_path = Path.home() / ".ssh" / "config"
+        config = [str(config_path)] if os.access(config_path, os.R_OK) else []
+        opts: dict[str, Any] = {"host": a.host, "config": config}
+        if a.port:
+            opts["port"] = a.port
+        if a.user:
+            opts["username"] = a.user
         try:
-            found = asyncssh.read_known_hosts(str(path)).match(self._addr.host, "", self._addr.port or 22)
-        except (OSError, ValueError, asyncssh.Error):
-            return 0
-        return len(found[0]) + len(found[1])
+            options = asyncssh.SSHClientConnectionOptions(**opts)
+            host, port = str(options.host or a.host), int(options.port or 22)
+            alias = options.host_key_alias
+            files = options.known_hosts
+        except (OSError, ValueError, asyncssh.Error) as exc:
+            raise TargetError(f"target {self.name} ({self.how}): cannot read ~/.ssh/config: {exc}") from None
+        default = str(Path.home() / ".ssh" / "known_hosts")
+        paths = [str(Path(f).expanduser()) for f in files] if isinstance(files, list | tuple) else []
+        return _HostNames(
+            written=a.host,
+            written_port=a.port or 22,
+            host=host,
+            port=port,
+            alias=str(alias) if alias else None,
+            files=[p for p in paths if p] or [default],
+        )
 
-    def _remember_key(self) -> None:
+    def _remember_key(self, names: _HostNames) -> None:
         key = self._conn.get_server_host_key()
         if key is None:
             return
-        host = self._known_name()
+        host = names.recorded_as
         line = f"{host} {key.export_public_key('openssh').decode().strip()}\n"
-        path = Path.home() / ".ssh" / "known_hosts"
+        path = Path(names.files[0])
         existing = path.read_text() if path.exists() else ""
         if line not in existing:
-            path.parent.mkdir(mode=0o700, exist_ok=True)
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             with path.open("a") as fh:
                 fh.write(line)
             self._log(f"target {self.name}: trusted a new host key for {host} and added it to {path}")
@@ -335,3 +354,67 @@ class SSHTransport(Transport):
 
 async def _nothing() -> None:
     return None
+
+
+def _known_name(host: str, port: int) -> str:
+    return host if port == 22 else f"[{host}]:{port}"
+
+
+@dataclass(frozen=True)
+class _HostNames:
+    written: str  # as in the target's address (maybe an ssh_config alias)
+    written_port: int
+    host: str  # HostName and Port after ~/.ssh/config
+    port: int
+    alias: str | None  # HostKeyAlias
+    files: list[str]  # UserKnownHostsFile, first one written to
+
+    @property
+    def recorded_as(self) -> str:
+        """The name a new key is recorded under, as OpenSSH does."""
+        return self.alias or _known_name(self.host, self.port)
+
+
+class _KnownKeys:
+    """known_hosts lookup for one connection, over all the names of the host."""
+
+    def __init__(self, names: _HostNames, trust_new: bool) -> None:
+        self.names = names
+        self.trust_new = trust_new
+        self.recorded = False
+        self.accepted_new = False
+
+    def lookup(self, _host: str, addr: str, _port: int | None) -> tuple[list[Any], ...]:
+        n = self.names
+        merged: list[list[Any]] = [[] for _ in range(7)]
+        try:
+            known = asyncssh.read_known_hosts([f for f in n.files if os.path.isfile(f)])
+        except (OSError, ValueError, asyncssh.Error):
+            known = None
+        if known is not None:
+            queries = [(n.host, addr, n.port), (n.written, "", n.written_port), (n.written, "", n.port)]
+            if n.alias:
+                queries += [(n.alias, "", n.port), (n.alias, "", 22)]
+            for host, address, port in queries:
+                found = known.match(host, address, None if port == 22 else port)
+                for i, part in enumerate(found):
+                    merged[i].extend(x for x in part if x not in merged[i])
+        # Any recorded key or authority (revocations aside) means the host is known.
+        self.recorded = any(merged[i] for i in (0, 1, 3, 5))
+        return tuple(merged)
+
+    def client(self) -> asyncssh.SSHClient:
+        return _Client(self)
+
+
+class _Client(asyncssh.SSHClient):
+    def __init__(self, keys: _KnownKeys) -> None:
+        self._keys = keys
+
+    def validate_host_public_key(self, host: str, addr: str, port: int, key: asyncssh.SSHKey) -> bool:
+        # Only called for a key that matched nothing recorded.
+        k = self._keys
+        if k.trust_new and not k.recorded:
+            k.accepted_new = True
+            return True
+        return False
