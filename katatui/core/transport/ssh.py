@@ -3,7 +3,8 @@
 Honours ``~/.ssh/config``, keys and agents. Host keys are always verified against known_hosts,
 looked up as OpenSSH does under the resolved HostName and Port (``[host]:port``), HostKeyAlias and
 the name as written. With ``trust_new_host_key = true`` a key is accepted, recorded and announced
-only when none of those names has a recorded key; a key that differs from a recorded one never is. Commands are argument lists, quoted here with ``shlex``;
+only when none of those names has a recorded key; a key that differs from a recorded one never is.
+Commands are argument lists, quoted here with ``shlex``;
 each runs under a tiny fixed wrapper that reports its PID so that cancellation can really stop
 the remote process (OpenSSH does not deliver channel signals to a command without a terminal).
 """
