@@ -66,6 +66,20 @@ def first_command() -> int:
     return replay_app(demo_path(), notice=demo_notice(first.reason))
 
 
+def bound_repeat(args: argparse.Namespace) -> None:
+    """``--repeat N``: refused above its limit at once, and validated with the profile as
+    ``--set repeats=N`` so that the plan's size is checked before anything starts."""
+    from katatui.core.errors import UserError
+    from katatui.core.limits import repeats_problem
+
+    if args.repeat is None or args.repeat < 1:
+        return  # the command says what is wrong with 0 or less
+    problem = repeats_problem(args.repeat, "--repeat")
+    if problem:
+        raise UserError(problem)
+    args.set = [*args.set, f"repeats={args.repeat}"]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = normalise(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
@@ -77,6 +91,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if func is None:
             parser.print_help()
             return 2
+        if args.command == "run":
+            bound_repeat(args)
         return int(func(args))
     except KeyboardInterrupt:
         print("katatui: interrupted", file=sys.stderr)

@@ -11,7 +11,9 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from katatui.core.errors import UserError
 from katatui.core.events import RunSpec
+from katatui.core.limits import plan_problems
 from katatui.core.profile import Limits, Profile, Scenario
 
 # Docker lists these next to the runtimes a user registered; they are runc under other names.
@@ -100,6 +102,7 @@ def expand(
     profile: Profile, scenarios: Sequence[ResolvedScenario], repeats: int | None = None
 ) -> list[RunSpec]:
     """The ordered runs: for each cell, for each repeat, every scenario once (on each of its targets)."""
+    check_plan_size(profile, scenarios, repeats)
     n_repeats = repeats or profile.repeats
     runs: list[RunSpec] = []
     for wl in profile.workloads:
@@ -156,3 +159,14 @@ def batches(runs: Sequence[RunSpec], pairing: str) -> list[list[RunSpec]]:
     for r in runs:
         groups.setdefault((r.cell, r.repeat), []).append(r)
     return list(groups.values())
+
+
+def check_plan_size(
+    profile: Profile, scenarios: Sequence[ResolvedScenario], repeats: int | None = None
+) -> None:
+    """Refuse a plan too big to build (see ``katatui.core.limits``), before building it."""
+    per_cell = [(sc.launcher, 1 if sc.spread is not None and len(sc.targets) > 1 else len(sc.targets))
+                for sc in scenarios]  # fmt: skip
+    problems = plan_problems(profile.workloads, per_cell, repeats or profile.repeats)
+    if problems:
+        raise UserError(f"profile {profile.name}: " + "; ".join(problems))

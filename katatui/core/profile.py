@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from katatui.core.errors import ProfileError, UserError
+from katatui.core.limits import plan_problems
 from katatui.core.schema import NAME_RE, Strict, parse_size
 from katatui.core.workloads.config import WORKLOAD_TYPES, Workload
 from katatui.core.workloads.fio import FioWorkload
@@ -273,6 +274,19 @@ class Profile(Strict):
         wd = sorted({x for x in names if names.count(x) > 1})
         if wd:
             raise ValueError(f"workload names must be unique; repeated: {', '.join(wd)} (set 'name')")
+        return self
+
+    @model_validator(mode="after")
+    def _size(self) -> Profile:
+        # A runtime "*" counts once per target here; the plan is checked again once it is known.
+        per_cell = [
+            (sc.launcher, 1 if sc.spread is not None and len(targets) > 1 else len(targets))
+            for sc in self.scenarios
+            for targets in [sc.targets or list(self.targets)]
+        ]
+        problems = plan_problems(self.workloads, per_cell, self.repeats)
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
 
