@@ -165,3 +165,79 @@ def test_scratch_base_that_is_a_file_is_refused(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert f"scratch_base {afile} is a regular file, not a directory" in " ".join(done.stdout.split())
     assert afile.read_text() == "precious"
+
+
+def _refused_on_setup(base: Path) -> str:
+    """The refusal must come from the check, before anything is created or run there."""
+    import asyncio
+
+    from katatui.core.errors import TargetError
+    from katatui.core.scratch import check_base
+    from katatui.core.transport.local import LocalTransport
+
+    with pytest.raises(TargetError) as info:
+        asyncio.run(check_base(LocalTransport("local"), str(base)))
+    return str(info.value)
+
+
+def _with_base(tmp_path: Path, base: Path) -> Path:
+    prof = fio_profile(tmp_path, scenarios=BARE, runtime=1).read_text()
+    prof = prof.replace(f'scratch_base = "{tmp_path / "scratch"}"', f'scratch_base = "{base}"')
+    prof = prof.replace('size = "16m"', 'size = "1m"')
+    path = tmp_path / "p.toml"
+    path.write_text(prof)
+    return path
+
+
+def test_scratch_base_linked_to_a_system_directory_is_refused(tmp_path: Path) -> None:
+    link = tmp_path / "katatui"
+    link.symlink_to("/etc")
+    before = sorted(os.listdir("/etc"))
+    # asserted before anything runs: if the check let it through, fio is never started
+    message = " ".join(_refused_on_setup(link).split())
+    assert f"scratch_base {link} resolves to /etc" in message and "system directory" in message
+    done = katatui("run", str(_with_base(tmp_path, link)), "--headless", "--out", str(tmp_path / "s.katatui"))
+    text = " ".join(done.stdout.split())
+    assert done.returncode == 1, text
+    assert f"scratch_base {link} resolves to /etc" in text and "/var/tmp/katatui" in text, text
+    assert "Traceback" not in done.stderr
+    assert sorted(os.listdir("/etc")) == before
+    assert not [n for n in os.listdir("/etc") if n.startswith("katatui.")]
+
+
+def test_scratch_base_others_may_write_to_is_refused(tmp_path: Path) -> None:
+    open_dir = tmp_path / "open"
+    open_dir.mkdir()
+    open_dir.chmod(0o777)
+    assert "can be written by other users (mode 0777)" in _refused_on_setup(open_dir)
+    done = katatui(
+        "run", str(_with_base(tmp_path, open_dir)), "--headless", "--out", str(tmp_path / "s.katatui")
+    )
+    assert done.returncode == 1
+    assert "can be written by other users" in " ".join(done.stdout.split())
+    assert os.listdir(open_dir) == []
+    # under a directory others may write to (not sticky), a base does not exist safely either
+    assert "can be written by other users" in _refused_on_setup(open_dir / "k")
+    # a link planted in a sticky directory by someone else
+    sticky = tmp_path / "sticky"
+    sticky.mkdir()
+    sticky.chmod(0o1777)
+    target = tmp_path / "elsewhere"
+    target.mkdir()
+    (sticky / "k").symlink_to(target)
+    if os.geteuid() == 0:
+        os.lchown(sticky / "k", 65534, 65534)
+        assert "belongs to another user (uid 65534)" in _refused_on_setup(sticky / "k")
+    # a fresh base in a sticky directory is fine: katatui creates it 0755
+    done = katatui("run", str(_with_base(tmp_path, sticky / "fresh")), "--headless",
+                   "--out", str(tmp_path / "t.katatui"))  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (sticky / "fresh").stat().st_mode & 0o7777 == 0o755
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give a directory to another user")
+def test_scratch_base_owned_by_another_user_is_refused(tmp_path: Path) -> None:
+    theirs = tmp_path / "theirs"
+    theirs.mkdir()
+    os.chown(theirs, 65534, 65534)
+    assert "belongs to another user (uid 65534)" in _refused_on_setup(theirs)

@@ -74,7 +74,7 @@ def check_scratch_base(v: str) -> str:
         if str(path) == bad or str(path).startswith(bad + "/"):
             raise ValueError(
                 f"{v!r} is inside {bad}, a system directory; fio may only write under a directory "
-                "such as /var/tmp/katatui, /tmp, /mnt/... or /srv/..."
+                "such as /var/tmp/katatui, /tmp/katatui, /mnt/DISK/katatui or /srv/katatui"
             )
     return str(path)
 
