@@ -181,7 +181,15 @@ def resolved(profile: Profile) -> list[ResolvedScenario]:
     from katatui.core.plan import ResolvedScenario
 
     return [
-        ResolvedScenario(sc.label, sc.launcher, sc.runtime, sc.image, tuple(sc.targets or profile.targets))
+        ResolvedScenario(
+            sc.label,
+            sc.launcher,
+            sc.runtime,
+            sc.image,
+            tuple(sc.targets or profile.targets),
+            sc.limits,
+            sc.spread,
+        )
         for sc in profile.scenarios
     ]
 

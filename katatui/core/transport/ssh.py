@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     import docker
 
 READ_SIZE = 65536
+GLOBAL_KNOWN_HOSTS = "/etc/ssh/ssh_known_hosts"
 PID_MARK = b"katatui-pid:"
 # Fixed text: the command's arguments follow as positional parameters, never pasted in.
 WRAPPER = 'printf \'katatui-pid:%s\\n\' "$$" >&2; exec "$@"'
@@ -389,7 +390,8 @@ class _KnownKeys:
         n = self.names
         merged: list[list[Any]] = [[] for _ in range(7)]
         try:
-            known = asyncssh.read_known_hosts([f for f in n.files if os.path.isfile(f)])
+            files = dict.fromkeys([*n.files, GLOBAL_KNOWN_HOSTS])  # read as OpenSSH does; written: the first
+            known = asyncssh.read_known_hosts([f for f in files if os.path.isfile(f)])
         except (OSError, ValueError, asyncssh.Error):
             known = None
         if known is not None:
