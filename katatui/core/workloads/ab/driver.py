@@ -74,8 +74,8 @@ class AbDriver:
         w = self.workload
         params = ab.AbParams(
             requests=w.requests,
-            concurrency=int(variant["concurrency"]),
-            keepalive=bool(variant["keepalive"]),
+            concurrency=variant["concurrency"],
+            keepalive=variant["keepalive"],
             timelimit=w.timelimit,
         )
         ab_argv = ab.build_argv(params, self._url(client), percentiles_file=f"{directory}/percentiles.csv")
