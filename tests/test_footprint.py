@@ -7,17 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from katatui.core.proctree import Proc, describe, parse_ps, parse_pss, runsc_bundle, runsc_role, sandbox_of
 from katatui.core.session import SessionReader
-from katatui.core.workloads.footprint.procedure import (
-    Proc,
-    describe,
-    footprint_metrics,
-    parse_ps,
-    parse_pss,
-    runsc_bundle,
-    runsc_role,
-    sandbox_of,
-)
+from katatui.core.workloads.footprint.procedure import footprint_metrics
 from tests.conftest import TestEnv
 from tests.helpers import katatui
 

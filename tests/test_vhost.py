@@ -11,15 +11,9 @@ from pathlib import Path
 import pytest
 
 from katatui.core.events import Metric
+from katatui.core.proctree import PS, Proc, parse_ps, sandbox_of, vhost_owner
 from katatui.core.sandbox import ROLES, STAT_SCRIPT, ProcStat, SandboxSampler, parse_stats
-from katatui.core.workloads.footprint.procedure import (
-    PS,
-    Proc,
-    footprint_metrics,
-    parse_ps,
-    sandbox_of,
-    vhost_owner,
-)
+from katatui.core.workloads.footprint.procedure import footprint_metrics
 
 KATA = Path(__file__).parent / "fixtures" / "kata"
 ID_4886 = "84f329f0d35ce26872da8296b441f0474721f083e73e9c82decd971a6ce5f3da"  # its cgroup paths

@@ -16,6 +16,7 @@ from typing import get_args
 import pytest
 
 from katatui.core import hostfacts, image
+from katatui.core.proctree import parse_ps, parse_pss, sandbox_of
 from katatui.core.report import HEADLINE, HIGHER_IS_BETTER, higher_is_better
 from katatui.core.workloads import registry, sandbox_metrics
 from katatui.core.workloads.ab import AbWorkload
@@ -28,7 +29,7 @@ from katatui.core.workloads.dd.driver import DdClient, DdDriver
 from katatui.core.workloads.fio import FioWorkload
 from katatui.core.workloads.fio import parser as fio
 from katatui.core.workloads.fio.driver import FioClient, FioDriver
-from katatui.core.workloads.footprint.procedure import footprint_metrics, parse_ps, parse_pss, sandbox_of
+from katatui.core.workloads.footprint.procedure import footprint_metrics
 from katatui.core.workloads.iperf3 import Iperf3Workload
 from katatui.core.workloads.iperf3 import parser as iperf3
 from katatui.core.workloads.iperf3.driver import Iperf3Client, Iperf3Driver

@@ -7,10 +7,11 @@ import asyncio
 from typing import Any
 
 from katatui.core import scratch
+from katatui.core.address import parse_address
 from katatui.core.errors import KatatuiError
 from katatui.core.hosts import make_transport
 from katatui.core.launchers.docker import remove_leftovers
-from katatui.core.profile import TargetConfig, check_scratch_base, parse_address
+from katatui.core.profile import TargetConfig, check_scratch_base
 
 
 def add_parser(sub: Any) -> None:

@@ -10,9 +10,10 @@ from typing import Any
 
 from rich.console import Console
 
+from katatui.core.address import parse_address
 from katatui.core.doctor import diagnose
 from katatui.core.errors import UserError
-from katatui.core.profile import TargetConfig, load_profile, override_targets, parse_address
+from katatui.core.profile import TargetConfig, load_profile, override_targets
 from katatui.views.doctor import diagnosis_view
 
 

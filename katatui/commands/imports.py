@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from katatui.core.cell import Cell
 from katatui.core.errors import UserError
 from katatui.core.events import (
     HostFacts,
@@ -125,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
     session_id = new_session_id()
     runs: list[RunSpec] = []
     for i, item in enumerate(parsed):
-        cell = f"{args.kind}[{','.join(f'{k}={v}' for k, v in item.variant.items())},clients=1]"
+        cell = Cell(args.kind, args.kind, item.variant, 1).key
         same = sum(1 for r in runs if r.cell == cell)
         runs.append(RunSpec(f"import{i:04d}", i, cell, args.scenario, "import", args.runtime, args.host,
                             args.kind, args.kind, item.variant, 1, same))  # fmt: skip

@@ -10,11 +10,12 @@ a single session's report. Published reference figures can be laid beside, label
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from katatui.core import reference as ref
+from katatui.core.cell import Cell
 from katatui.core.errors import UserError
 from katatui.core.events import RunSpec
 from katatui.core.report import HEADLINE, Stat
@@ -31,17 +32,17 @@ class CellKey:
     kind: str
     variant: str  # "rw=randread,bs=4k,iodepth=4,numjobs=1"
     clients: int
+    # The variant's settings one by one (["rw=randread", "bs=4k", ...]), as the cell gives them.
+    words: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def label(self) -> str:
         return f"{self.kind} {self.variant.replace(',', ' ')} clients={self.clients}".replace("  ", " ")
 
-    def variant_dict(self) -> dict[str, str]:
-        return dict(p.split("=", 1) for p in self.variant.split(",") if "=" in p)
-
     @staticmethod
     def of(spec: RunSpec) -> CellKey:
-        return CellKey(spec.kind, spec.variant_label, spec.clients)
+        cell = Cell(spec.workload, spec.kind, spec.variant, spec.clients)  # the name is left out
+        return CellKey(cell.kind, cell.variant_text, cell.clients, tuple(cell.variant_words))
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from katatui.core.events import (
 )
 from katatui.core.failures import Outcomes, sandbox_lookup
 from katatui.core.hosts import debian_packages, make_transport, not_installed
-from katatui.core.identity import output_of, probe_guest, seen
+from katatui.core.identity import seen
 from katatui.core.launchers.bare import BareLauncher
 from katatui.core.launchers.base import Launcher, Mount
 from katatui.core.launchers.docker import (
@@ -41,6 +41,7 @@ from katatui.core.launchers.docker import (
     remove_leftovers,
     remove_session,
 )
+from katatui.core.launchers.identity import output_of, probe_guest
 from katatui.core.launchers.setup import LauncherSetup
 from katatui.core.plan import ResolvedScenario, batches, expand, resolve_scenarios
 from katatui.core.profile import Profile, TargetConfig

@@ -11,6 +11,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from katatui.core.cell import Cell
+
 
 @dataclass(frozen=True)
 class RunSpec:
@@ -37,7 +39,13 @@ class RunSpec:
 
     @property
     def variant_label(self) -> str:
-        return ",".join(f"{k}={v}" for k, v in self.variant.items())
+        """``rw=randread,bs=4k,iodepth=8,numjobs=1``: the variant as the run recorded it."""
+        return Cell(self.workload, self.kind, self.variant, self.clients).variant_text
+
+    @property
+    def matrix_cell(self) -> Cell:
+        """The run's cell, typed; ``cell`` is its key (as stored, by older sessions too)."""
+        return Cell.recorded(self.cell, self.workload, self.kind, self.variant, self.clients)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from katatui.core.cell import Cell
 from katatui.core.errors import UserError
 from katatui.core.session import SCHEMA_VERSION, SessionReader
 
@@ -128,5 +129,6 @@ def export_raw(reader: SessionReader, directory: str | Path) -> dict[str, Any]:
     return index
 
 
-def cell_kinds(reader: SessionReader) -> dict[str, tuple[str, dict[str, Any], int]]:
-    return {r.spec.cell: (r.spec.kind, dict(r.spec.variant), r.spec.clients) for r in reader.runs()}
+def cells_of(reader: SessionReader) -> dict[str, Cell]:
+    """The session's cells by their keys."""
+    return {r.spec.cell: r.spec.matrix_cell for r in reader.runs()}

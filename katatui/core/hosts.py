@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from katatui.core.profile import TargetConfig, parse_address
+from katatui.core.address import parse_address
+from katatui.core.profile import TargetConfig
 from katatui.core.transport.base import Transport
 from katatui.core.transport.local import LocalTransport
 

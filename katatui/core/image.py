@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 from katatui import __version__
 from katatui.core.errors import TargetError
 from katatui.core.workloads import registry
+from katatui.core.workloads.ab.nginx import NGINX_CONFIG, NGINX_DEFAULT_LISTEN, NGINX_ROOT, STATIC_FILES
 
 if TYPE_CHECKING:
     import docker
@@ -78,49 +79,10 @@ APPLETS = (
 )
 ENV_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 LABEL = "io.katatui.image"
-NGINX_ROOT = "/var/www/katatui"
 NGINX_CONF = "/etc/katatui/nginx.conf"
-NGINX_DEFAULT_LISTEN = "127.0.0.1:8080"
-#: Files the web server offers, by name and size in bytes.
-STATIC_FILES = {"1k.bin": 1024, "4k.bin": 4096, "16k.bin": 16384, "64k.bin": 65536, "1m.bin": 1048576}
 
-# Keep these two texts in step with the Dockerfile at the top of the repository.
-NGINX_CONFIG = f"""\
-# katatui's web server for ab: static files from {NGINX_ROOT}, in the foreground.
-# Another port: run `katatui-nginx PORT [ADDRESS]`, which rewrites the listen line below.
-user nobody nogroup;
-worker_processes auto;
-daemon off;
-pid /tmp/katatui-nginx.pid;
-error_log stderr warn;
-
-events {{
-    worker_connections 4096;
-}}
-
-http {{
-    include /etc/nginx/mime.types;
-    default_type application/octet-stream;
-    access_log off;
-    sendfile on;
-    tcp_nopush on;
-    tcp_nodelay on;
-    keepalive_timeout 65;
-    keepalive_requests 1000000;
-    client_body_temp_path /tmp/katatui-nginx-body;
-    proxy_temp_path /tmp/katatui-nginx-proxy;
-    fastcgi_temp_path /tmp/katatui-nginx-fastcgi;
-    uwsgi_temp_path /tmp/katatui-nginx-uwsgi;
-    scgi_temp_path /tmp/katatui-nginx-scgi;
-
-    server {{
-        listen {NGINX_DEFAULT_LISTEN};
-        root {NGINX_ROOT};
-        index index.html;
-    }}
-}}
-"""
-
+# Keep NGINX_SCRIPT (and the ab workload's NGINX_CONFIG) in step with the Dockerfile at the top of the
+# repository.
 NGINX_SCRIPT = f"""\
 #!/bin/sh
 # katatui-nginx PORT [ADDRESS]: serve {NGINX_ROOT} on ADDRESS:PORT (default 127.0.0.1) in the

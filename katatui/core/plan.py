@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from katatui.core.cell import Cell
 from katatui.core.errors import UserError
 from katatui.core.events import RunSpec
 from katatui.core.limits import plan_problems
@@ -110,7 +111,7 @@ def expand(
         for values in itertools.product(*axes.values()):
             variant = dict(zip(axes, values, strict=True))
             for clients in wl.client_counts():
-                cell = f"{wl.name}[{','.join(f'{k}={v}' for k, v in variant.items())},clients={clients}]"
+                cell = Cell(wl.name, wl.type, variant, clients).key
                 for rep in range(n_repeats):
                     for sc in scenarios:
                         if sc.launcher not in wl.LAUNCHERS:

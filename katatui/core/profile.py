@@ -12,10 +12,10 @@ import tomllib
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Any, Literal
-from urllib.parse import parse_qs, unquote, urlsplit
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+from katatui.core.address import parse_address
 from katatui.core.errors import ProfileError, UserError
 from katatui.core.limits import plan_problems
 from katatui.core.schema import NAME_RE, Strict, parse_size
@@ -77,41 +77,6 @@ def check_scratch_base(v: str) -> str:
                 "such as /var/tmp/katatui, /tmp/katatui, /mnt/DISK/katatui or /srv/katatui"
             )
     return str(path)
-
-
-class Address(Strict):
-    kind: Literal["local", "ssh"]
-    host: str = ""
-    user: str | None = None
-    port: int | None = None
-    docker_socket: str | None = None
-
-
-def parse_address(text: str) -> Address:
-    """Parse ``local`` or ``ssh://[user@]host[:port][?docker_socket=/path]``."""
-    if text == "local":
-        return Address(kind="local")
-    parts = urlsplit(text)
-    if parts.scheme != "ssh" or not parts.hostname:
-        raise ValueError(f"expected 'local' or 'ssh://[user@]host[:port]', got {text!r}")
-    try:
-        port = parts.port
-    except ValueError as exc:
-        raise ValueError(f"bad port in {text!r}: {exc}") from None
-    query = parse_qs(parts.query)
-    unknown = set(query) - {"docker_socket"}
-    if unknown:
-        raise ValueError(f"unknown option(s) {sorted(unknown)} in {text!r}; known: docker_socket")
-    sock = query.get("docker_socket", [None])[0]
-    if sock is not None and not sock.startswith("/"):
-        raise ValueError(f"docker_socket must be an absolute path, got {sock!r}")
-    return Address(
-        kind="ssh",
-        host=parts.hostname,
-        user=unquote(parts.username) if parts.username else None,
-        port=port,
-        docker_socket=sock,
-    )
 
 
 class Limits(Strict):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import statistics
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
+from katatui.core.cell import Cell
 from katatui.core.session import ResultRow, SessionReader
 from katatui.core.stats import Describe, RatioCI, describe, outliers, ratio_ci
 from katatui.core.workloads import registry
@@ -116,6 +117,7 @@ class Summary:
     scenarios: list[str]
     rows: list[SummaryRow]
     failed: list[tuple[str, str, str]]  # (scenario, cell, reason)
+    cells: Mapping[str, Cell] = field(default_factory=dict)  # each row's cell by its key
 
     @property
     def reference(self) -> str | None:
@@ -152,19 +154,20 @@ def summarize(reader: SessionReader, *, headline_only: bool = True) -> Summary:
     grouped: dict[tuple[str, str], dict[str, list[float]]] = {}
     ids: dict[tuple[str, str], dict[str, list[str]]] = {}
     units: dict[str, str] = {}
-    cells: list[str] = []
+    cells: dict[str, Cell] = {}
     for res in reader.results():
         if res.partial or (headline_only and res.metric not in HEADLINE):
             continue
         cell = res.run.spec.cell
         if cell not in cells:
-            cells.append(cell)
+            cells[cell] = res.run.spec.matrix_cell
         grouped.setdefault((cell, res.metric), {}).setdefault(res.run.spec.scenario, []).append(res.value)
         ids.setdefault((cell, res.metric), {}).setdefault(res.run.spec.scenario, []).append(
             res.run.spec.run_id
         )
         units[res.metric] = res.unit
     order = {m: i for i, m in enumerate(HEADLINE)}
+    position = {c: i for i, c in enumerate(cells)}
     drop = _drops_outliers(reader)
 
     def stat(values: list[float], run_ids: list[str]) -> Stat:
@@ -182,11 +185,11 @@ def summarize(reader: SessionReader, *, headline_only: bool = True) -> Summary:
             {s: stat(v, ids[(cell, metric)][s]) for s, v in by.items()},
         )
         for (cell, metric), by in sorted(
-            grouped.items(), key=lambda kv: (cells.index(kv[0][0]), order.get(kv[0][1], 99), kv[0][1])
+            grouped.items(), key=lambda kv: (position[kv[0][0]], order.get(kv[0][1], 99), kv[0][1])
         )
     ]
     failed = [(r.spec.scenario, r.spec.cell, r.reason or r.status) for r in runs if r.status == "failed"]
-    return Summary(scenarios, rows, failed)
+    return Summary(scenarios, rows, failed, cells)
 
 
 def _drops_outliers(reader: SessionReader) -> bool:

@@ -3,7 +3,7 @@
 While a workload runs in containers, the host pays for more than the workload: the shim, and for a
 VM runtime the hypervisor (which also carries the guest's CPU time), virtiofsd and vhost threads;
 for gVisor the sentry (its kernel in user space, which serves the application's system calls) and
-the gofer. Each role of ``footprint.ROLES`` gets its own ``<role>_cpu_percent`` and
+the gofer. Each role of ``proctree.ROLES`` gets its own ``<role>_cpu_percent`` and
 ``<role>_pss_bytes`` per second and ``<role>_cpu_seconds`` in the results (the vhost threads CPU
 only); gVisor's ``container`` is its stub processes, where the application's own code runs.
 The sampler finds those processes the way the footprint workload does (the container's init
@@ -24,10 +24,9 @@ from dataclasses import dataclass, field
 
 from katatui.core.errors import KatatuiError
 from katatui.core.events import SANDBOX_CLIENT, Event, Metric, Sample
+from katatui.core.proctree import KERNEL_ROLES, PS, Proc, parse_ps, sandbox_of
+from katatui.core.proctree import ROLES as ROLES  # shim, hypervisor, ..., sentry, gofer, container
 from katatui.core.transport.base import Transport
-from katatui.core.workloads.footprint import KERNEL_ROLES
-from katatui.core.workloads.footprint import ROLES as ROLES  # shim, hypervisor, ..., sentry, gofer, container
-from katatui.core.workloads.footprint.procedure import PS, Proc, parse_ps, sandbox_of
 
 # Fixed text: the PIDs follow as positional parameters.
 STAT_SCRIPT = (

@@ -74,7 +74,7 @@ class CompareCDF(LatencyCDF):
 def label_lines(key: CellKey, rows: int, width: int = 24) -> list[str]:
     """The cell's label in lines of about ``width`` characters, spread over its ``rows`` rows (the
     last row takes whatever is left), so that the cell column stays narrow."""
-    words = [key.kind, *key.variant.split(","), f"clients={key.clients}"]
+    words = [key.kind, *key.words, f"clients={key.clients}"]
     lines: list[str] = []
     for word in (w for w in words if w):
         if lines and len(lines[-1]) + 1 + len(word) <= width and len(lines) > 1:

@@ -21,7 +21,6 @@ from katatui.tui.column import ColumnView, MetricRow, ScenarioColumn
 from katatui.tui.keys import bindings
 from katatui.tui.model import Latency, SessionModel, metric_order
 from katatui.tui.percentiles import PercentileTable
-from katatui.views.labels import cell_label
 
 if TYPE_CHECKING:
     from katatui.tui.app import KatatuiApp
@@ -216,7 +215,7 @@ class LiveScreen(Screen[None]):
         if cell is not None:
             idx = m.cells.index(cell) + 1 if cell in m.cells else 0
             line1.append(f"cell {idx}/{len(m.cells)} ", style="bold cyan")
-            line1.append(cell_label(cell))
+            line1.append(m.cell_of[cell].label)
         running = m.running()
         if running:
             line1.append(f"  repeat {running[0].spec.repeat + 1}/{m.repeats()}")

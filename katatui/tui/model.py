@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from katatui.core import isolation
+from katatui.core.cell import Cell
 from katatui.core.events import (
     SANDBOX_CLIENT,
     Event,
@@ -196,6 +197,7 @@ class SessionModel:
         self.order: list[str] = []
         self.scenarios: list[str] = []
         self.cells: list[str] = []
+        self.cell_of: dict[str, Cell] = {}  # each cell by its key
         self.hosts: dict[str, Mapping[str, object]] = {}
         self.fairness: dict[tuple[str, str], Mapping[str, object]] = {}  # (scenario, target) -> record
         self.isolation: dict[str, str] = {}  # scenario -> its sandbox or isolation, in a few words
@@ -265,6 +267,7 @@ class SessionModel:
                 self.scenarios.append(spec.scenario)
             if spec.cell not in self.cells:
                 self.cells.append(spec.cell)
+                self.cell_of[spec.cell] = spec.matrix_cell
         scen = ", ".join(self.scenarios)
         self._log(
             "info", f"{ev.profile_name}: {len(ev.runs)} runs, scenarios {scen}, pairing {ev.pairing}", ev.at
@@ -369,4 +372,4 @@ class SessionModel:
             for r in (self.runs[x] for x in self.order)
             if r.status == "failed"
         ]
-        return Summary(list(self.scenarios), rows, failed)
+        return Summary(list(self.scenarios), rows, failed, dict(self.cell_of))

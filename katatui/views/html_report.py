@@ -17,7 +17,7 @@ from html import escape
 from katatui import __version__
 from katatui.core import fairness
 from katatui.core import reference as ref
-from katatui.core.export import cell_kinds
+from katatui.core.export import cells_of
 from katatui.core.report import Summary, SummaryRow, summarize
 from katatui.core.session import SessionReader
 from katatui.core.stats import t975
@@ -252,13 +252,13 @@ def _markdown_to_html(md: str) -> str:
 
 
 def _published(reader: SessionReader, summary: Summary, seed: str) -> str:
-    kinds = cell_kinds(reader)
+    kinds = cells_of(reader)
     rows = []
     for row in summary.rows:
         if row.cell not in kinds:
             continue
-        kind, variant, clients = kinds[row.cell]
-        for m in ref.lookup(seed, kind, variant, clients, row.metric):
+        cell = kinds[row.cell]
+        for m in ref.lookup(seed, cell.kind, cell.variant, cell.clients, row.metric):
             mine = " / ".join(f"{s} {format_value(st.median, row.unit)}" for s, st in row.by_scenario.items())
             rows.append(
                 f'<tr class="published"><td class=l>{_t(row.cell)}</td><td class=l>{_t(row.metric)}</td>'
@@ -315,7 +315,7 @@ def render(reader: SessionReader, *, seed: str | None = None, include_cdfs: bool
     notes = summary.warnings()
     if notes:
         parts.append("<h3>Notes</h3><ul class=note>" + "".join(f"<li>{_t(n)}</li>" for n in notes) + "</ul>")
-    seed_md = seed_tables(summary, cell_kinds(reader))
+    seed_md = seed_tables(summary, cells_of(reader))
     if seed_md:
         parts.append("<h2>Tables by client count</h2>" + _markdown_to_html(seed_md))
     parts.append("<h2>Plots</h2><p class=note>bars: mean of the runs, whiskers: 95% confidence "

@@ -1,15 +1,9 @@
-"""Labels and formats: a matrix cell, a metric and a value with its unit, as people read them."""
+"""Labels and formats: a metric and a value with its unit, as people read them (a matrix cell's is
+``core.cell.Cell.label``)."""
 
 from __future__ import annotations
 
 from katatui.core.workloads import registry
-
-
-def cell_label(cell: str) -> str:
-    """``fio[rw=randread,bs=4k,iodepth=8,numjobs=1,clients=1]`` as ``fio randread bs=4k iodepth=8 ...``."""
-    name, _, rest = cell.partition("[")
-    parts = [p.removeprefix("rw=") for p in rest.rstrip("]").split(",") if p]
-    return " ".join([name, *parts])
 
 
 def metric_label(metric: str) -> str:

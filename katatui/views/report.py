@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from katatui.core import fairness, reference, spread
-from katatui.core.export import EXPORT_SCHEMA, cell_kinds
+from katatui.core.export import EXPORT_SCHEMA, cells_of
 from katatui.core.report import CSV_HEADER, summarize, tidy_rows
 from katatui.core.session import SCHEMA_VERSION, SessionReader
 from katatui.core.workloads.boot.procedure import timeline
@@ -42,7 +42,7 @@ def write(reader: SessionReader, fmt: str, out: IO[str], *, partial: bool, seed:
         summary = summarize(reader)
         out.write(f"### {reader.meta.get('profile_name', 'session')} ({reader.status})\n\n")
         out.write(isolation.markdown(fairness.record(reader)))
-        out.write(seed_tables(summary, cell_kinds(reader)))
+        out.write(seed_tables(summary, cells_of(reader)))
         out.write("\n#### Ratios to the first scenario\n\n")
         out.write(markdown(reader))
         if seed is not None:
@@ -115,14 +115,14 @@ def write(reader: SessionReader, fmt: str, out: IO[str], *, partial: bool, seed:
 
 def _published_rows(reader: SessionReader, seed: str) -> list[tuple[str, str, reference.Match, str]]:
     summary = summarize(reader)
-    kinds = cell_kinds(reader)
+    kinds = cells_of(reader)
     out = []
     for row in summary.rows:
         if row.cell not in kinds:
             continue
-        kind, variant, clients = kinds[row.cell]
+        cell = kinds[row.cell]
         mine = ", ".join(f"{s} {format_value(st.median, row.unit)}" for s, st in row.by_scenario.items())
-        for m in reference.lookup(seed, kind, variant, clients, row.metric):
+        for m in reference.lookup(seed, cell.kind, cell.variant, cell.clients, row.metric):
             out.append((row.cell, row.metric, m, mine))
     return out
 

@@ -4,9 +4,11 @@ p50/p99 sub-columns (in ``katatui report --format md`` and the HTML report)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
-from katatui.core.export import cell_kinds
+from katatui.core.cell import Cell
+from katatui.core.export import cells_of
 from katatui.core.report import Summary, summarize
 from katatui.core.session import SessionReader
 
@@ -51,15 +53,16 @@ def _plain(value: float, unit: str) -> str:
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.1f}"
 
 
-def seed_tables(summary: Summary, kinds: dict[str, tuple[str, dict[str, Any], int]]) -> str:
+def seed_tables(summary: Summary, kinds: Mapping[str, Cell]) -> str:
     """Markdown tables like the studies': one per workload and measure; rows are the variant and
     scenario, column groups the client counts, sub-columns the percentiles (p50, p99) when the
-    measure has them. ``kinds`` maps a cell to (workload, variant without clients, clients)."""
+    measure has them. ``kinds`` maps a cell's key to the cell."""
     tables: dict[tuple[str, str], dict[str, Any]] = {}
     for row in summary.rows:
         if row.cell not in kinds:
             continue
-        workload, variant, clients = kinds[row.cell]
+        cell = kinds[row.cell]
+        workload, variant, clients = cell.kind, cell.variant, cell.clients
         family, sub = _family(row.metric)
         t = tables.setdefault((workload, family), {"unit": row.unit, "subs": [], "clients": [], "cells": {}})
         if sub not in t["subs"]:
@@ -96,4 +99,4 @@ def seed_tables(summary: Summary, kinds: dict[str, tuple[str, dict[str, Any], in
 
 
 def seed_markdown(reader: SessionReader) -> str:
-    return seed_tables(summarize(reader), cell_kinds(reader))
+    return seed_tables(summarize(reader), cells_of(reader))

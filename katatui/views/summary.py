@@ -16,7 +16,7 @@ from katatui.core.events import (
     SessionStarted,
 )
 from katatui.core.report import Summary
-from katatui.views.labels import cell_label, format_value, metric_label
+from katatui.views.labels import format_value, metric_label
 from katatui.views.ratio import ratio_style
 
 SHOWN = (
@@ -93,7 +93,7 @@ def summary_table(summary: Summary, title: str) -> Table:
         if last_cell is not None and row.cell != last_cell:
             table.add_section()
         cells: list[Text | str] = [
-            Text(cell_label(row.cell) if row.cell != last_cell else ""),
+            Text(summary.cells[row.cell].label if row.cell != last_cell else ""),
             metric_label(row.metric),
         ]
         last_cell = row.cell

@@ -89,7 +89,8 @@ class LauncherSetup:
         """What isolates the scenario, from what its sandbox shows inside (kernel, /, kernel log,
         CPUs, memory) and on the host, as for Docker."""
         from katatui.core import isolation
-        from katatui.core.identity import probe_guest, seen
+        from katatui.core.identity import seen
+        from katatui.core.launchers.identity import probe_guest
 
         self._probes += 1
         try:

@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 import asyncssh
 
+from katatui.core.address import parse_address
 from katatui.core.aio import within
 from katatui.core.errors import TargetError
-from katatui.core.profile import parse_address
 from katatui.core.transport.base import Completed, Process, Stream, StreamedProcess, Transport
 
 if TYPE_CHECKING:

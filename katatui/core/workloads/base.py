@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 from katatui.core.events import Event, Metric, RunSpec
 from katatui.core.transport.base import Stream
 
 if TYPE_CHECKING:
-    from katatui.core.launchers.base import Launcher
-    from katatui.core.transport.base import Transport
+    from katatui.core.transport.base import Process, Transport
 
 
 @dataclass(frozen=True)
@@ -107,12 +106,33 @@ class InScenarioDriver:
         return None
 
 
+class ScenarioLauncher(Protocol):
+    """What a procedure does with its scenario's launcher (any ``launchers.base.Launcher``): start
+    a container without a mount, and release it."""
+
+    async def start(self, run: RunSpec, client: int, argv: Sequence[str], mount: None) -> Process: ...
+
+    async def release(self, run: RunSpec, client: int) -> None: ...
+
+
+@runtime_checkable
+class DockerScenario(ScenarioLauncher, Protocol):
+    """A launcher of Docker containers (``launchers.docker.DockerLauncher``): its API client, and
+    what Docker says of a running container."""
+
+    client: Any
+
+    async def inspect_usage(self, run: RunSpec, client: int) -> tuple[int, int | None, str]: ...
+
+    async def attrs(self, run: RunSpec, client: int) -> dict[str, Any]: ...
+
+
 @dataclass
 class ProcedureContext:
     """What a procedure-style workload (launch time, footprint) may use for one run."""
 
     run: RunSpec
-    launcher: Launcher
+    launcher: ScenarioLauncher
     transport: Transport
     emit: Callable[[Event], None]
 

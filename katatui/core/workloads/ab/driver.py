@@ -6,11 +6,10 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
-from katatui.core import image
 from katatui.core.events import Metric
 from katatui.core.transport.base import Stream
 from katatui.core.workloads._combine import summed
-from katatui.core.workloads.ab import AbWorkload
+from katatui.core.workloads.ab import AbWorkload, nginx
 from katatui.core.workloads.ab import parser as ab
 from katatui.core.workloads.base import Reading, ServerSpec
 
@@ -75,8 +74,8 @@ class AbDriver:
         w = self.workload
         params = ab.AbParams(
             requests=w.requests,
-            concurrency=int(variant["concurrency"]),
-            keepalive=bool(variant["keepalive"]),
+            concurrency=variant["concurrency"],
+            keepalive=variant["keepalive"],
             timelimit=w.timelimit,
         )
         ab_argv = ab.build_argv(params, self._url(client), percentiles_file=f"{directory}/percentiles.csv")
@@ -94,7 +93,7 @@ class AbDriver:
         # Bare: the same configuration and files as the image's, in a scratch directory of the host.
         d = directory or "/nonexistent"
         files = {"www/index.html": b"<html><body>katatui</body></html>\n"}
-        files |= {f"www/{name}": b"\0" * size for name, size in image.STATIC_FILES.items()}
+        files |= {f"www/{name}": b"\0" * size for name, size in nginx.STATIC_FILES.items()}
         files["nginx.conf"] = bare_nginx_config(d, port).encode()
         return ServerSpec(
             ["nginx", "-c", f"{d}/nginx.conf"], in_scenario=True, probe=probe, files=files, name="nginx",
@@ -116,7 +115,7 @@ class AbDriver:
 
 def bare_nginx_config(directory: str, port: int) -> str:
     """The image's nginx configuration, with paths inside ``directory`` and the given port."""
-    text = image.NGINX_CONFIG.replace(f"listen {image.NGINX_DEFAULT_LISTEN};", f"listen 127.0.0.1:{port};")
-    text = text.replace(f"root {image.NGINX_ROOT};", f"root {directory}/www;")
+    text = nginx.NGINX_CONFIG.replace(f"listen {nginx.NGINX_DEFAULT_LISTEN};", f"listen 127.0.0.1:{port};")
+    text = text.replace(f"root {nginx.NGINX_ROOT};", f"root {directory}/www;")
     text = text.replace("/tmp/katatui-nginx", f"{directory}/nginx")
     return text

@@ -45,7 +45,7 @@ from typing import Any, Literal
 from katatui.core import kata
 from katatui.core.errors import WorkloadError
 from katatui.core.events import Metric, RawOutput
-from katatui.core.workloads.base import ProcedureContext
+from katatui.core.workloads.base import DockerScenario, ProcedureContext
 from katatui.core.workloads.boot import PHASES, BootWorkload
 
 # Fixed text: it takes no values from a profile.
@@ -183,10 +183,8 @@ class BootProcedure:
         return 300.0
 
     async def perform(self, ctx: ProcedureContext) -> dict[str, Metric]:
-        from katatui.core.launchers.docker import DockerLauncher
-
         launcher = ctx.launcher
-        if not isinstance(launcher, DockerLauncher):
+        if not isinstance(launcher, DockerScenario):
             raise WorkloadError("the boot timeline is measured for container scenarios only")
         run = ctx.run
         offset = await host_clock_offset(ctx, launcher.client)

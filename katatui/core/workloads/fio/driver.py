@@ -57,9 +57,9 @@ class FioDriver(InScenarioDriver):
         rw = str(variant.get("rw", w.rw))
         return fio.FioParams(
             rw=rw,
-            bs=str(variant["bs"]),
-            iodepth=int(variant["iodepth"]),
-            numjobs=int(variant["numjobs"]),
+            bs=variant["bs"],
+            iodepth=variant["iodepth"],
+            numjobs=variant["numjobs"],
             direct=w.direct,
             size=w.size,
             runtime=w.runtime,
@@ -81,5 +81,6 @@ class FioDriver(InScenarioDriver):
 
     def timeout(self, variant: Mapping[str, Any]) -> float:
         # Laying out the files comes first: allow for a slow disk (10 MiB/s) on top of the run itself.
-        layout = parse_size(self.workload.size) * int(variant.get("numjobs", 1)) / (10 * 2**20)
+        numjobs: int = variant.get("numjobs", 1)
+        layout = parse_size(self.workload.size) * numjobs / (10 * 2**20)
         return self.workload.runtime + self.workload.ramp_time + 60 + layout

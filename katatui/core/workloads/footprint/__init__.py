@@ -10,16 +10,14 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field
 
+from katatui.core.proctree import KERNEL_ROLES as KERNEL_ROLES
+from katatui.core.proctree import ROLES as ROLES
 from katatui.core.workloads.catalogue import MetricSpec, WorkloadUnit
 from katatui.core.workloads.model import WorkloadBase
 
 if TYPE_CHECKING:
     from katatui.core.workloads.base import Procedure
 
-# The roles of a sandbox's processes, in the order results list them.
-ROLES = ("shim", "hypervisor", "virtiofsd", "vhost", "sentry", "gofer", "container")
-# Roles of kernel threads: CPU time only, no memory of their own (no memory maps, RSS 0).
-KERNEL_ROLES = frozenset({"vhost"})
 # How the dashboard names a role's figures, where its name says too little.
 ROLE_LABELS = {"sentry": "gVisor sentry", "gofer": "gVisor gofer"}
 

@@ -58,7 +58,7 @@ class Iperf3Driver:
     def _params(self, variant: Mapping[str, Any], client: int) -> iperf3.Iperf3Params:
         w = self.workload
         return iperf3.Iperf3Params(
-            streams=int(variant["streams"]), reverse=bool(variant["reverse"]), duration=w.duration,
+            streams=variant["streams"], reverse=variant["reverse"], duration=w.duration,
             udp=w.udp, bitrate=w.bitrate, port=w.port + client,
         )  # fmt: skip
 

@@ -41,7 +41,7 @@ class SysbenchDriver(InScenarioDriver):
         w = self.workload
         test = str(variant["test"])
         params = sysbench.SysbenchParams(
-            test=test, threads=int(variant["threads"]), time=w.time, events=w.events,
+            test=test, threads=variant["threads"], time=w.time, events=w.events,
             cpu_max_prime=w.cpu_max_prime if test == "cpu" else None,
             memory_block_size=w.memory_block_size if test == "memory" else None,
             memory_total_size=w.memory_total_size if test == "memory" else None,
