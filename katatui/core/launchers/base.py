@@ -5,6 +5,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from katatui.core.events import RunSpec
 from katatui.core.transport.base import Process, Transport
@@ -37,12 +38,36 @@ async def arm_host_kill(
     return await transport.arm_kill(ours, name)
 
 
+class ContainerInspector(Protocol):
+    """What a launcher whose clients are containers of a daemon can say about them (the boot
+    timeline and the footprint procedures measure with it)."""
+
+    async def start(self, run: RunSpec, client: int, argv: Sequence[str], mount: Mount | None) -> Process: ...
+
+    async def release(self, run: RunSpec, client: int) -> None: ...
+
+    async def inspect_usage(self, run: RunSpec, client: int) -> tuple[int, int | None, str]:
+        """The container's init PID on the host, its cgroup's memory usage in bytes (if
+        reported), and its id (the sandbox id its runtime's processes carry)."""
+        ...
+
+    async def attrs(self, run: RunSpec, client: int) -> dict[str, Any]:
+        """The container's inspect document as it is now (``Created``, ``State.StartedAt``...)."""
+        ...
+
+    async def daemon_time(self) -> str:
+        """The daemon's own clock, as an RFC 3339 time (what stamps ``Created``)."""
+        ...
+
+
 class Launcher(abc.ABC):
     """Starts client processes of runs under one kind of isolation on one target."""
 
     name: str
     # Whether a started client can be signalled (the start barrier releases clients with SIGUSR1).
     barrier: bool = True
+    # Where a container's scratch directory lives: "volume" (a host directory) or in the container.
+    scratch_mode: str = "volume"
 
     def __init__(self, transport: Transport) -> None:
         self.transport = transport
@@ -66,6 +91,11 @@ class Launcher(abc.ABC):
     async def arm_signal(self, procs: Sequence[Process], name: str) -> Callable[[], Awaitable[None]]:
         """Prepare to signal the started ``procs`` together (a start barrier); the call fires."""
         return await self.transport.arm_signal(procs, name)
+
+    def inspector(self) -> ContainerInspector | None:
+        """This launcher's containers as a daemon reports them; None when it starts none a
+        daemon can be asked about."""
+        return None
 
     async def sandbox_roots(self, run: RunSpec) -> list[tuple[int, str]]:
         """(host PID, sandbox id) of each live container of ``run``, for the sandbox sampler;

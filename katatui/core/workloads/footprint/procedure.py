@@ -251,10 +251,8 @@ class FootprintProcedure:
         return self.workload.settle + 120.0
 
     async def perform(self, ctx: ProcedureContext) -> dict[str, Metric]:
-        from katatui.core.launchers.docker import DockerLauncher
-
-        launcher = ctx.launcher
-        if not isinstance(launcher, DockerLauncher):
+        launcher = ctx.launcher.inspector()
+        if launcher is None:
             raise WorkloadError("footprint is measured for container scenarios only")
         run = ctx.run
         await launcher.start(run, 0, ["sleep", str(self.workload.settle + 120)], None)
