@@ -8,9 +8,9 @@ from typing import Any
 
 from katatui.core import scratch
 from katatui.core.address import parse_address
-from katatui.core.errors import KatatuiError
+from katatui.core.errors import DaemonError, KatatuiError
 from katatui.core.hosts import make_transport
-from katatui.core.launchers.docker import remove_leftovers
+from katatui.core.launchers.docker import daemon_call, remove_leftovers
 from katatui.core.profile import TargetConfig, check_scratch_base
 
 
@@ -68,18 +68,14 @@ async def _run(args: argparse.Namespace) -> int:
         await transport.connect()
         try:
             client = await transport.docker_client(args.docker_socket)
-            removed = await remove_leftovers(client, everything=args.all)
+            removed = await daemon_call(args.target, remove_leftovers(client, everything=args.all))
             print(f"containers removed: {len(removed)}" + (f" ({', '.join(removed)})" if removed else ""))
             client.close()
+        except DaemonError as exc:
+            print(f"containers: not cleaned up: {exc}")
+            status = 1
         except KatatuiError as exc:
             print(f"containers: skipped: {exc}")
-        except Exception as exc:
-            from katatui.core.launchers.docker import daemon_message, daemon_trouble
-
-            if not daemon_trouble(exc):
-                raise
-            print(f"containers: not cleaned up: {daemon_message(args.target, exc)}")
-            status = 1
         if args.containerd_socket:
             from katatui.core.launchers import containerd
 

@@ -15,10 +15,10 @@ from typing import Any
 from rich.console import Console
 
 from katatui.core.engine import Engine, Outcome
-from katatui.core.library import default_session_path, new_session_id
 from katatui.core.profile import load_profile, override_targets
+from katatui.core.recording import Recording, check_repeats
 from katatui.core.report import summarize
-from katatui.core.session import SessionReader, SessionWriter
+from katatui.core.session import SessionReader
 from katatui.views.summary import HeadlessPrinter, print_notes, summary_table
 
 
@@ -49,27 +49,21 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from katatui.core.errors import UserError
-
-    if args.repeat is not None and args.repeat < 1:
-        raise UserError(f"--repeat {args.repeat}: expected a whole number of at least 1")
+    check_repeats(args.repeat)
     if not args.headless:
         from katatui.tui.launch import run_app
 
         return run_app(args.profile, targets=args.target, out=args.out, repeats=args.repeat, sets=args.set)
     profile = override_targets(load_profile(args.profile, args.set), args.target)
     profile_text = Path(args.profile).read_text(encoding="utf-8")
-    session_id = new_session_id()
-    out = args.out or default_session_path(session_id, profile.name)
+    recording = Recording(profile, profile_text=profile_text, out=args.out, repeats=args.repeat)
+    out = recording.path
     console = Console(stderr=False, highlight=False)
-    writer = SessionWriter(out, session_id=session_id, profile_text=profile_text,
-                           profile_json=profile.model_dump_json())  # fmt: skip
-    printer = HeadlessPrinter(console, verbose=args.verbose)
-    engine = Engine(profile, session_id=session_id, listeners=[writer, printer], repeats=args.repeat)
+    engine = recording.open([HeadlessPrinter(console, verbose=args.verbose)])
     try:
         outcome = asyncio.run(_run(engine, console))
     finally:
-        writer.close()
+        recording.close()
     reader = SessionReader(out)
     summary = summarize(reader)
     reader.close()

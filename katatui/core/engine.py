@@ -12,10 +12,10 @@ import asyncio
 import contextlib
 import traceback
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from katatui.core import fairness, hostfacts, isolation, scratch
+from katatui.core import fairness, isolation, scratch
 from katatui.core.errors import KatatuiError
 from katatui.core.events import (
     Event,
@@ -29,24 +29,15 @@ from katatui.core.events import (
     SessionStarted,
 )
 from katatui.core.failures import Outcomes, sandbox_lookup
-from katatui.core.hosts import debian_packages, make_transport, not_installed
+from katatui.core.hosts import Host, missing_tools, uses_docker
 from katatui.core.identity import seen
 from katatui.core.launchers.bare import BareLauncher
 from katatui.core.launchers.base import Launcher, Mount
-from katatui.core.launchers.docker import (
-    DockerLauncher,
-    daemon_message,
-    daemon_trouble,
-    docker_facts,
-    remove_leftovers,
-    remove_session,
-)
 from katatui.core.launchers.identity import output_of, probe_guest
 from katatui.core.launchers.setup import LauncherSetup
 from katatui.core.plan import ResolvedScenario, batches, expand, resolve_scenarios
-from katatui.core.profile import Profile, TargetConfig
+from katatui.core.profile import Profile
 from katatui.core.runner import RunContext, Runner, Site
-from katatui.core.transport.base import Transport
 from katatui.core.workloads.base import Procedure, WorkloadDriver
 from katatui.core.workloads.registry import driver_for
 
@@ -56,15 +47,7 @@ if TYPE_CHECKING:
 Status = Literal["completed", "failed", "interrupted"]
 
 
-@dataclass
-class TargetState:
-    name: str
-    config: TargetConfig
-    transport: Transport
-    error: str | None = None
-    facts: dict[str, Any] = field(default_factory=dict)
-    docker: docker.DockerClient | None = None
-    docker_error: str | None = None
+TargetState = Host  # a target as the engine reached it
 
 
 @dataclass(frozen=True)
@@ -177,41 +160,22 @@ class Engine:
 
     async def _connect_all(self) -> None:
         for name, cfg in self.profile.targets.items():
-            state = TargetState(name, cfg, make_transport(name, cfg, lambda m: self.log("warning", m)))
-            self.targets[name] = state
+            self.targets[name] = Host.of(name, cfg, lambda m: self.log("warning", m))
         await asyncio.gather(*(self._connect(s) for s in self.targets.values()))
 
-    def _uses_docker(self, target: str) -> bool:
-        return any(
-            sc.launcher == "docker" and (sc.targets is None or target in sc.targets)
-            for sc in self.profile.scenarios
-        )
-
     async def _connect(self, st: TargetState) -> None:
-        try:
-            await st.transport.connect()
-            st.facts = await hostfacts.probe(st.transport)
-        except KatatuiError as exc:
-            st.error = str(exc)
+        await st.probe(docker=uses_docker(self.profile, st.name))
+        if st.error:
             self.log("error", st.error)
             self.emit(HostFacts(st.name, {"address": st.transport.address, "error": st.error}))
             return
-        if self._uses_docker(st.name):
+        if st.docker is not None:
             try:
-                st.docker = await st.transport.docker_client(st.config.docker_socket)
-                st.facts["docker"] = await docker_facts(st.docker)
-                removed = await remove_leftovers(st.docker)
-                if removed:
-                    self.log("warning", f"target {st.name}: removed containers left by a katatui that "
-                             f"stopped without cleaning up: {', '.join(removed)}")  # fmt: skip
+                await self._setup.docker_ready(st)
             except KatatuiError as exc:
                 st.docker_error = str(exc)
-                self.log("error", st.docker_error)
-            except Exception as exc:
-                if not daemon_trouble(exc):
-                    raise
-                st.docker_error = daemon_message(st.name, exc)
-                self.log("error", st.docker_error)
+        if st.docker_error:
+            self.log("error", st.docker_error)
         with contextlib.suppress(KatatuiError):
             stale = await scratch.remove_stale(st.transport, st.config.scratch_base)
             if stale:
@@ -222,10 +186,7 @@ class Engine:
         self.emit(HostFacts(st.name, st.facts))
 
     async def _prepare_scenarios(self) -> list[ResolvedScenario]:
-        reported = {
-            name: (st.facts.get("docker", {}).get("runtimes") if st.docker else None)
-            for name, st in self.targets.items()
-        }
+        reported = {name: st.runtimes for name, st in self.targets.items()}
         scenarios, warnings = resolve_scenarios(self.profile, reported)
         for w in warnings:
             self.log("warning", w)
@@ -250,46 +211,10 @@ class Engine:
     async def _preflight(self, sc: ResolvedScenario, st: TargetState) -> str | None:
         if st.error:
             return st.error
-        if sc.launcher == "bare":
-            self._launchers[(sc.name, st.name)] = BareLauncher(st.transport)
-            return None
-        if sc.launcher in ("containerd", "kubernetes"):
-            try:
-                self._launchers[(sc.name, st.name)] = await self._setup.prepare(
-                    sc, st.name, st.transport, st.config, st.docker, st.facts.get("kernel")
-                )
-            except KatatuiError as exc:
-                return str(exc)
-            return None
-        if st.docker is None:
-            return st.docker_error or f"Docker is not reachable on {st.name}"
-        assert sc.runtime is not None
-        runtimes = st.facts.get("docker", {}).get("runtimes", [])
-        if sc.runtime not in runtimes:
-            return (f"Docker on {st.name} has no runtime {sc.runtime!r} (it has: {', '.join(runtimes)}); "
-                    "register it in /etc/docker/daemon.json or remove the scenario")  # fmt: skip
-        from katatui.core.image import IMAGE_TAG, ensure_image, image_present
-
-        if sc.image != IMAGE_TAG:  # the user's own image: use it as it is, never build or replace it
-            if not await image_present(st.docker, sc.image):
-                return (f"image {sc.image} is not on {st.name}; load it there (docker load / docker pull), "
-                        f"or leave 'image' unset to use katatui's own {IMAGE_TAG}")  # fmt: skip
-            did = "present"
         try:
-            did = "present" if sc.image != IMAGE_TAG else await ensure_image(
-                st.transport, st.docker, sc.image, local_client=self._local_docker,
-                log=lambda m: self.log("info", f"{st.name}: {m}"),
-            )  # fmt: skip
-            if did != "present":
-                self.log("info", f"target {st.name}: image {sc.image}: {did}")
+            self._launchers[(sc.name, st.name)] = await self._setup.prepare(sc, st)
         except KatatuiError as exc:
             return str(exc)
-        modes = {getattr(w, "scratch", "volume") for w in self.profile.workloads}
-        self._launchers[(sc.name, st.name)] = DockerLauncher(
-            st.transport, st.docker, runtime=sc.runtime, image=sc.image, session_id=self.session_id,
-            limits=sc.limits or self.profile.limits,
-            scratch_mode=modes.pop() if len(modes) == 1 else "volume",
-        )  # fmt: skip
         return None
 
     async def _identify(self, sc: ResolvedScenario, st: TargetState) -> None:
@@ -299,7 +224,7 @@ class Engine:
         if launcher is None:
             return
         record = await self._fairness_probe(sc, st, launcher)
-        if not isinstance(launcher, DockerLauncher):
+        if sc.launcher != "docker":
             self._fairness[(sc.name, st.name)] = fairness.Side(sc.name, st.name, sc.runtime, record)
             facts_bare: dict[str, Any] = {"fairness": record}
             if sc.launcher == "bare":
@@ -366,7 +291,7 @@ class Engine:
         record: dict[str, Any] = {"limits": {"cpus": limits.cpus, "memory": limits.memory}}
         if sc.launcher == "bare":
             record["limits"] = {"cpus": None, "memory": None}
-        mode = getattr(launcher, "scratch_mode", "volume")
+        mode = launcher.scratch_mode
         made: scratch.Scratch | None = None
         try:
             host_path = None
@@ -413,24 +338,12 @@ class Engine:
         with contextlib.suppress(Exception):
             await self._setup.close()
         for st in self.targets.values():
-            if st.docker is not None:
-                with contextlib.suppress(Exception):
-                    await remove_session(st.docker, self.session_id)
-                with contextlib.suppress(Exception):
-                    await asyncio.to_thread(st.docker.close)
-            with contextlib.suppress(Exception):
-                await st.transport.close()
+            await st.close()
 
     # -- one run --------------------------------------------------------------------------------
     def _missing_tools(self, run: RunSpec, st: TargetState, launcher: str | None = None) -> str | None:
         needed = self._drivers[run.workload].host_tools(launcher or run.launcher)
-        missing = sorted(t for t in needed if t not in st.facts.get("tools", {}))
-        if not missing:
-            return None
-        return (
-            f"{not_installed(missing, st.name)}; install it "
-            f"(Debian: apt-get install {debian_packages(missing)})"
-        )
+        return missing_tools(needed, st.facts.get("tools", {}), st.name)
 
     def _sites(
         self, run: RunSpec, scenario: str, on_host_failure: str

@@ -32,6 +32,11 @@ class TargetError(KatatuiError):
     """A host that cannot be reached or used (SSH, host key, Docker)."""
 
 
+class DaemonError(TargetError):
+    """A container daemon that failed to answer (a timeout, a dropped connection, an API error),
+    as its launcher words it: not a bug of katatui's."""
+
+
 class WorkloadError(KatatuiError):
     """A workload tool failed or printed something that is not a result."""
 

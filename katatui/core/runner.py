@@ -33,7 +33,6 @@ from katatui.core.events import (
 )
 from katatui.core.launchers.bare import BareLauncher
 from katatui.core.launchers.base import BARRIER_NAME, Launcher, Mount
-from katatui.core.launchers.docker import daemon_message, daemon_trouble
 from katatui.core.sandbox import SandboxSampler
 from katatui.core.transport.base import Process, Transport
 from katatui.core.workloads.base import ClientParser, Procedure, ProcedureContext, ServerSpec, WorkloadDriver
@@ -174,9 +173,6 @@ class Runner:
         except (KatatuiError, asyncio.CancelledError):
             raise
         except Exception as exc:  # a bug of katatui's: this run fails, the session goes on
-            if daemon_trouble(exc):
-                ctx.emit(RunFailed(ctx.run.run_id, daemon_message(ctx.run.target, exc)))
-                return False
             ctx.warn(f"internal error in run {ctx.run.run_id}: {traceback.format_exc()}")
             ctx.emit(RunFailed(ctx.run.run_id, f"internal error: {exc!r} (please report it)"))
             return False

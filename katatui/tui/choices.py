@@ -4,14 +4,9 @@ user's choices make. No Textual here: the start screen renders these, the tests 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-
-from katatui.core.aio import within
-from katatui.core.errors import KatatuiError
 
 if TYPE_CHECKING:  # pydantic and the plan load when a profile does, not before the first frame
     from katatui.core.plan import ResolvedScenario
@@ -38,41 +33,16 @@ class TargetProbe:
 
 async def probe_target(name: str, cfg: TargetConfig, *, docker: bool) -> TargetProbe:
     """Connect, read the host facts and (if a scenario needs it) Docker's runtimes; then disconnect."""
-    from katatui.core import hostfacts
-    from katatui.core.hosts import make_transport
-    from katatui.core.launchers.docker import docker_facts
+    from katatui.core.hosts import probe
 
-    transport = make_transport(name, cfg, lambda _m: None)
+    host = await probe(name, cfg, docker=docker, timeout=PROBE_TIMEOUT)
     try:
-        try:
-            await within(transport.connect(), PROBE_TIMEOUT)
-            facts = await within(hostfacts.probe(transport), PROBE_TIMEOUT)
-        except (KatatuiError, OSError, TimeoutError) as exc:
-            return TargetProbe(name, transport.address, error=str(exc) or type(exc).__name__)
-        if not docker:
-            return TargetProbe(name, transport.address, facts=facts)
-        try:
-            client = await within(transport.docker_client(cfg.docker_socket), PROBE_TIMEOUT)
-            try:
-                dfacts = await within(docker_facts(client), PROBE_TIMEOUT)
-            finally:
-                with contextlib.suppress(Exception):
-                    await asyncio.to_thread(client.close)
-        except (KatatuiError, OSError, TimeoutError) as exc:
-            return TargetProbe(name, transport.address, facts=facts, docker_error=str(exc))
         return TargetProbe(
-            name, transport.address, facts={**facts, "docker": dfacts},
-            runtimes=tuple(dfacts.get("runtimes") or ()),
+            name, host.address, error=host.error, facts=None if host.error else host.facts,
+            runtimes=host.runtimes, docker_error=host.docker_error,
         )  # fmt: skip
     finally:
-        with contextlib.suppress(Exception):
-            await transport.close()
-
-
-def uses_docker(profile: Profile, target: str) -> bool:
-    return any(
-        sc.launcher == "docker" and (sc.targets is None or target in sc.targets) for sc in profile.scenarios
-    )
+        await host.close()
 
 
 @dataclass(frozen=True)
@@ -102,8 +72,10 @@ def scenario_options(profile: Profile, probes: Mapping[str, TargetProbe]) -> lis
             down = p.error if p is not None and not p.reachable else None
             if sc.launcher == "bare":
                 missing = None
-                if p is not None and p.facts is not None and "fio" not in p.facts.get("tools", {}):
-                    missing = f"fio is not installed on {t} (Debian: apt-get install fio)"
+                if p is not None and p.facts is not None:
+                    from katatui.core.hosts import missing_tools
+
+                    missing = missing_tools(["fio"], p.facts.get("tools", {}), t)
                 out.append(ScenarioOption(f"{i}:-:{t}", f"{sc.label} on {t}", i, None, t, down or missing))
                 continue
             if sc.launcher in ("containerd", "kubernetes"):  # checked when the session starts, not by Docker

@@ -31,13 +31,11 @@ def run_app(
     repeats: int | None,
     sets: list[str] | None = None,
 ) -> int:
-    """Open the start screen on ``profile_path`` (default: profiles/quick.toml) and run from there."""
-    from katatui.core.errors import UserError
+    """Open the start screen on ``profile_path`` (default: profiles/quick.toml) and run from there
+    (``repeats``: checked by the command, see katatui.core.recording.check_repeats)."""
     from katatui.tui.app import KatatuiApp
     from katatui.tui.config import load_config
 
-    if repeats is not None and repeats < 1:
-        raise UserError(f"--repeat {repeats}: expected a whole number of at least 1")
     path = Path(profile_path) if profile_path else default_profile()
     app = KatatuiApp(
         profile_path=path, targets=targets, out=out, repeats=repeats, config=load_config(), sets=sets or []

@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from katatui.core.aio import within
 from katatui.core.events import Listener, SessionFinished
@@ -18,7 +18,9 @@ from katatui.core.playback import Moved, Playback, Timeline
 from katatui.tui.checkpoints import interval
 
 if TYPE_CHECKING:
+    from katatui.core.engine import Engine, Outcome
     from katatui.core.profile import Profile
+    from katatui.core.recording import EngineFactory
 
 Status = str  # "completed" | "failed" | "interrupted"
 
@@ -42,10 +44,11 @@ class Source(Protocol):
 
 
 class LiveSource:
-    """The engine on a profile, recorded by a SessionWriter as it runs.
+    """The engine on a profile, recorded by a SessionWriter as it runs (a
+    :class:`katatui.core.recording.Recording`, as for ``katatui run --headless``).
 
-    ``stop_run``/``skip_cell`` use ``Engine.stop_run(run_id)`` / ``Engine.skip_cell()`` when the
-    engine has them; until then the only way to stop is to interrupt the whole session.
+    ``stop_run``/``skip_cell`` ask the engine (``Engine.stop_run`` / ``Engine.skip_cell``); before
+    the engine exists the only way to stop is to interrupt the whole session.
     """
 
     def __init__(
@@ -55,32 +58,23 @@ class LiveSource:
         out: Path | None,
         repeats: int | None,
         profile_text: str,
-        engine_factory: Callable[..., Any] | None = None,
+        engine_factory: EngineFactory | None = None,
     ) -> None:
-        from katatui.core.library import default_session_path, new_session_id
+        from katatui.core.recording import Recording
 
         self.profile = profile
+        self.recording = Recording(
+            profile, profile_text=profile_text, out=out, repeats=repeats, engine_factory=engine_factory
+        )
         self.repeats = repeats
-        self.session_id = new_session_id()
-        self.session_path: Path | None = out or default_session_path(self.session_id, profile.name)
+        self.session_id = self.recording.session_id
+        self.session_path: Path | None = self.recording.path
         self.profile_text = profile_text
-        self._engine_factory = engine_factory
-        self.engine: Any = None
-        self._task: asyncio.Task[Any] | None = None
+        self.engine: Engine | None = None
+        self._task: asyncio.Task[Outcome] | None = None
 
     async def run(self, listener: Listener) -> Status:
-        from katatui.core.engine import Engine
-        from katatui.core.session import SessionWriter
-
-        assert self.session_path is not None
-        writer = SessionWriter(
-            self.session_path, session_id=self.session_id, profile_text=self.profile_text,
-            profile_json=self.profile.model_dump_json(),
-        )  # fmt: skip
-        factory = self._engine_factory or Engine
-        self.engine = factory(
-            self.profile, session_id=self.session_id, listeners=[writer, listener], repeats=self.repeats
-        )
+        self.engine = self.recording.open([listener])
         self._task = asyncio.ensure_future(self.engine.run())
         try:
             outcome = await asyncio.shield(self._task)
@@ -89,7 +83,7 @@ class LiveSource:
             self._task.cancel()
             outcome = await self._task
         finally:
-            await asyncio.to_thread(writer.close)
+            await asyncio.to_thread(self.recording.close)
         return str(outcome.status)
 
     def abort(self) -> None:
@@ -98,20 +92,18 @@ class LiveSource:
             self._task.cancel()  # once: a second cancel would cut the engine's cleanup short
 
     def stop_run(self, run_id: str) -> str:
-        hook = getattr(self.engine, "stop_run", None)
-        if callable(hook):
-            hook(run_id)
-            return f"stopping run {run_id}"
-        self.abort()
-        return "this engine cannot stop a single run yet: interrupting the session (with cleanup)"
+        if self.engine is None:
+            self.abort()
+            return "the session has not started yet: interrupting it (with cleanup)"
+        self.engine.stop_run(run_id)
+        return f"stopping run {run_id}"
 
     def skip_cell(self, cell: str) -> str:
-        hook = getattr(self.engine, "skip_cell", None)
-        if callable(hook):
-            hook()
-            return f"skipping the rest of {cell}"
-        self.abort()
-        return "this engine cannot skip a cell yet: interrupting the session (with cleanup)"
+        if self.engine is None:
+            self.abort()
+            return "the session has not started yet: interrupting it (with cleanup)"
+        self.engine.skip_cell()
+        return f"skipping the rest of {cell}"
 
 
 class Rewinder(Protocol):

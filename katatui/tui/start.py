@@ -29,7 +29,6 @@ from katatui.tui.choices import (
     estimate,
     probe_target,
     scenario_options,
-    uses_docker,
     workload_seconds,
 )
 from katatui.tui.clock import clock
@@ -205,6 +204,8 @@ class StartScreen(Screen[None]):
     async def probe_all(self, profile: Profile) -> None:
         """Probe every target at once; each answer repaints the screen as it comes."""
         import asyncio
+
+        from katatui.core.hosts import uses_docker
 
         self.probes = {}
         self._refresh_targets()

@@ -24,8 +24,8 @@ from katatui.core.doctor.docker import docker_scenario_checks
 from katatui.core.doctor.host import check_host, host_resources
 from katatui.core.doctor.kubernetes import ClusterReport, check_cluster, kubernetes_scenario_checks
 from katatui.core.doctor.limits import describe_limits, limits_checks
-from katatui.core.errors import KatatuiError
-from katatui.core.hosts import make_transport, not_installed
+from katatui.core.errors import KatatuiError, TargetError
+from katatui.core.hosts import Host, install_hint, not_installed
 from katatui.core.launchers.containerd import Ctr
 from katatui.core.profile import Limits
 from katatui.core.transport.base import Transport
@@ -85,7 +85,7 @@ def _launcher_checks(
                 "programs",
                 "fail",
                 not_installed(missing, needs.target),
-                f"install {' '.join(missing)} (Debian: apt-get install ...)",
+                install_hint(missing),
                 scope,
             )
         )
@@ -169,31 +169,27 @@ class _Targets:
     ctrs: dict[str, tuple[Ctr, str | None, str | None]] = field(default_factory=dict)  # (ctr, version, error)
 
     async def check(self, name: str, log: Callable[[str], None]) -> None:
-        """Connect to one target, reach its Docker daemon and run every host check there."""
-        cfg = self.configs[name]
-        transport = make_transport(name, cfg, log)
-        self.transports[name] = transport
-        try:
-            await transport.connect()
-        except KatatuiError as exc:
-            report = HostReport(name, transport.address, error=str(exc))
+        """Reach one target (as the engine does), its Docker daemon, and run every host check there."""
+        host = await Host.of(name, self.configs[name], log).probe(docker=True)
+        self.transports[name] = host.transport
+        if not host.connected:
+            assert host.error is not None
+            report = HostReport(name, host.address, error=host.error)
             report.checks.append(
-                Check("connect", "fail", str(exc), "check the address, keys and known_hosts")
+                Check("connect", "fail", host.error, "check the address, keys and known_hosts")
             )
             self.reports[name] = report
             return
-        client: docker.DockerClient | None = None
-        self.docker_errors[name] = None
+        if host.docker is not None:
+            self.clients[name] = host.docker
+        self.docker_errors[name] = host.docker_error
         try:
-            client = await transport.docker_client(cfg.docker_socket)
-            self.clients[name] = client
+            if host.error:
+                raise TargetError(host.error)
+            report = await check_host(host.transport, host.docker, host.docker_error)
+            report.facts.update(host_resources(host.facts))
         except KatatuiError as exc:
-            self.docker_errors[name] = str(exc)
-        try:
-            report = await check_host(transport, client, self.docker_errors[name])
-            report.facts.update(await host_resources(transport))
-        except KatatuiError as exc:
-            report = HostReport(name, transport.address, error=str(exc))
+            report = HostReport(name, host.address, error=str(exc))
             report.checks.append(Check("probe", "fail", str(exc), "check that the host runs a POSIX sh"))
         self.reports[name] = report
 

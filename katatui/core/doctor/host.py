@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from katatui.core import guest, hostfacts
+from katatui.core import guest
 from katatui.core.doctor.checks import Check, HostReport, Status, parse_kv, try_run
 from katatui.core.doctor.containerd import containerd_host_checks
 from katatui.core.doctor.docker import docker_host_checks
@@ -250,10 +250,10 @@ async def check_host(
     return report
 
 
-async def host_resources(transport: Transport) -> dict[str, Any]:
-    """As the engine sees the host: the workload programs it has (fio, iperf3, ...) as
-    ``host_tools``, its CPU count (``nproc``) and memory (``mem_total_kb``, from MemTotal)."""
-    facts = await hostfacts.probe(transport)
+def host_resources(facts: Mapping[str, Any]) -> dict[str, Any]:
+    """As the engine sees the host (its facts from :func:`katatui.core.hosts.probe`): the
+    workload programs it has (fio, iperf3, ...) as ``host_tools``, its CPU count (``nproc``)
+    and memory (``mem_total_kb``, from MemTotal)."""
     tools = facts.get("tools")
     return {
         "host_tools": dict(tools) if isinstance(tools, dict) else {},

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from katatui.core.events import RunSpec
 from katatui.core.transport.base import Process, Transport
+from katatui.core.workloads.base import ContainerInspector
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,8 @@ class Launcher(abc.ABC):
     name: str
     # Whether a started client can be signalled (the start barrier releases clients with SIGUSR1).
     barrier: bool = True
+    # Where a container's scratch directory lives: "volume" (a host directory) or in the container.
+    scratch_mode: str = "volume"
 
     def __init__(self, transport: Transport) -> None:
         self.transport = transport
@@ -66,6 +69,11 @@ class Launcher(abc.ABC):
     async def arm_signal(self, procs: Sequence[Process], name: str) -> Callable[[], Awaitable[None]]:
         """Prepare to signal the started ``procs`` together (a start barrier); the call fires."""
         return await self.transport.arm_signal(procs, name)
+
+    def inspector(self) -> ContainerInspector | None:
+        """This launcher's containers as a daemon reports them; None when it starts none a
+        daemon can be asked about."""
+        return None
 
     async def sandbox_roots(self, run: RunSpec) -> list[tuple[int, str]]:
         """(host PID, sandbox id) of each live container of ``run``, for the sandbox sampler;

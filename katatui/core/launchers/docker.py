@@ -14,9 +14,9 @@ import socket
 import threading
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from katatui.core.errors import TargetError
+from katatui.core.errors import DaemonError, TargetError
 from katatui.core.events import RunSpec
 from katatui.core.isolation import runtime_program
 from katatui.core.launchers.base import Launcher, Mount, arm_host_kill
@@ -27,6 +27,7 @@ from katatui.core.transport.base import Process, Stream, StreamedProcess, Transp
 if TYPE_CHECKING:
     import docker
 
+T = TypeVar("T")
 _SIGNALS = ThreadPoolExecutor(max_workers=64, thread_name_prefix="katatui-signal")
 LABEL_SESSION = "io.katatui.session"
 LABEL_RUN = "io.katatui.run"
@@ -208,7 +209,7 @@ class DockerLauncher(Launcher):
             usage = (stats.get("memory_stats") or {}).get("usage")
             return pid, int(usage) if usage is not None else None, str(container.id)
 
-        return await asyncio.to_thread(work)
+        return await daemon_call(self.transport.name, asyncio.to_thread(work))
 
     async def arm_signal(self, procs: Sequence[Process], name: str) -> Callable[[], Awaitable[None]]:
         """Docker handles kill requests one at a time (64 took about a second here), so a barrier
@@ -234,7 +235,15 @@ class DockerLauncher(Launcher):
             container.reload()
             return dict(container.attrs)
 
-        return await asyncio.to_thread(work)
+        return await daemon_call(self.transport.name, asyncio.to_thread(work))
+
+    def inspector(self) -> DockerLauncher:
+        return self
+
+    async def daemon_time(self) -> str:
+        """The daemon's own clock (``SystemTime`` of ``docker info``), as it words it."""
+        info = await daemon_call(self.transport.name, asyncio.to_thread(self.client.info))
+        return str(info.get("SystemTime") or "")
 
     async def release(self, run: RunSpec, client: int) -> None:
         container = self._containers.pop((run.run_id, client), None)
@@ -358,6 +367,31 @@ def daemon_message(target: str, exc: BaseException) -> str:
         return (f"on {target}: the Docker daemon did not answer in time ({text}); it may be stuck on one "
                 "container: check `docker ps` there, and restart dockerd if that hangs too")  # fmt: skip
     return f"on {target}: the Docker daemon failed ({exc.__class__.__name__}: {text})"
+
+
+async def daemon_call(target: str, call: Awaitable[T]) -> T:
+    """``call``'s result; the daemon failing to answer becomes a DaemonError that says so."""
+    try:
+        return await call
+    except Exception as exc:
+        if not daemon_trouble(exc):
+            raise
+        raise DaemonError(daemon_message(target, exc)) from exc
+
+
+async def reach(
+    transport: Transport, socket: str | None, target: str
+) -> tuple[docker.DockerClient, dict[str, Any]]:
+    """The target's Docker daemon and its facts (version, runtimes and their programs, storage
+    and cgroup drivers)."""
+    client = await transport.docker_client(socket)
+    try:
+        facts = await daemon_call(target, docker_facts(client))
+    except BaseException:
+        with contextlib.suppress(Exception):
+            await asyncio.to_thread(client.close)
+        raise
+    return client, facts
 
 
 async def docker_facts(client: docker.DockerClient) -> dict[str, Any]:

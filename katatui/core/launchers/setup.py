@@ -1,6 +1,7 @@
-"""Preparing the containerd and Kubernetes launchers for the engine: reach the daemon or cluster
-once per target (or cluster), remove what a crashed katatui left there, make sure the image and
-the runtime exist, and record the facts worth keeping next to the results."""
+"""Preparing every scenario's launcher for the engine (bare, Docker, containerd, Kubernetes): reach
+the daemon or cluster once per target (or cluster), remove what a crashed katatui left there, make
+sure the image and the runtime exist, and record the facts worth keeping next to the results.
+Nothing above the launchers touches a daemon's own code: its failures arrive as KatatuiErrors."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from katatui.core.errors import KatatuiError, TargetError, UserError
+from katatui.core.hosts import Host, scratch_mode
+from katatui.core.launchers import docker as docker_launcher
+from katatui.core.launchers.bare import BareLauncher
 from katatui.core.launchers.base import Launcher
 from katatui.core.launchers.containerd import (
     ContainerdLauncher,
@@ -50,23 +54,31 @@ class LauncherSetup:
         self._cluster: KubeCluster | KatatuiError | None = None
         self._runtime_classes: dict[str, Any] = {}
         self._own_docker: list[docker.DockerClient] = []
+        self._dockers: list[docker.DockerClient] = []  # targets' daemons this session runs on
         self._probes = 0
 
-    def _scratch_mode(self) -> str:
-        modes = {getattr(w, "scratch", "volume") for w in self.profile.workloads}
-        return modes.pop() if len(modes) == 1 else "volume"
+    async def docker_ready(self, host: Host) -> None:
+        """Remove the containers a katatui that stopped without cleaning up left on the target's
+        Docker daemon; at the end, :meth:`close` removes this session's."""
+        assert host.docker is not None
+        self._dockers.append(host.docker)
+        removed = await docker_launcher.daemon_call(host.name, docker_launcher.remove_leftovers(host.docker))
+        if removed:
+            self.log("warning", f"target {host.name}: removed containers left by a katatui that "
+                     f"stopped without cleaning up: {', '.join(removed)}")  # fmt: skip
 
-    async def prepare(
-        self,
-        sc: ResolvedScenario,
-        target: str,
-        transport: Transport,
-        config: TargetConfig,
-        target_docker: docker.DockerClient | None,
-        host_kernel: str | None = None,
-    ) -> Launcher:
-        """The scenario's launcher on that target; raises a KatatuiError saying why it cannot run."""
+    async def prepare(self, sc: ResolvedScenario, host: Host) -> Launcher:
+        """The scenario's launcher on that target; raises a KatatuiError saying why it cannot run.
+
+        A Docker or bare scenario's identity is the engine's to record (with its fairness
+        probe); containerd's and Kubernetes' are recorded here."""
+        target, transport, config, target_docker = host.name, host.transport, host.config, host.docker
+        host_kernel = host.facts.get("kernel")
+        if sc.launcher == "bare":
+            return BareLauncher(transport)
         assert sc.runtime is not None
+        if sc.launcher == "docker":
+            return await self._docker(sc, host)
         if sc.launcher == "containerd":
             launcher, facts = await self._containerd(sc, target, transport, config, target_docker)
         elif sc.launcher == "kubernetes":
@@ -115,6 +127,38 @@ class LauncherSetup:
         mib = int(guest.get("mem_total_kb", 0)) // 1024
         self.log("info", f"{sc.name} on {target}: {found.label}: kernel {guest.get('kernel')}, "
                  f"/ is {guest.get('root_fs')}, {guest.get('nproc')} CPUs, {mib} MiB")  # fmt: skip
+
+    # -- Docker ---------------------------------------------------------------------------------
+    async def _docker(self, sc: ResolvedScenario, host: Host) -> Launcher:
+        assert sc.runtime is not None
+        if host.docker is None:
+            raise TargetError(host.docker_error or f"Docker is not reachable on {host.name}")
+        runtimes = host.facts.get("docker", {}).get("runtimes", [])
+        if sc.runtime not in runtimes:
+            raise TargetError(
+                f"Docker on {host.name} has no runtime {sc.runtime!r} (it has: {', '.join(runtimes)}); "
+                "register it in /etc/docker/daemon.json or remove the scenario"
+            )
+        from katatui.core.image import IMAGE_TAG, image_present
+        from katatui.core.image import ensure_image as ensure_docker_image
+
+        if sc.image != IMAGE_TAG:  # the user's own image: use it as it is, never build or replace it
+            if not await image_present(host.docker, sc.image):
+                raise TargetError(
+                    f"image {sc.image} is not on {host.name}; load it there (docker load / docker pull), "
+                    f"or leave 'image' unset to use katatui's own {IMAGE_TAG}"
+                )
+        else:
+            did = await ensure_docker_image(
+                host.transport, host.docker, sc.image, local_client=self.local_docker,
+                log=lambda m: self.log("info", f"{host.name}: {m}"),
+            )  # fmt: skip
+            if did != "present":
+                self.log("info", f"target {host.name}: image {sc.image}: {did}")
+        return docker_launcher.DockerLauncher(
+            host.transport, host.docker, runtime=sc.runtime, image=sc.image, session_id=self.session_id,
+            limits=sc.limits or self.profile.limits, scratch_mode=scratch_mode(self.profile),
+        )  # fmt: skip
 
     # -- containerd -----------------------------------------------------------------------------
     async def _ctr_for(self, target: str, transport: Transport, config: TargetConfig) -> tuple[Ctr, str]:
@@ -263,12 +307,16 @@ class LauncherSetup:
             )
         launcher = KubernetesLauncher(
             transport, cluster, runtime_class=rc.name, image=sc.image, session_id=self.session_id,
-            limits=sc.limits or self.profile.limits, scratch_mode=self._scratch_mode(),
+            limits=sc.limits or self.profile.limits, scratch_mode=scratch_mode(self.profile),
         )  # fmt: skip
         return launcher, facts
 
     async def close(self) -> None:
-        """Remove what this session still has in containerd and Kubernetes; close clients."""
+        """Remove what this session still has in Docker, containerd and Kubernetes; close the
+        clients this setup opened (the targets' own Docker clients are their hosts' to close)."""
+        for client in self._dockers:
+            with contextlib.suppress(Exception):
+                await docker_launcher.remove_session(client, self.session_id)
         for got in self._ctr.values():
             if not isinstance(got, KatatuiError):
                 with contextlib.suppress(Exception):

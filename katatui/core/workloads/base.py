@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from katatui.core.events import Event, Metric, RunSpec
 from katatui.core.transport.base import Stream
@@ -114,17 +114,31 @@ class ScenarioLauncher(Protocol):
 
     async def release(self, run: RunSpec, client: int) -> None: ...
 
+    def inspector(self) -> ContainerInspector | None:
+        """The launcher's containers as their daemon reports them; None when it has none."""
+        ...
 
-@runtime_checkable
-class DockerScenario(ScenarioLauncher, Protocol):
-    """A launcher of Docker containers (``launchers.docker.DockerLauncher``): its API client, and
-    what Docker says of a running container."""
 
-    client: Any
+class ContainerInspector(Protocol):
+    """What a launcher whose clients are containers of a daemon can say about them (the boot
+    timeline and the footprint procedures measure with it; ``launchers.docker.DockerLauncher``)."""
 
-    async def inspect_usage(self, run: RunSpec, client: int) -> tuple[int, int | None, str]: ...
+    async def start(self, run: RunSpec, client: int, argv: Sequence[str], mount: None) -> Process: ...
 
-    async def attrs(self, run: RunSpec, client: int) -> dict[str, Any]: ...
+    async def release(self, run: RunSpec, client: int) -> None: ...
+
+    async def inspect_usage(self, run: RunSpec, client: int) -> tuple[int, int | None, str]:
+        """The container's init PID on the host, its cgroup's memory usage in bytes (if
+        reported), and its id (the sandbox id its runtime's processes carry)."""
+        ...
+
+    async def attrs(self, run: RunSpec, client: int) -> dict[str, Any]:
+        """The container's inspect document as it is now (``Created``, ``State.StartedAt``...)."""
+        ...
+
+    async def daemon_time(self) -> str:
+        """The daemon's own clock, as an RFC 3339 time (what stamps ``Created``)."""
+        ...
 
 
 @dataclass

@@ -34,19 +34,21 @@ and the exit, so no phase is negative and together they make exactly ``boot_tota
 
 from __future__ import annotations
 
-import asyncio
 import calendar
 import re
 import statistics
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from katatui.core import kata
 from katatui.core.errors import WorkloadError
 from katatui.core.events import Metric, RawOutput
-from katatui.core.workloads.base import DockerScenario, ProcedureContext
+from katatui.core.workloads.base import ProcedureContext
 from katatui.core.workloads.boot import PHASES, BootWorkload
+
+if TYPE_CHECKING:
+    from katatui.core.workloads.base import ContainerInspector
 
 # Fixed text: it takes no values from a profile.
 SCRIPT = r"""
@@ -183,11 +185,11 @@ class BootProcedure:
         return 300.0
 
     async def perform(self, ctx: ProcedureContext) -> dict[str, Metric]:
-        launcher = ctx.launcher
-        if not isinstance(launcher, DockerScenario):
+        launcher = ctx.launcher.inspector()
+        if launcher is None:
             raise WorkloadError("the boot timeline is measured for container scenarios only")
         run = ctx.run
-        offset = await host_clock_offset(ctx, launcher.client)
+        offset = await host_clock_offset(ctx, launcher)
         requested = time.time() + offset
         t0 = time.monotonic()
         proc = await launcher.start(run, 0, ["sh", "-c", SCRIPT], None)
@@ -212,7 +214,7 @@ class BootProcedure:
         return metrics
 
 
-async def host_clock_offset(ctx: ProcedureContext, client: Any) -> float:
+async def host_clock_offset(ctx: ProcedureContext, launcher: ContainerInspector) -> float:
     """The Docker daemon's clock minus katatui's: 0 on this machine; else from the daemon's own
     ``SystemTime`` (the clock that stamps ``Created``), taken halfway through the quickest of
     three round trips; the split between ``create`` and ``exit`` carries that estimate's error."""
@@ -221,9 +223,9 @@ async def host_clock_offset(ctx: ProcedureContext, client: Any) -> float:
     best: tuple[float, float] | None = None
     for _ in range(3):
         before = time.time()
-        info = await asyncio.to_thread(client.info)
+        said = await launcher.daemon_time()
         after = time.time()
-        remote = parse_docker_time(str(info.get("SystemTime") or ""))
+        remote = parse_docker_time(said)
         if remote is not None and (best is None or after - before < best[0]):
             best = (after - before, remote - (before + after) / 2)
     if best is None:

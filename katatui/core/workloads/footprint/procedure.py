@@ -36,7 +36,7 @@ from katatui.core.proctree import (
     parse_pss,
     sandbox_of,
 )
-from katatui.core.workloads.base import DockerScenario, ProcedureContext
+from katatui.core.workloads.base import ProcedureContext
 from katatui.core.workloads.footprint import FootprintWorkload
 
 
@@ -76,8 +76,8 @@ class FootprintProcedure:
         return self.workload.settle + 120.0
 
     async def perform(self, ctx: ProcedureContext) -> dict[str, Metric]:
-        launcher = ctx.launcher
-        if not isinstance(launcher, DockerScenario):
+        launcher = ctx.launcher.inspector()
+        if launcher is None:
             raise WorkloadError("footprint is measured for container scenarios only")
         run = ctx.run
         await launcher.start(run, 0, ["sleep", str(self.workload.settle + 120)], None)
