@@ -10,6 +10,7 @@ import pytest
 
 from katatui.core import hosts
 from katatui.core.errors import DaemonError, UserError
+from katatui.core.launchers import setup
 from katatui.core.launchers.docker import daemon_call
 from katatui.core.profile import Profile, TargetConfig, profile_from_dict
 from katatui.core.recording import check_repeats
@@ -33,9 +34,9 @@ def test_uses_docker_only_where_a_docker_scenario_runs() -> None:
 
 
 def test_scratch_mode_is_the_workloads_common_one_else_a_volume() -> None:
-    assert hosts.scratch_mode(profile([{"type": "fio", "scratch": "container"}])) == "container"
+    assert setup.scratch_mode(profile([{"type": "fio", "scratch": "container"}])) == "container"
     mixed = [{"type": "fio", "scratch": "container"}, {"type": "fio", "name": "f2", "scratch": "volume"}]
-    assert hosts.scratch_mode(profile(mixed)) == "volume"
+    assert setup.scratch_mode(profile(mixed)) == "volume"
 
 
 def test_a_missing_program_is_worded_once() -> None:

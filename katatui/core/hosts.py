@@ -44,13 +44,6 @@ def uses_docker(profile: Profile, target: str) -> bool:
     )
 
 
-def scratch_mode(profile: Profile) -> str:
-    """Where container scenarios keep their scratch directory: the workloads' common ``scratch``
-    setting, or a host volume when they differ."""
-    modes = {getattr(w, "scratch", "volume") for w in profile.workloads}
-    return modes.pop() if len(modes) == 1 else "volume"
-
-
 def not_installed(tools: Iterable[str], host: str) -> str:
     """``fio, iperf3 not installed on HOST``."""
     return f"{', '.join(tools)} not installed on {host}"

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from katatui.core.errors import KatatuiError, TargetError, UserError
-from katatui.core.hosts import Host, scratch_mode
 from katatui.core.launchers import docker as docker_launcher
 from katatui.core.launchers.bare import BareLauncher
 from katatui.core.launchers.base import Launcher
@@ -31,6 +30,26 @@ if TYPE_CHECKING:
     from katatui.core.plan import ResolvedScenario
 
 Log = Callable[[str, str], None]  # (level, text)
+
+
+class Host(Protocol):
+    """What preparing a launcher needs of a reached target (``core.hosts.Host``)."""
+
+    name: str
+    config: TargetConfig
+    transport: Transport
+    docker: docker.DockerClient | None
+    docker_error: str | None
+    facts: dict[str, Any]
+
+
+def scratch_mode(profile: Profile) -> str:
+    """Where container scenarios keep their scratch directory: the workloads' common ``scratch``
+    setting, or a host volume when they differ."""
+    modes = {getattr(w, "scratch", "volume") for w in profile.workloads}
+    return modes.pop() if len(modes) == 1 else "volume"
+
+
 Facts = Callable[[str, str, dict[str, Any]], None]  # (scenario, target, facts)
 
 
