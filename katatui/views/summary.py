@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from rich.console import Console
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -17,7 +19,7 @@ from katatui.core.events import (
 )
 from katatui.core.report import Summary
 from katatui.views.labels import format_value, metric_label
-from katatui.views.ratio import ratio_style
+from katatui.views.ratio import footer, interval_text, versus_style
 
 SHOWN = (
     "read_bw_bytes_per_s", "read_iops", "read_clat_p99_us", "write_bw_bytes_per_s", "write_iops",
@@ -76,28 +78,83 @@ def _short(metric: str) -> str:
     return metric_label(metric).removesuffix(" bandwidth").removesuffix(" IOPS")
 
 
-def summary_table(summary: Summary, title: str) -> Table:
-    caption = (
-        "median ±CV; ×ratio of medians to the first column [95% interval of the ratio of means, Welch]"
-        if summary.rows
-        else None
-    )
+def summary_table(summary: Summary, title: str) -> SummaryTable:
+    """The side-by-side table: every figure whole. Too wide for the width it gets, it splits the
+    scenarios over several tables (each with the reference column); see :func:`print_summary`."""
+    return SummaryTable(summary, title)
+
+
+class SummaryTable:
+    """A renderable: the summary as one table, or as several narrower ones (scenarios split), so that
+    no figure is ever cut; a figure never wraps inside itself."""
+
+    def __init__(self, summary: Summary, title: str) -> None:
+        self.summary = summary
+        self.title = title
+
+    def table(self, scenarios: list[str] | None = None) -> Table:
+        return _table(self.summary, self.title, scenarios or list(self.summary.scenarios))
+
+    def needed(self, console: Console) -> int:
+        """The narrowest width the one table takes with every figure whole."""
+        return _minimum(console, self.table())
+
+    def tables(self, console: Console, width: int) -> list[Table]:
+        ref = self.summary.reference
+        others = [s for s in self.summary.scenarios if s != ref]
+        tables: list[Table] = [self.table()]
+        for k in range(1, max(len(others), 1) + 1):
+            size = -(-len(others) // k)
+            groups = [others[i : i + size] for i in range(0, len(others), size)] or [[]]
+            tables = [self.table(([ref] if ref else []) + g) for g in groups]
+            if all(_minimum(console, t) <= width for t in tables):
+                break
+        return tables
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield from self.tables(console, options.max_width)
+
+
+def _minimum(console: Console, table: Table) -> int:
+    """The width ``table`` takes with no cell wrapped but the cell labels (measured unconstrained:
+    Rich caps a measure at the width it is given)."""
+    return Measurement.get(console, console.options.update_width(UNBOUNDED), table).maximum
+
+
+UNBOUNDED = 100_000
+
+
+def print_summary(console: Console, summary: Summary, title: str) -> None:
+    """The summary table; output that is not a terminal gets the one table as wide as it needs."""
+    renderable = summary_table(summary, title)
+    needed = renderable.needed(console)
+    if console.is_terminal or needed <= console.width:
+        console.print(renderable)
+        return
+    width = console.width
+    console.width = needed
+    try:
+        console.print(renderable.table())
+    finally:
+        console.width = width
+
+
+def _table(summary: Summary, title: str, scenarios: list[str]) -> Table:
+    ref = summary.reference
+    caption = footer(summary.methods(), summary.noise_sources(), ref) if summary.rows else None
     table = Table(title=title, caption=caption, show_lines=False, header_style="bold")
     table.add_column("cell", overflow="fold", max_width=24)
     table.add_column("metric")
-    ref = summary.reference
-    for s in summary.scenarios:
-        table.add_column(s if s == ref else f"{s}\n(vs {ref})", justify="right")
+    rows: list[list[Text | str]] = []
     last_cell = None
     for row in summary.rows:
-        if last_cell is not None and row.cell != last_cell:
-            table.add_section()
         cells: list[Text | str] = [
-            Text(summary.cells[row.cell].label if row.cell != last_cell else ""),
+            Text(summary.cells[row.cell].label if row.cell in summary.cells and row.cell != last_cell
+                 else (row.cell if row.cell != last_cell else "")),
             metric_label(row.metric),
-        ]
+        ]  # fmt: skip
         last_cell = row.cell
-        for s in summary.scenarios:
+        for s in scenarios:
             stat = row.by_scenario.get(s)
             if stat is None:
                 cells.append(Text("-", style="dim"))
@@ -105,13 +162,19 @@ def summary_table(summary: Summary, title: str) -> Table:
             text = Text(format_value(stat.median, row.unit), no_wrap=True)
             if stat.n > 1:
                 text.append(f" ±{(stat.cv or 0) * 100:.0f}%", style="dim")
-            ratio = row.ratio(s, ref) if ref and s != ref else None
-            if ratio is not None:
-                ci = row.ratio_ci(s, ref) if ref else None
-                text.append(f"\n×{ratio:.2f}", style=ratio_style(ratio, row.unit, ci, row.metric))
-                if ci is not None:
-                    text.append(f" [{ci.low:.2f}–{ci.high:.2f}]", style="dim")
+            v = summary.versus(row, s)
+            if v is not None:
+                text.append(f"\n×{v.ratio:.2f} {v.verdict}", style=versus_style(v))
+                text.append("\n" + interval_text(v), style="dim")
             cells.append(text)
+        rows.append(cells)
+    for i, s in enumerate(scenarios):
+        # Wide enough for the longest line of a figure: a figure is never cut nor wrapped.
+        widest = max((cell_len(line) for r in rows for line in str(r[2 + i]).splitlines()), default=1)
+        table.add_column(s if s == ref else f"{s}\n(vs {ref})", justify="right", min_width=widest)
+    for n, cells in enumerate(rows):
+        if n and summary.rows[n].cell != summary.rows[n - 1].cell:
+            table.add_section()
         table.add_row(*cells)
     return table
 
