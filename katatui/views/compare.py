@@ -18,7 +18,7 @@ from katatui.core.compare import Comparison, to_records
 from katatui.core.export import EXPORT_SCHEMA
 from katatui.core.threshold import Check
 from katatui.views.labels import format_value, metric_label
-from katatui.views.ratio import ratio_style
+from katatui.views.ratio import footer, interval_text, versus_style
 
 
 def csv_text(records: list[dict[str, object]]) -> str:
@@ -56,18 +56,16 @@ def cell_text(cmp: Comparison, row: Any, col: str) -> tuple[str, str | None, str
         text += f" ±{stat.cv * 100:.0f}%"
     if col == cmp.baseline:
         return text, None, ""
-    ratio = row.ratio(col, cmp.baseline)
-    if ratio is None:
+    v = row.versus(col, cmp.baseline)
+    if v is None:
         return text, None, ""
-    ci = row.ratio_ci(col, cmp.baseline)
-    style = ratio_style(ratio, row.unit, ci, row.metric)
-    ratio_text = f"×{ratio:.2f}" + (f" [{ci.low:.2f}–{ci.high:.2f}]" if ci else "")
-    return text, ratio_text, style
+    return text, f"×{v.ratio:.2f} {v.verdict}\n{interval_text(v)}", versus_style(v)
 
 
 def table(cmp: Comparison) -> Table:
     t = Table(
-        title=f"medians; ×ratio to {cmp.baseline} [95% interval of the ratio of means, Welch]",
+        title=f"medians; ×ratio to {cmp.baseline}",
+        caption=footer(_methods(cmp), [], cmp.baseline),
         header_style="bold",
     )
     t.add_column("cell", overflow="fold", max_width=28)
@@ -95,6 +93,10 @@ def table(cmp: Comparison) -> Table:
     return t
 
 
+def _methods(cmp: Comparison) -> set[str]:
+    return {v.method for row in cmp.rows for col in cmp.column_labels if (v := row.versus(col, cmp.baseline))}
+
+
 def print_comparison(console: Console, cmp: Comparison) -> None:
     """``katatui compare``'s table: the sessions by letter, the table, the cells only one has."""
     for s in cmp.sessions:
@@ -120,14 +122,14 @@ def markdown(cmp: Comparison) -> str:
         cells = [row.key.label, row.metric]
         for col in cmp.column_labels:
             value, ratio, _ = cell_text(cmp, row, col)
-            cells.append(value + (f" ({ratio})" if ratio else ""))
+            cells.append(value + (f" ({ratio.replace(chr(10), ' ')})" if ratio else ""))
         if published:
             cells.append(
                 "; ".join(f"{m.label}: {format_value(m.value, m.unit)}" for m in row.published) or "-"
             )
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     lines.append("")
-    lines.append(f"medians; (×ratio to {cmp.baseline} [95% interval of the ratio of means, Welch])")
+    lines.append(f"medians; (×ratio to {cmp.baseline}: " + footer(_methods(cmp), [], cmp.baseline) + ")")
     return "\n".join(lines) + "\n"
 
 
