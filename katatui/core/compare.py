@@ -185,6 +185,8 @@ def compare(
         base = labels[0] if labels else ""
     elif baseline in labels:
         base = baseline
+    elif any(c.scenario == baseline for c in columns):  # a scenario's name: its first column
+        base = next(c.label for c in columns if c.scenario == baseline)
     else:
         raise UserError(f"--baseline {baseline!r}: expected one of {', '.join(labels)}")
     shared = set(key_order)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from rich.cells import cell_len
-from rich.console import Console, ConsoleOptions, RenderResult
-from rich.measure import Measurement
+from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
@@ -18,6 +16,7 @@ from katatui.core.events import (
     SessionStarted,
 )
 from katatui.core.report import Summary
+from katatui.views.fit import SplitTable, print_whole, widest
 from katatui.views.labels import format_value, metric_label
 from katatui.views.ratio import footer, interval_text, versus_style
 
@@ -78,65 +77,16 @@ def _short(metric: str) -> str:
     return metric_label(metric).removesuffix(" bandwidth").removesuffix(" IOPS")
 
 
-def summary_table(summary: Summary, title: str) -> SummaryTable:
-    """The side-by-side table: every figure whole. Too wide for the width it gets, it splits the
-    scenarios over several tables (each with the reference column); see :func:`print_summary`."""
-    return SummaryTable(summary, title)
-
-
-class SummaryTable:
-    """A renderable: the summary as one table, or as several narrower ones (scenarios split), so that
-    no figure is ever cut; a figure never wraps inside itself."""
-
-    def __init__(self, summary: Summary, title: str) -> None:
-        self.summary = summary
-        self.title = title
-
-    def table(self, scenarios: list[str] | None = None) -> Table:
-        return _table(self.summary, self.title, scenarios or list(self.summary.scenarios))
-
-    def needed(self, console: Console) -> int:
-        """The narrowest width the one table takes with every figure whole."""
-        return _minimum(console, self.table())
-
-    def tables(self, console: Console, width: int) -> list[Table]:
-        ref = self.summary.reference
-        others = [s for s in self.summary.scenarios if s != ref]
-        tables: list[Table] = [self.table()]
-        for k in range(1, max(len(others), 1) + 1):
-            size = -(-len(others) // k)
-            groups = [others[i : i + size] for i in range(0, len(others), size)] or [[]]
-            tables = [self.table(([ref] if ref else []) + g) for g in groups]
-            if all(_minimum(console, t) <= width for t in tables):
-                break
-        return tables
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        yield from self.tables(console, options.max_width)
-
-
-def _minimum(console: Console, table: Table) -> int:
-    """The width ``table`` takes with no cell wrapped but the cell labels (measured unconstrained:
-    Rich caps a measure at the width it is given)."""
-    return Measurement.get(console, console.options.update_width(UNBOUNDED), table).maximum
-
-
-UNBOUNDED = 100_000
+def summary_table(summary: Summary, title: str) -> SplitTable:
+    """The side-by-side table, every figure whole: too wide for the width it gets, it splits the
+    scenarios over several tables, each with the reference column (:mod:`katatui.views.fit`)."""
+    return SplitTable(lambda columns: _table(summary, title, columns), summary.scenarios,
+                      [summary.reference] if summary.reference else [])  # fmt: skip
 
 
 def print_summary(console: Console, summary: Summary, title: str) -> None:
     """The summary table; output that is not a terminal gets the one table as wide as it needs."""
-    renderable = summary_table(summary, title)
-    needed = renderable.needed(console)
-    if console.is_terminal or needed <= console.width:
-        console.print(renderable)
-        return
-    width = console.width
-    console.width = needed
-    try:
-        console.print(renderable.table())
-    finally:
-        console.width = width
+    print_whole(console, summary_table(summary, title))
 
 
 def _table(summary: Summary, title: str, scenarios: list[str]) -> Table:
@@ -170,8 +120,8 @@ def _table(summary: Summary, title: str, scenarios: list[str]) -> Table:
         rows.append(cells)
     for i, s in enumerate(scenarios):
         # Wide enough for the longest line of a figure: a figure is never cut nor wrapped.
-        widest = max((cell_len(line) for r in rows for line in str(r[2 + i]).splitlines()), default=1)
-        table.add_column(s if s == ref else f"{s}\n(vs {ref})", justify="right", min_width=widest)
+        table.add_column(s if s == ref else f"{s}\n(vs {ref})", justify="right",
+                         min_width=widest([r[2 + i] for r in rows]))  # fmt: skip
     for n, cells in enumerate(rows):
         if n and summary.rows[n].cell != summary.rows[n - 1].cell:
             table.add_section()
