@@ -122,3 +122,15 @@ def test_the_table_keeps_every_figure_whole_at_80_columns() -> None:
             assert figure in text, (terminal, figure)
         widths = {len(line) for line in text.splitlines()}
         assert max(widths) <= 80 if terminal else max(widths) > 80  # split on a terminal, else wide
+
+
+def test_a_first_round_apart_from_the_rest_is_noted() -> None:
+    from katatui.core.report import Summary
+
+    a = Stat((100.0, 100.0, 100.0, 100.0), ("a1", "a2", "a3", "a4"), (0, 1, 2, 3))
+    cold = Stat((50.0, 90.0, 91.0, 89.0), ("b1", "b2", "b3", "b4"), (0, 1, 2, 3))
+    warm = Stat((90.5, 90.0, 91.0, 89.0), ("c1", "c2", "c3", "c4"), (0, 1, 2, 3))
+    row = SummaryRow("c", "read_iops", "IO/s", {"x": a, "cold": cold, "warm": warm})
+    notes = Summary(["x", "cold", "warm"], [row], []).warnings()
+    assert any("cold vs x" in n and "round 1 differs" in n for n in notes), notes
+    assert not any("warm vs x" in n and "round 1" in n for n in notes), notes

@@ -252,6 +252,9 @@ class Summary:
                 for run_id in stat.outlier_runs():
                     out.append(f"{s} {row.cell} {row.metric}: run {run_id} is an outlier (modified Z > 3.5)")
                 v = self.versus(row, s)
+                first = first_round_apart(v)
+                if first is not None:
+                    out.append(f"{s} vs {ref} {row.cell} {row.metric}: {first}")
                 if v is not None and v.verdict == "undecided":
                     undecided.setdefault((s, row.cell), []).append(
                         f"{row.metric} [{v.ci.low:.2f}–{v.ci.high:.2f}]"
@@ -261,6 +264,19 @@ class Summary:
         for (s, cell), metrics in undecided.items():
             out.append(f"{s} vs {ref} {cell}: undecided, more rounds needed: {', '.join(metrics)}")
         return out
+
+
+def first_round_apart(v: Versus | None) -> str | None:
+    """With 3 rounds or more: whether round 1's ratio lies beyond the other rounds' range widened by
+    the noise band (a cold first round, or a drifting host), said as a note."""
+    if v is None or v.ci is None or v.ci.method != "paired" or len(v.ci.round_ratios) < 3:
+        return None
+    first, rest = v.ci.round_ratios[0], v.ci.round_ratios[1:]
+    low, high = min(rest) / (1 + v.noise_band), max(rest) * (1 + v.noise_band)
+    if low <= first <= high:
+        return None
+    return (f"round 1 differs from the rest (×{first:.2f}, the others ×{min(rest):.2f}–×{max(rest):.2f}): "
+            "a cold first round or a drifting host?")  # fmt: skip
 
 
 def summarize(reader: SessionReader, *, headline_only: bool = True, baseline: str | None = None) -> Summary:
