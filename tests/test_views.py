@@ -14,29 +14,35 @@ from katatui.views.ratio import ratio_class, ratio_style, ratio_verdict
 
 SEPARATES = RatioCI(1.5, 1.2, 1.8, 10)
 NOISY = RatioCI(1.5, 0.8, 2.2, 10)
-STYLES = {"better": "green", "worse": "red", "even": "dim", "noise": "yellow"}  # Rich
-CLASSES = {"better": "good", "worse": "bad", "even": "dim", "noise": "noise"}  # the HTML report
+TIGHT = RatioCI(1.01, 0.98, 1.03, 10)  # inside the ±5% noise band
+EDGE = RatioCI(1.04, 1.01, 1.07, 10)  # excludes 1, but the ratio is inside the band
+STYLES = {"better": "green", "worse": "red", "same": "dim", "undecided": "yellow"}  # Rich
+CLASSES = {"better": "good", "worse": "bad", "same": "dim", "undecided": "noise"}  # the HTML report
 
 
 @pytest.mark.parametrize(
     ("ratio", "unit", "ci", "verdict"),
     [
-        (1.5, "IO/s", None, "better"),  # more IOPS than the reference
-        (0.5, "IO/s", None, "worse"),
-        (0.5, "us", None, "better"),  # less latency
-        (1.5, "us", None, "worse"),
-        (1.01, "us", None, "even"),  # within 2% either way
-        (0.99, "IO/s", None, "even"),
-        (1.5, "IO/s", SEPARATES, "better"),
-        (1.5, "IO/s", NOISY, "noise"),  # the interval includes 1, whatever the ratio says
-        (1.01, "IO/s", NOISY, "noise"),
-        (1.5, "unknown unit", None, "better"),  # bigger is better unless the unit says otherwise
+        (1.5, "IO/s", SEPARATES, "better"),  # more IOPS than the reference
+        (1 / 1.5, "IO/s", RatioCI(1 / 1.5, 1 / 1.8, 1 / 1.2, 10), "worse"),
+        (1 / 1.5, "us", RatioCI(1 / 1.5, 1 / 1.8, 1 / 1.2, 10), "better"),  # less latency
+        (1.5, "us", SEPARATES, "worse"),
+        (1.5, "IO/s", NOISY, "undecided"),  # the interval includes 1, whatever the ratio says
+        (1.01, "IO/s", TIGHT, "same"),  # the whole interval inside the noise band
+        (1.04, "IO/s", EDGE, "undecided"),  # differs, but not beyond the noise: more rounds
+        (1.5, "IO/s", None, "undecided"),  # one round: no interval
+        (1.5, "unknown unit", SEPARATES, "better"),  # bigger is better unless the unit says otherwise
     ],
 )
 def test_one_rule_for_every_ratio(ratio: float, unit: str, ci: RatioCI | None, verdict: str) -> None:
     assert ratio_verdict(ratio, unit, ci) == verdict
     assert ratio_style(ratio, unit, ci) == STYLES[verdict]
     assert ratio_class(ratio, unit, ci) == CLASSES[verdict]
+
+
+def test_a_wider_noise_band_says_same() -> None:
+    assert ratio_verdict(1.04, "IO/s", EDGE, band=0.10) == "same"
+    assert ratio_verdict(1.5, "IO/s", SEPARATES, band=0.10) == "better"
 
 
 def test_views_and_the_first_frame_import_nothing_heavy() -> None:

@@ -41,7 +41,9 @@ def add_parser(sub: Any) -> None:
     p.add_argument("sessions", nargs="+", help="session files, or names in the library")
     p.add_argument("--format", choices=FORMATS, default="table")
     p.add_argument("--out", type=Path, metavar="FILE", help="write to FILE (atomically) instead of stdout")
-    p.add_argument("--baseline", metavar="COLUMN", help="the column ratios are taken to, e.g. B:runc")
+    p.add_argument(
+        "--baseline", metavar="COLUMN", help="the column ratios are taken to, e.g. B:runc, or runc"
+    )
     p.add_argument("--all-metrics", action="store_true", help="every metric, not only the headline ones")
     p.add_argument("--reference", metavar="SEED", help="lay a study's published figures beside (001..004)")
     p.add_argument(

@@ -3,6 +3,8 @@
 ``--out`` writes the report to a file, under a temporary name renamed once complete. ``html``
 is one self-contained file (tables and inline SVG plots, no script, readable offline).
 ``--reference SEED`` lays a seed study's published figures beside the session's matching cells.
+``--baseline SCENARIO`` takes ratios to that scenario (default: the profile's ``baseline``, else
+the first scenario).
 """
 
 from __future__ import annotations
@@ -33,6 +35,11 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--reference", metavar="SEED", help="lay a study's published figures beside (001, 002, 003 or 004)"
     )
+    p.add_argument(
+        "--baseline",
+        metavar="SCENARIO",
+        help="take ratios to SCENARIO (default: the profile's baseline, else the first)",
+    )
     p.set_defaults(func=run)
 
 
@@ -53,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
     reader = SessionReader(resolve(args.session))
     try:
         with _output(args.out) as out:
-            write(reader, fmt, out, partial=args.partial, seed=seed, to_file=args.out is not None)
+            write(reader, fmt, out, partial=args.partial, seed=seed, to_file=args.out is not None,
+                  baseline=args.baseline)  # fmt: skip
     finally:
         reader.close()
     if args.out is not None:

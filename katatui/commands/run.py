@@ -42,6 +42,14 @@ def add_parser(sub: Any) -> None:
         metavar="KEY=VALUE",
         help="change the profile, e.g. scenario.kata.runtime=kata-qemu, workload.fio.runtime=10, repeats=5",
     )
+    p.add_argument(
+        "--baseline",
+        metavar="SCENARIO",
+        dest="set",
+        action="append",
+        type=lambda v: f"baseline={v}",
+        help="take ratios to SCENARIO (profile's baseline)",
+    )
     p.add_argument("--out", type=Path, help="session file to write (default: in the data directory)")
     p.add_argument("--repeat", type=int, help="repeats per cell (overrides the profile)")
     p.add_argument("-v", "--verbose", action="store_true", help="print each run's command line")

@@ -3,8 +3,10 @@
 Each (session, scenario) pair is a column. A cell's key leaves out the workload's name in the
 profile, so ``fio`` in last week's profile meets ``fio-4k`` in today's when they ran the same
 variant with the same number of clients. Medians side by side, the ratio of each column to the
-baseline column (the first, unless chosen) and Welch's 95% interval of the ratio of means, as in
-a single session's report. Published reference figures can be laid beside, labelled as such.
+baseline column (the first, unless chosen) with its 95% interval and verdict: paired by round
+between two columns of one session, as in a single session's report; Welch's unpaired interval of
+the ratio of means across sessions, where nothing pairs. Published reference figures can be laid
+beside, labelled as such.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from katatui.core import reference as ref
 from katatui.core.cell import Cell
 from katatui.core.errors import UserError
 from katatui.core.events import RunSpec
-from katatui.core.report import HEADLINE, Stat
+from katatui.core.report import HEADLINE, Stat, Versus, interval, versus
 from katatui.core.session import ResultRow, SessionReader
 from katatui.core.stats import RatioCI, ratio_ci
 
@@ -80,10 +82,28 @@ class CompareRow:
         return a.median / b.median
 
     def ratio_ci(self, column: str, baseline: str) -> RatioCI | None:
+        """Paired by round between two columns of one session; Welch's across sessions (no pairing)."""
         a, b = self.by_column.get(column), self.by_column.get(baseline)
         if a is None or b is None:
             return None
+        if _session(column) == _session(baseline):
+            return interval(a, b)
         return ratio_ci(a.values, b.values)
+
+    def versus(self, column: str, baseline: str) -> Versus | None:
+        """The ratio of ``column`` to ``baseline``, its interval and verdict (default noise band)."""
+        if column == baseline:
+            return None
+        if _session(column) == _session(baseline):
+            return versus(self, column, baseline, self.by_column)
+        unpaired = {
+            k: Stat(v.values, v.run_ids) for k, v in self.by_column.items() if k in (column, baseline)
+        }
+        return versus(self, column, baseline, unpaired)
+
+
+def _session(column: str) -> str:
+    return column.split(":", 1)[0]
 
 
 @dataclass(frozen=True)
@@ -100,17 +120,21 @@ class Comparison:
         return [c.label for c in self.columns]
 
 
-def collect(reader: SessionReader) -> dict[tuple[CellKey, str, str], tuple[list[float], list[str], str]]:
-    """(cell key, scenario, metric) -> (values, run ids, unit) of a session's finished runs."""
-    out: dict[tuple[CellKey, str, str], tuple[list[float], list[str], str]] = {}
+Collected = dict[tuple[CellKey, str, str], tuple[list[float], list[str], str, list[int]]]
+
+
+def collect(reader: SessionReader) -> Collected:
+    """(cell key, scenario, metric) -> (values, run ids, unit, rounds) of a session's finished runs."""
+    out: Collected = {}
     results: list[ResultRow] = reader.results()
     for r in results:
         if r.partial:
             continue
         key = (CellKey.of(r.run.spec), r.run.spec.scenario, r.metric)
-        values, ids, _ = out.setdefault(key, ([], [], r.unit))
+        values, ids, _, rounds = out.setdefault(key, ([], [], r.unit, []))
         values.append(r.value)
         ids.append(r.run.spec.run_id)
+        rounds.append(r.run.spec.repeat)
     return out
 
 
@@ -128,7 +152,7 @@ def compare(
         raise UserError(f"compare: at most {len(LETTERS)} sessions at once")
     sessions: list[SessionInfo] = []
     columns: list[Column] = []
-    data: dict[tuple[CellKey, str], dict[str, tuple[list[float], list[str]]]] = {}
+    data: dict[tuple[CellKey, str], dict[str, tuple[list[float], list[str], list[int]]]] = {}
     units: dict[str, str] = {}
     keys_by_session: dict[str, set[CellKey]] = {}
     key_order: list[CellKey] = []
@@ -148,11 +172,11 @@ def compare(
             collected = collect(reader)
         for s in scenarios:
             columns.append(Column(letter, s))
-        for (key, scenario, metric), (values, ids, unit) in collected.items():
+        for (key, scenario, metric), (values, ids, unit, rounds) in collected.items():
             if not all_metrics and metric not in HEADLINE:
                 continue
             units[metric] = unit
-            data.setdefault((key, metric), {})[Column(letter, scenario).label] = (values, ids)
+            data.setdefault((key, metric), {})[Column(letter, scenario).label] = (values, ids, rounds)
             keys_by_session.setdefault(letter, set()).add(key)
             if key not in key_order:
                 key_order.append(key)
@@ -161,6 +185,8 @@ def compare(
         base = labels[0] if labels else ""
     elif baseline in labels:
         base = baseline
+    elif any(c.scenario == baseline for c in columns):  # a scenario's name: its first column
+        base = next(c.label for c in columns if c.scenario == baseline)
     else:
         raise UserError(f"--baseline {baseline!r}: expected one of {', '.join(labels)}")
     shared = set(key_order)
@@ -183,7 +209,7 @@ def compare(
             published = tuple(ref.lookup(seed, key.kind, variants.get(key.variant, {}), key.clients, metric))
         rows.append(
             CompareRow(key, metric, units[metric],
-                       {c: Stat(tuple(v), tuple(i)) for c, (v, i) in by.items()}, published)
+                       {c: Stat(tuple(v), tuple(i), tuple(r)) for c, (v, i, r) in by.items()}, published)
         )  # fmt: skip
     return Comparison(sessions, columns, base, rows, only_in, seed)
 
@@ -197,7 +223,8 @@ def to_records(cmp: Comparison) -> list[dict[str, object]]:
             if stat is None:
                 continue
             d = stat.d
-            ci = row.ratio_ci(col, cmp.baseline) if col != cmp.baseline else None
+            v = row.versus(col, cmp.baseline)
+            ci = v.ci if v is not None else None
             out.append(
                 {
                     "workload": row.key.kind,
@@ -216,6 +243,12 @@ def to_records(cmp: Comparison) -> list[dict[str, object]]:
                     "ratio_of_medians": row.ratio(col, cmp.baseline) if col != cmp.baseline else None,
                     "ratio_ci95_low": ci.low if ci else None,
                     "ratio_ci95_high": ci.high if ci else None,
+                    "ratio": v.ratio if v else None,
+                    "method": v.method if v else None,
+                    "rounds": (ci.rounds if ci else 1) if v else None,
+                    "p_value": ci.p_value if ci else None,
+                    "verdict": v.verdict if v else None,
+                    "noise_band": v.noise_band if v else None,
                 }
             )
         for m in row.published:
@@ -237,6 +270,12 @@ def to_records(cmp: Comparison) -> list[dict[str, object]]:
                     "ratio_of_medians": None,
                     "ratio_ci95_low": None,
                     "ratio_ci95_high": None,
+                    "ratio": None,
+                    "method": None,
+                    "rounds": None,
+                    "p_value": None,
+                    "verdict": None,
+                    "noise_band": None,
                 }
             )
     return out

@@ -203,6 +203,7 @@ class Profile(Strict):
     workloads: Annotated[list[Workload], Field(min_length=1)]
     limits: Limits = Limits()
     drop_outliers: bool = False
+    baseline: str | None = None  # the scenario ratios are taken to (default: the first)
     drop_caches: bool = False  # drop the host's page cache before every run (needs root there)
     sample_sandbox: bool = True  # sample the sandbox's host CPU and memory once a second
     kubernetes: KubernetesConfig = KubernetesConfig()
@@ -239,6 +240,14 @@ class Profile(Strict):
         wd = sorted({x for x in names if names.count(x) > 1})
         if wd:
             raise ValueError(f"workload names must be unique; repeated: {', '.join(wd)} (set 'name')")
+        return self
+
+    @model_validator(mode="after")
+    def _baseline(self) -> Profile:
+        labels = [s.label for s in self.scenarios]
+        wildcard = "*" in {s.runtime for s in self.scenarios}
+        if self.baseline is not None and not wildcard and self.baseline not in labels:
+            raise ValueError(f"baseline {self.baseline!r}: expected one of {', '.join(labels)}")
         return self
 
     @model_validator(mode="after")

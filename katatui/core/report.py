@@ -3,13 +3,28 @@
 from __future__ import annotations
 
 import json
+import math
+import posixpath
 import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from katatui.core.cell import Cell
+from katatui.core.errors import UserError
 from katatui.core.session import ResultRow, SessionReader
-from katatui.core.stats import Describe, RatioCI, describe, outliers, ratio_ci
+from katatui.core.stats import (
+    DEFAULT_NOISE,
+    Describe,
+    RatioCI,
+    Verdict,
+    describe,
+    noise_band,
+    outliers,
+    paired_ratio_ci,
+    ratio_ci,
+    verdict,
+)
 from katatui.core.workloads import registry
 
 CSV_HEADER = (
@@ -62,6 +77,16 @@ def tidy_rows(results: Sequence[ResultRow], *, include_partial: bool = False) ->
 class Stat:
     values: tuple[float, ...]
     run_ids: tuple[str, ...] = ()
+    rounds: tuple[int, ...] = ()  # the round (repeat) of each value, when known
+
+    def by_round(self) -> dict[int, float]:
+        """The value of each round (the mean when a round has several runs); empty without rounds."""
+        if len(self.rounds) != len(self.values):
+            return {}
+        grouped: dict[int, list[float]] = {}
+        for r, v in zip(self.rounds, self.values, strict=True):
+            grouped.setdefault(r, []).append(v)
+        return {r: statistics.fmean(v) for r, v in grouped.items()}
 
     @property
     def d(self) -> Describe:
@@ -106,10 +131,60 @@ class SummaryRow:
         return a.median / b.median
 
     def ratio_ci(self, scenario: str, reference: str) -> RatioCI | None:
+        """Paired by round when both sides have the same rounds (2 or more), else Welch's."""
         a, b = self.by_scenario.get(scenario), self.by_scenario.get(reference)
         if a is None or b is None:
             return None
-        return ratio_ci(a.values, b.values)
+        return interval(a, b)
+
+
+def interval(a: Stat, b: Stat) -> RatioCI | None:
+    """The 95% interval of a over b: paired by round when both sides have 2 or more common rounds,
+    else Welch's unpaired one."""
+    ra, rb = a.by_round(), b.by_round()
+    common = [r for r in ra if r in rb]
+    if len(common) >= 2:
+        paired = paired_ratio_ci([(ra[r], rb[r]) for r in sorted(common)])
+        if paired is not None:
+            return paired
+    return ratio_ci(a.values, b.values)
+
+
+@dataclass(frozen=True)
+class Versus:
+    """A scenario against the reference on one row: the ratio shown, its interval and the verdict."""
+
+    scenario: str
+    reference: str
+    ratio: float
+    ci: RatioCI | None
+    verdict: Verdict
+    noise_band: float
+    noise_source: str  # "A/A runc-alt vs runc" or "default"
+
+    @property
+    def method(self) -> str:
+        return self.ci.method if self.ci is not None else "none"
+
+
+def versus(row: Any, scenario: str, reference: str, by: Mapping[str, Stat], band: float = DEFAULT_NOISE,
+           source: str = "default") -> Versus | None:  # fmt: skip
+    """``scenario`` against ``reference`` in ``by`` (a row's stats by scenario or column): the ratio
+    is the interval's centre (geometric mean of rounds, or ratio of means), else the ratio of medians."""
+    a, b = by.get(scenario), by.get(reference)
+    if a is None or b is None:
+        return None
+    ci = interval(a, b)
+    if ci is not None:
+        ratio = ci.ratio
+    elif b.median:
+        ratio = a.median / b.median
+    else:
+        return None
+    if ratio <= 0 or not math.isfinite(ratio):
+        return None
+    v = verdict(ratio, ci, higher_is_better(row.metric, row.unit), band)
+    return Versus(scenario, reference, ratio, ci, v, band, source)
 
 
 @dataclass(frozen=True)
@@ -118,34 +193,95 @@ class Summary:
     rows: list[SummaryRow]
     failed: list[tuple[str, str, str]]  # (scenario, cell, reason)
     cells: Mapping[str, Cell] = field(default_factory=dict)  # each row's cell by its key
+    baseline: str | None = None  # the scenario ratios are taken to (default: the first)
+    # Pairs of scenarios that run the same runtime (A/A): they measure the noise band.
+    aa_pairs: tuple[tuple[str, str], ...] = ()
 
     @property
     def reference(self) -> str | None:
+        if self.baseline and self.baseline in self.scenarios:
+            return self.baseline
         return self.scenarios[0] if self.scenarios else None
 
+    def noise(self, row: SummaryRow, scenario: str, reference: str) -> tuple[float, str]:
+        """The noise band of ``row`` and where it comes from: the A/A pairs' largest round departure
+        from 1 on this row (not for an A/A pair itself: that would judge it by itself), else the
+        default."""
+        if not any({scenario, reference} == set(p) for p in self.aa_pairs):
+            bands = []
+            for x, y in self.aa_pairs:
+                a, b = row.by_scenario.get(y), row.by_scenario.get(x)
+                ci = interval(a, b) if a is not None and b is not None else None
+                if ci is not None and ci.method == "paired":
+                    bands.append((noise_band(ci.round_ratios), f"A/A {y} vs {x}"))
+            if bands:
+                return max(bands)
+        return DEFAULT_NOISE, "default"
+
+    def versus(self, row: SummaryRow, scenario: str) -> Versus | None:
+        """``scenario`` against the reference on ``row`` (None for the reference itself)."""
+        ref = self.reference
+        if ref is None or scenario == ref:
+            return None
+        band, source = self.noise(row, scenario, ref)
+        return versus(row, scenario, ref, row.by_scenario, band, source)
+
+    def methods(self) -> set[str]:
+        """The interval methods the ratios used."""
+        return {v.method for row in self.rows for s in self.scenarios if (v := self.versus(row, s))}
+
+    def noise_sources(self) -> list[str]:
+        """The noise bands used, as a footer says them: "±5% (default)", "A/A runc-alt vs runc"."""
+        found: set[str] = set()
+        for row in self.rows:
+            for s in self.scenarios:
+                v = self.versus(row, s)
+                if v is not None:
+                    found.add(f"±{DEFAULT_NOISE * 100:.0f}% (default)" if v.noise_source == "default"
+                              else f"{v.noise_source} (per metric)")  # fmt: skip
+        return sorted(found)
+
     def warnings(self) -> list[str]:
-        """Outliers (hyperfine's modified Z-score), and per scenario and cell the metrics whose ratio
-        the spread cannot separate from 1 (their 95% interval includes 1), one line each."""
+        """Outliers (hyperfine's modified Z-score), and per scenario and cell the metrics still
+        undecided (their interval neither excludes 1 beyond the noise band nor lies inside it)."""
         out = []
         ref = self.reference
-        unseparated: dict[tuple[str, str], list[str]] = {}
+        undecided: dict[tuple[str, str], list[str]] = {}
         for row in self.rows:
             for s, stat in row.by_scenario.items():
                 for run_id in stat.outlier_runs():
                     out.append(f"{s} {row.cell} {row.metric}: run {run_id} is an outlier (modified Z > 3.5)")
-                ci = row.ratio_ci(s, ref) if ref and s != ref else None
-                if ci is not None and not ci.separates:
-                    unseparated.setdefault((s, row.cell), []).append(
-                        f"{row.metric} [{ci.low:.2f}–{ci.high:.2f}]"
+                v = self.versus(row, s)
+                first = first_round_apart(v)
+                if first is not None:
+                    out.append(f"{s} vs {ref} {row.cell} {row.metric}: {first}")
+                if v is not None and v.verdict == "undecided":
+                    undecided.setdefault((s, row.cell), []).append(
+                        f"{row.metric} [{v.ci.low:.2f}–{v.ci.high:.2f}]"
+                        if v.ci
+                        else f"{row.metric} (1 round)"
                     )
-        for (s, cell), metrics in unseparated.items():
-            out.append(
-                f"{s} vs {ref} {cell}: within the noise (95% interval includes 1): {', '.join(metrics)}"
-            )
+        for (s, cell), metrics in undecided.items():
+            out.append(f"{s} vs {ref} {cell}: undecided, more rounds needed: {', '.join(metrics)}")
         return out
 
 
-def summarize(reader: SessionReader, *, headline_only: bool = True) -> Summary:
+def first_round_apart(v: Versus | None) -> str | None:
+    """With 3 rounds or more: whether round 1's ratio lies beyond the other rounds' range widened by
+    the noise band (a cold first round, or a drifting host), said as a note."""
+    if v is None or v.ci is None or v.ci.method != "paired" or len(v.ci.round_ratios) < 3:
+        return None
+    first, rest = v.ci.round_ratios[0], v.ci.round_ratios[1:]
+    low, high = min(rest) / (1 + v.noise_band), max(rest) * (1 + v.noise_band)
+    if low <= first <= high:
+        return None
+    return (f"round 1 differs from the rest (×{first:.2f}, the others ×{min(rest):.2f}–×{max(rest):.2f}): "
+            "a cold first round or a drifting host?")  # fmt: skip
+
+
+def summarize(reader: SessionReader, *, headline_only: bool = True, baseline: str | None = None) -> Summary:
+    """The session's summary; ``baseline``: the reference scenario (default: the profile's
+    ``baseline``, else the first scenario)."""
     runs = reader.runs()
     scenarios: list[str] = []
     for r in runs:
@@ -153,6 +289,7 @@ def summarize(reader: SessionReader, *, headline_only: bool = True) -> Summary:
             scenarios.append(r.spec.scenario)
     grouped: dict[tuple[str, str], dict[str, list[float]]] = {}
     ids: dict[tuple[str, str], dict[str, list[str]]] = {}
+    rounds: dict[tuple[str, str], dict[str, list[int]]] = {}
     units: dict[str, str] = {}
     cells: dict[str, Cell] = {}
     for res in reader.results():
@@ -165,36 +302,75 @@ def summarize(reader: SessionReader, *, headline_only: bool = True) -> Summary:
         ids.setdefault((cell, res.metric), {}).setdefault(res.run.spec.scenario, []).append(
             res.run.spec.run_id
         )
+        rounds.setdefault((cell, res.metric), {}).setdefault(res.run.spec.scenario, []).append(
+            res.run.spec.repeat
+        )
         units[res.metric] = res.unit
     order = {m: i for i, m in enumerate(HEADLINE)}
     position = {c: i for i, c in enumerate(cells)}
     drop = _drops_outliers(reader)
 
-    def stat(values: list[float], run_ids: list[str]) -> Stat:
+    def stat(values: list[float], run_ids: list[str], rounds: list[int]) -> Stat:
         if drop:
             out = set(outliers(values))
             values = [v for i, v in enumerate(values) if i not in out]
             run_ids = [r for i, r in enumerate(run_ids) if i not in out]
-        return Stat(tuple(values), tuple(run_ids))
+            rounds = [r for i, r in enumerate(rounds) if i not in out]
+        return Stat(tuple(values), tuple(run_ids), tuple(rounds))
 
     rows = [
         SummaryRow(
             cell,
             metric,
             units[metric],
-            {s: stat(v, ids[(cell, metric)][s]) for s, v in by.items()},
+            {s: stat(v, ids[(cell, metric)][s], rounds[(cell, metric)][s]) for s, v in by.items()},
         )
         for (cell, metric), by in sorted(
             grouped.items(), key=lambda kv: (position[kv[0][0]], order.get(kv[0][1], 99), kv[0][1])
         )
     ]
     failed = [(r.spec.scenario, r.spec.cell, r.reason or r.status) for r in runs if r.status == "failed"]
-    return Summary(scenarios, rows, failed, cells)
+    chosen = baseline if baseline is not None else _profile(reader).get("baseline")
+    if baseline is not None and baseline not in scenarios:
+        raise UserError(f"--baseline {baseline!r}: expected one of {', '.join(scenarios)}")
+    return Summary(scenarios, rows, failed, cells, chosen if isinstance(chosen, str) else None,
+                   aa_pairs(reader, scenarios))  # fmt: skip
+
+
+def _profile(reader: SessionReader) -> dict[str, Any]:
+    try:
+        doc = json.loads(reader.meta.get("profile_json", "{}"))
+    except (ValueError, AttributeError):
+        return {}
+    return doc if isinstance(doc, dict) else {}
 
 
 def _drops_outliers(reader: SessionReader) -> bool:
     """The profile's ``drop_outliers`` (seed 004's advice: repeat, drop outliers, then average)."""
-    try:
-        return bool(json.loads(reader.meta.get("profile_json", "{}")).get("drop_outliers"))
-    except (ValueError, AttributeError):
-        return False
+    return bool(_profile(reader).get("drop_outliers"))
+
+
+def aa_pairs(reader: SessionReader, scenarios: Sequence[str]) -> tuple[tuple[str, str], ...]:
+    """Pairs of scenarios (first, second in the session's order) that ran the same thing: the same
+    launcher and runtime, or runtime programs the recorded facts say are the same (same program name
+    and version), as runc and a second name for runc."""
+    identity: dict[str, tuple[str, str]] = {}
+    version: dict[str, str] = {}
+    for run in reader.runs():
+        s = run.spec
+        identity.setdefault(s.scenario, (s.launcher, s.runtime or ""))
+    for (scenario, _target), facts in reader.scenario_facts().items():
+        program = facts.get("runtime_program") if isinstance(facts, dict) else None
+        if isinstance(program, str) and program and scenario in identity:
+            identity[scenario] = (identity[scenario][0], posixpath.basename(program))
+            if facts.get("runtime_version"):
+                version[scenario] = str(facts["runtime_version"])
+
+    def same(x: str, y: str) -> bool:
+        vx, vy = version.get(x), version.get(y)
+        return identity.get(x) == identity.get(y) and (vx is None or vy is None or vx == vy)
+
+    return tuple(
+        (x, y) for i, x in enumerate(scenarios) for y in scenarios[i + 1 :]
+        if x in identity and same(x, y)
+    )  # fmt: skip

@@ -1,17 +1,31 @@
-"""Statistics a reviewer would trust: spread, outliers, and a confidence interval for each ratio.
+"""Statistics a reviewer would trust: spread, outliers, a confidence interval for each ratio and a
+verdict on it.
 
-The interval for the ratio of two scenarios is Welch's: on the log scale, by the delta method, with
-Welch–Satterthwaite degrees of freedom (it does not assume equal variances, and it works for the
-handful of repeats a benchmark has). Outliers are flagged as hyperfine does: a modified Z-score
-from the median absolute deviation above 3.5 (Iglewicz and Hoaglin).
+The round is the unit. Scenarios run in interleaved rounds, and a host's drift hits both sides of a
+round alike, so the ratio of a scenario to the baseline is taken per round: log(Bᵢ/Aᵢ); the ratio
+shown is their geometric mean, its 95% interval Student's t over the rounds (n−1 degrees of freedom),
+with an exact sign-flip permutation p-value over the rounds' log ratios (distribution-free), as
+Firecracker's A/B tests do (:func:`paired_ratio_ci`).
+
+Where there is no pairing (sessions compared across), the interval is Welch's: on the log scale, by
+the delta method, with Welch–Satterthwaite degrees of freedom (:func:`ratio_ci`).
+
+The verdict (:func:`verdict`) is Pinpoint's and criterion.rs's: ``better`` or ``worse`` when the
+interval excludes 1 and the ratio lies beyond the noise band, ``same`` when the whole interval lies
+inside the noise band, else ``undecided`` (more rounds needed).
+
+Outliers are flagged as hyperfine does: a modified Z-score from the median absolute deviation above
+3.5 (Iglewicz and Hoaglin).
 """
 
 from __future__ import annotations
 
 import math
+import random
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 # Two-sided 95% quantiles of Student's t by degrees of freedom; between rows the smaller df is used
 # (a slightly wider, conservative interval).
@@ -61,12 +75,28 @@ def outliers(values: Sequence[float]) -> list[int]:
     return [i for i, v in enumerate(values) if abs(0.6745 * (v - med) / mad) > OUTLIER_Z]
 
 
+Method = Literal["paired", "welch"]
+Verdict = Literal["better", "worse", "same", "undecided"]
+VERDICTS: tuple[Verdict, ...] = ("better", "worse", "same", "undecided")
+DEFAULT_NOISE = 0.05  # the noise band (±5%) when the session has no A/A pair to measure it
+MIN_NOISE = 0.01  # an A/A pair's band is never narrower than this
+METHOD_TEXT: dict[str, str] = {
+    "paired": "paired by round: geometric mean of the rounds' ratios, Student's t over rounds, sign-flip p",
+    "welch": "unpaired: ratio of means, Welch's interval",
+}
+EXACT_FLIPS = 16  # up to this many rounds the sign-flip test enumerates every assignment
+
+
 @dataclass(frozen=True)
 class RatioCI:
-    ratio: float  # of means
+    ratio: float  # paired: geometric mean of the rounds' ratios; welch: ratio of means
     low: float
     high: float
     df: float
+    method: Method = "welch"
+    rounds: int = 0  # paired: the rounds; welch: the smaller side's runs
+    p_value: float | None = None  # paired: exact sign-flip permutation test over the rounds
+    round_ratios: tuple[float, ...] = ()
 
     @property
     def separates(self) -> bool:
@@ -85,8 +115,74 @@ def ratio_ci(a: Sequence[float], b: Sequence[float]) -> RatioCI | None:
     vb = statistics.variance(b) / (len(b) * mb * mb)
     var = va + vb
     ratio = ma / mb
+    n = min(len(a), len(b))
     if var == 0:
-        return RatioCI(ratio, ratio, ratio, math.inf)
+        return RatioCI(ratio, ratio, ratio, math.inf, "welch", n)
     df = var * var / ((va * va) / (len(a) - 1) + (vb * vb) / (len(b) - 1))
     half = t975(df) * math.sqrt(var)
-    return RatioCI(ratio, ratio * math.exp(-half), ratio * math.exp(half), df)
+    return RatioCI(ratio, ratio * math.exp(-half), ratio * math.exp(half), df, "welch", n)
+
+
+def sign_flip_p(d: Sequence[float], *, draws: int = 20000) -> float:
+    """Two-sided p-value of the sign-flip permutation test that the ``d`` are centred on 0: the share of
+    sign assignments whose |sum| reaches the observed one. Exact up to :data:`EXACT_FLIPS` values, else
+    ``draws`` seeded random assignments."""
+    n = len(d)
+    if n == 0:
+        return 1.0
+    observed = abs(math.fsum(d)) * (1 - 1e-12)
+    if n <= EXACT_FLIPS:
+        sums = [0.0]
+        for x in d:
+            sums = [t + x for t in sums] + [t - x for t in sums]
+        return sum(1 for t in sums if abs(t) >= observed) / len(sums)
+    rng = random.Random(0)
+    hits = sum(
+        1 for _ in range(draws) if abs(math.fsum(x if rng.random() < 0.5 else -x for x in d)) >= observed
+    )
+    return (hits + 1) / (draws + 1)
+
+
+def paired_ratio_ci(pairs: Sequence[tuple[float, float]]) -> RatioCI | None:
+    """95% interval of B/A from rounds ``(Bᵢ, Aᵢ)``: the geometric mean of Bᵢ/Aᵢ with Student's t over
+    the rounds' log ratios (n−1 df), and the sign-flip p-value; None with fewer than 2 usable rounds
+    (a value of 0 or less has no log)."""
+    logs = [math.log(b / a) for b, a in pairs if a > 0 and b > 0]
+    n = len(logs)
+    if n < 2:
+        return None
+    mean = statistics.fmean(logs)
+    ratio = math.exp(mean)
+    sd = statistics.stdev(logs)
+    half = t975(n - 1) * sd / math.sqrt(n)
+    return RatioCI(
+        ratio, math.exp(mean - half), math.exp(mean + half), n - 1, "paired", n, sign_flip_p(logs),
+        tuple(math.exp(x) for x in logs),
+    )  # fmt: skip
+
+
+def inside(ci: RatioCI, band: float) -> bool:
+    """Whether the whole interval lies inside the noise band ±``band`` (symmetric on the log scale)."""
+    edge = math.log1p(band)
+    return -edge <= math.log(ci.low) and math.log(ci.high) <= edge
+
+
+def verdict(ratio: float, ci: RatioCI | None, higher_is_better: bool, band: float) -> Verdict:
+    """``better``/``worse`` (by the metric's direction) when the interval excludes 1 and the ratio is
+    beyond the noise band; ``same`` when the whole interval is inside the band; else ``undecided``."""
+    if ci is None or ci.low <= 0:
+        return "undecided"
+    if inside(ci, band):
+        return "same"
+    if ci.separates and abs(math.log(ratio)) > math.log1p(band):
+        return "better" if (ratio > 1) == higher_is_better else "worse"
+    return "undecided"
+
+
+def noise_band(aa_ratios: Sequence[float]) -> float:
+    """The noise band an A/A pair measured: its largest single-round departure from 1 (at least
+    :data:`MIN_NOISE`)."""
+    logs = [abs(math.log(r)) for r in aa_ratios if r > 0]
+    if not logs:
+        return DEFAULT_NOISE
+    return max(MIN_NOISE, math.expm1(max(logs)))

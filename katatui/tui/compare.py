@@ -2,9 +2,10 @@
 
 Cells are matched by workload kind, variant and clients (:mod:`katatui.core.compare`, the same
 comparison as ``katatui compare``): medians per column, the ratio of medians to the baseline
-column with Welch's 95% interval of the ratio of means, and, for the highlighted cell, the latency
-CDFs of every column overlaid (from the histograms of all its runs). A seed study's published
-figures can be laid beside, labelled as figures from other hardware.
+column with its 95% interval and verdict (Welch's unpaired interval across sessions), and, for
+the highlighted cell, the latency CDFs of every column overlaid (from the histograms of all its
+runs). A seed study's published figures can be laid beside, labelled as figures from other
+hardware.
 """
 
 from __future__ import annotations
@@ -160,7 +161,8 @@ class CompareScreen(Screen[None]):
             return
         head = Text()
         head.append("katatui compare", style="bold")
-        head.append(f" · medians; ×ratio to {cmp.baseline} [95% interval of the ratio of means, Welch]\n")
+        head.append(f" · medians; ×ratio to {cmp.baseline}, verdict [95% interval: paired within a session, "
+                    "† Welch across sessions]\n")  # fmt: skip
         for s in cmp.sessions:
             head.append(f"{s.letter}", style="bold")
             head.append(f": {s.path} ({s.profile}, {s.status})" + (f" [{s.label}]" if s.label else "") + "\n")

@@ -200,7 +200,13 @@ class LiveScreen(Screen[None]):
         lat: dict[str, Latency] = {
             s: self.model.latency[(cell, s)] for s in self.model.scenarios if (cell, s) in self.model.latency
         }
-        self.query_one(PercentileTable).show(self.model.scenarios, lat)
+        summary = self.model.summary()
+        verdicts = {
+            (row.metric, s): v.verdict
+            for row in summary.rows if row.cell == cell
+            for s in summary.scenarios if (v := summary.versus(row, s)) is not None
+        }  # fmt: skip
+        self.query_one(PercentileTable).show(self.model.scenarios, lat, verdicts)
         cdf = self.query_one(LatencyCDF)
         if cdf.size.width and cdf.size.height:
             cdf.show(self.model.scenarios, lat)

@@ -349,6 +349,7 @@ class SessionModel:
     def summary(self) -> Summary:
         """Medians and spread per cell, metric and scenario, from the runs that finished."""
         grouped: dict[tuple[str, str], dict[str, list[float]]] = {}
+        rounds: dict[tuple[str, str], dict[str, list[int]]] = {}
         units: dict[str, str] = {}
         for rid in self.order:
             run = self.runs[rid]
@@ -359,10 +360,19 @@ class SessionModel:
                     grouped.setdefault((run.spec.cell, metric), {}).setdefault(run.spec.scenario, []).append(
                         m.value
                     )
+                    rounds.setdefault((run.spec.cell, metric), {}).setdefault(run.spec.scenario, []).append(
+                        run.spec.repeat
+                    )
                     units[metric] = m.unit
         order = {m: i for i, m in enumerate(HEADLINE)}
+
+        def stat(values: list[float], repeats: list[int]) -> Stat:
+            return Stat(tuple(values), (), tuple(repeats))
+
         rows = [
-            SummaryRow(cell, metric, units[metric], {s: Stat(tuple(v)) for s, v in by.items()})
+            SummaryRow(
+                cell, metric, units[metric], {s: stat(v, rounds[(cell, metric)][s]) for s, v in by.items()}
+            )
             for (cell, metric), by in sorted(
                 grouped.items(), key=lambda kv: (self.cells.index(kv[0][0]), order.get(kv[0][1], 99))
             )

@@ -11,8 +11,9 @@ from collections.abc import Mapping, Sequence
 from rich.text import Text
 from textual.widgets import DataTable
 
+from katatui.core.stats import Verdict
 from katatui.tui.model import PERCENTILES, Latency
-from katatui.views.ratio import ratio_style
+from katatui.views.ratio import ratio_style, verdict_style
 
 LABELS = (*(label for _, label in PERCENTILES), "max")
 
@@ -28,13 +29,24 @@ def format_us(value: float) -> str:
     return f"{value:,.0f} µs" if value >= 100 else f"{value:,.1f} µs"
 
 
-def cell_text(value: float | None, ref: float | None, *, is_reference: bool) -> Text:
+def summary_metric(name: str, label: str) -> str:
+    """The summary's metric of a histogram's percentile: ``read_clat_ns`` p99 is ``read_clat_p99_us``."""
+    return f"{name.removesuffix('_ns')}_{label.replace('.', '_')}_us"
+
+
+def cell_text(
+    value: float | None, ref: float | None, *, is_reference: bool, verdict: Verdict | None = None
+) -> Text:
+    """A percentile and its ratio to the reference's, coloured by the verdict the runs' rounds give
+    that metric (the summary's, when it has the percentile), else undecided: a merged histogram has
+    no interval."""
     if value is None:
         return Text("–", style="dim", justify="right")
     text = Text(format_us(value), justify="right")
     if not is_reference and ref:
         ratio = value / ref
-        text.append(f" ×{ratio:.2f}", style=ratio_style(ratio, "us"))
+        style = verdict_style(verdict) if verdict is not None else ratio_style(ratio, "us")
+        text.append(f" ×{ratio:.2f}", style=style)
     return text
 
 
@@ -48,7 +60,8 @@ class PercentileTable(DataTable[Text]):
         self._shape: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
         self._texts: dict[tuple[str, str], str] = {}
 
-    def show(self, scenarios: Sequence[str], latency: Mapping[str, Latency]) -> None:
+    def show(self, scenarios: Sequence[str], latency: Mapping[str, Latency],
+             verdicts: Mapping[tuple[str, str], Verdict] | None = None) -> None:  # fmt: skip
         names = sorted({n for lat in latency.values() for n in lat.bins})
         rows = tuple(f"{n}|{label}" for n in names for label in LABELS)
         shape = (tuple(scenarios), rows)
@@ -70,7 +83,8 @@ class PercentileTable(DataTable[Text]):
             for label in LABELS:
                 ref = per.get(ref_name, {}).get(label)
                 for s in scenarios:
-                    text = cell_text(per[s].get(label), ref, is_reference=s == ref_name)
+                    said = (verdicts or {}).get((summary_metric(name, label), s))
+                    text = cell_text(per[s].get(label), ref, is_reference=s == ref_name, verdict=said)
                     row = f"{name}|{label}"
                     if self._texts.get((row, s)) != text.markup:
                         self._texts[(row, s)] = text.markup

@@ -17,8 +17,9 @@ from katatui.core import reference
 from katatui.core.compare import Comparison, to_records
 from katatui.core.export import EXPORT_SCHEMA
 from katatui.core.threshold import Check
+from katatui.views.fit import SplitTable, print_whole, widest
 from katatui.views.labels import format_value, metric_label
-from katatui.views.ratio import ratio_style
+from katatui.views.ratio import footer, interval_text, versus_style
 
 
 def csv_text(records: list[dict[str, object]]) -> str:
@@ -56,34 +57,29 @@ def cell_text(cmp: Comparison, row: Any, col: str) -> tuple[str, str | None, str
         text += f" ±{stat.cv * 100:.0f}%"
     if col == cmp.baseline:
         return text, None, ""
-    ratio = row.ratio(col, cmp.baseline)
-    if ratio is None:
+    v = row.versus(col, cmp.baseline)
+    if v is None:
         return text, None, ""
-    ci = row.ratio_ci(col, cmp.baseline)
-    style = ratio_style(ratio, row.unit, ci, row.metric)
-    ratio_text = f"×{ratio:.2f}" + (f" [{ci.low:.2f}–{ci.high:.2f}]" if ci else "")
-    return text, ratio_text, style
+    return text, f"×{v.ratio:.2f} {v.verdict}\n{interval_text(v)}", versus_style(v)
 
 
-def table(cmp: Comparison) -> Table:
+def table(cmp: Comparison, columns: list[str] | None = None) -> Table:
+    """The side-by-side table of ``columns`` (default: all); each column as wide as its longest figure."""
+    labels = cmp.column_labels if columns is None else columns
     t = Table(
-        title=f"medians; ×ratio to {cmp.baseline} [95% interval of the ratio of means, Welch]",
+        title=f"medians; ×ratio to {cmp.baseline}",
+        caption=footer(_methods(cmp), [], cmp.baseline),
         header_style="bold",
     )
     t.add_column("cell", overflow="fold", max_width=28)
     t.add_column("metric")
-    for col in cmp.column_labels:
-        t.add_column(col, justify="right")
     published = any(r.published for r in cmp.rows)
-    if published:
-        t.add_column(f"{reference.PUBLISHED_LABEL}", justify="right", style="magenta")
+    rows: list[list[Text | str]] = []
     last = None
     for row in cmp.rows:
-        if last is not None and row.key != last:
-            t.add_section()
         cells: list[Text | str] = [row.key.label if row.key != last else "", metric_label(row.metric)]
         last = row.key
-        for col in cmp.column_labels:
+        for col in labels:
             value, ratio, style = cell_text(cmp, row, col)
             text = Text(value, no_wrap=True)
             if ratio:
@@ -91,8 +87,25 @@ def table(cmp: Comparison) -> Table:
             cells.append(text)
         if published:
             cells.append("\n".join(f"{m.label}: {format_value(m.value, m.unit)}" for m in row.published))
+        rows.append(cells)
+    for i, col in enumerate(labels):
+        t.add_column(col, justify="right", min_width=widest([r[2 + i] for r in rows]))
+    if published:
+        t.add_column(f"{reference.PUBLISHED_LABEL}", justify="right", style="magenta")
+    for n, cells in enumerate(rows):
+        if n and cmp.rows[n].key != cmp.rows[n - 1].key:
+            t.add_section()
         t.add_row(*cells)
     return t
+
+
+def split_table(cmp: Comparison) -> SplitTable:
+    """The table, split over several (each with the baseline column) where it would not fit."""
+    return SplitTable(lambda columns: table(cmp, columns), cmp.column_labels, [cmp.baseline])
+
+
+def _methods(cmp: Comparison) -> set[str]:
+    return {v.method for row in cmp.rows for col in cmp.column_labels if (v := row.versus(col, cmp.baseline))}
 
 
 def print_comparison(console: Console, cmp: Comparison) -> None:
@@ -102,7 +115,7 @@ def print_comparison(console: Console, cmp: Comparison) -> None:
             f"[bold]{s.letter}[/]: {s.path} ({s.profile}, {s.status})" + (f" [{s.label}]" if s.label else "")
         )
     if cmp.rows:
-        console.print(table(cmp))
+        print_whole(console, split_table(cmp))
     else:
         console.print("[yellow]no cell (workload, variant, clients) is in more than one session[/]")
     for letter, cell in cmp.only_in:
@@ -120,14 +133,14 @@ def markdown(cmp: Comparison) -> str:
         cells = [row.key.label, row.metric]
         for col in cmp.column_labels:
             value, ratio, _ = cell_text(cmp, row, col)
-            cells.append(value + (f" ({ratio})" if ratio else ""))
+            cells.append(value + (f" ({ratio.replace(chr(10), ' ')})" if ratio else ""))
         if published:
             cells.append(
                 "; ".join(f"{m.label}: {format_value(m.value, m.unit)}" for m in row.published) or "-"
             )
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     lines.append("")
-    lines.append(f"medians; (×ratio to {cmp.baseline} [95% interval of the ratio of means, Welch])")
+    lines.append(f"medians; (×ratio to {cmp.baseline}: " + footer(_methods(cmp), [], cmp.baseline) + ")")
     return "\n".join(lines) + "\n"
 
 

@@ -23,7 +23,7 @@ from katatui.core.session import SessionReader
 from katatui.core.stats import t975
 from katatui.views import isolation
 from katatui.views.labels import format_value
-from katatui.views.ratio import ratio_class
+from katatui.views.ratio import footer, interval_text, verdict_class
 from katatui.views.seed import seed_tables
 
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf")
@@ -205,20 +205,17 @@ def _summary_table(summary: Summary) -> str:
             text = _t(format_value(stat.median, row.unit))
             if stat.cv is not None:
                 text += f' <span class="dim">±{stat.cv * 100:.0f}%</span>'
-            ratio = row.ratio(s, ref_s) if ref_s and s != ref_s else None
-            if ratio is not None:
-                ci = row.ratio_ci(s, ref_s) if ref_s else None
-                cls = ratio_class(ratio, row.unit, ci, row.metric)
-                text += f'<br><span class="{cls}">×{ratio:.2f}</span>'
-                if ci is not None:
-                    text += f' <span class="dim">[{ci.low:.2f}–{ci.high:.2f}]</span>'
+            v = summary.versus(row, s)
+            if v is not None:
+                cls = verdict_class(v.verdict)
+                text += f'<br><span class="{cls}">×{v.ratio:.2f} {v.verdict}</span>'
+                text += f' <span class="dim">{_t(interval_text(v))}</span>'
             cells.append(f"<td>{text}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return (
         '<table class="summary"><thead><tr><th class="l">cell</th><th class="l">metric</th>'
         + head + "</tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
-        "<p class=note>median ±CV; ×ratio of medians to the first scenario [95% interval of the ratio of "
-        "means, Welch]; yellow: within the noise; grey: within 2%</p>"
+        f"<p class=note>{_t(footer(summary.methods(), summary.noise_sources(), ref_s))}</p>"
     )  # fmt: skip
 
 
@@ -278,8 +275,9 @@ def _published(reader: SessionReader, summary: Summary, seed: str) -> str:
     )
 
 
-def render(reader: SessionReader, *, seed: str | None = None, include_cdfs: bool = True) -> str:
-    summary = summarize(reader)
+def render(reader: SessionReader, *, seed: str | None = None, include_cdfs: bool = True,
+           baseline: str | None = None) -> str:  # fmt: skip
+    summary = summarize(reader, baseline=baseline)
     name = reader.meta.get("profile_name", "session")
     created = reader.meta.get("created_at")
     when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(float(created))) if created else "?"

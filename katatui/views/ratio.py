@@ -1,43 +1,76 @@
 """The verdict on a ratio to the reference (or baseline) column, and its colour.
 
 One rule for every table that shows a ratio: the summary (terminal and screen), ``katatui
-compare`` and its screen, the HTML report and the live percentile table.
+compare`` and its screen, the HTML report, Markdown and the live percentile table. The verdict is
+:func:`katatui.core.stats.verdict`'s:
 
-- *noise* (yellow): Welch's 95% interval of the ratio of means includes 1, when there is one;
-- *even* (dim): the ratio is within 2% of 1;
-- *better* (green) or *worse* (red): by the metric's direction, as its workload's catalogue says (else
-  :data:`HIGHER_IS_BETTER` of its unit).
+- *better* (green) or *worse* (red): the 95% interval excludes 1 and the ratio lies beyond the noise
+  band, read by the metric's direction, as its workload's catalogue says (else
+  :data:`~katatui.core.report.HIGHER_IS_BETTER` of its unit);
+- *same* (grey): the whole interval lies inside the noise band;
+- *undecided* (yellow): neither, more rounds are needed (or there is no interval: one round).
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from katatui.core.report import Versus, higher_is_better
+from katatui.core.stats import DEFAULT_NOISE, RatioCI, Verdict, verdict
 
-from katatui.core.report import higher_is_better
-from katatui.core.stats import RatioCI
-
-Verdict = Literal["better", "worse", "even", "noise"]
-
-EVEN = 0.02  # a ratio closer to 1 than this is no difference worth a colour
-STYLE: dict[Verdict, str] = {"better": "green", "worse": "red", "even": "dim", "noise": "yellow"}
-HTML_CLASS: dict[Verdict, str] = {"better": "good", "worse": "bad", "even": "dim", "noise": "noise"}
+STYLE: dict[Verdict, str] = {"better": "green", "worse": "red", "same": "dim", "undecided": "yellow"}
+HTML_CLASS: dict[Verdict, str] = {"better": "good", "worse": "bad", "same": "dim", "undecided": "noise"}
+LEGEND = "green better, red worse, grey same (interval inside the noise band), yellow undecided"
 
 
-def ratio_verdict(ratio: float, unit: str, ci: RatioCI | None = None, metric: str = "") -> Verdict:
+def ratio_verdict(ratio: float, unit: str, ci: RatioCI | None = None, metric: str = "",
+                  band: float = DEFAULT_NOISE) -> Verdict:  # fmt: skip
     """What ``ratio`` (a value of ``metric`` over the reference's, in ``unit``) says, given its interval
-    ``ci``."""
-    if ci is not None and not ci.separates:
-        return "noise"
-    if abs(ratio - 1) < EVEN:
-        return "even"
-    return "better" if (ratio >= 1) == higher_is_better(metric, unit) else "worse"
+    ``ci`` and the noise band."""
+    return verdict(ratio, ci, higher_is_better(metric, unit), band)
 
 
-def ratio_style(ratio: float, unit: str, ci: RatioCI | None = None, metric: str = "") -> str:
-    """The Rich style of ``ratio``: green better, red worse, dim even, yellow within the noise."""
-    return STYLE[ratio_verdict(ratio, unit, ci, metric)]
+def verdict_style(v: Verdict) -> str:
+    """The Rich style of a verdict: green better, red worse, dim same, yellow undecided."""
+    return STYLE[v]
 
 
-def ratio_class(ratio: float, unit: str, ci: RatioCI | None = None, metric: str = "") -> str:
-    """The HTML report's CSS class of ``ratio`` (good, bad, dim, noise)."""
-    return HTML_CLASS[ratio_verdict(ratio, unit, ci, metric)]
+def verdict_class(v: Verdict) -> str:
+    """The HTML report's CSS class of a verdict (good, bad, dim, noise)."""
+    return HTML_CLASS[v]
+
+
+def versus_style(v: Versus) -> str:
+    return STYLE[v.verdict]
+
+
+def ratio_style(ratio: float, unit: str, ci: RatioCI | None = None, metric: str = "",
+                band: float = DEFAULT_NOISE) -> str:  # fmt: skip
+    """The Rich style of ``ratio``'s verdict."""
+    return STYLE[ratio_verdict(ratio, unit, ci, metric, band)]
+
+
+def ratio_class(ratio: float, unit: str, ci: RatioCI | None = None, metric: str = "",
+                band: float = DEFAULT_NOISE) -> str:  # fmt: skip
+    """The HTML report's CSS class of ``ratio``'s verdict (good, bad, dim, noise)."""
+    return HTML_CLASS[ratio_verdict(ratio, unit, ci, metric, band)]
+
+
+def interval_text(v: Versus) -> str:
+    """``[0.93–1.02]`` (a † marks Welch's unpaired interval), or ``[1 round]`` without one."""
+    if v.ci is None:
+        return "[no interval]"
+    mark = "†" if v.ci.method == "welch" else ""
+    return f"[{v.ci.low:.2f}–{v.ci.high:.2f}]{mark}"
+
+
+def footer(methods: set[str], noise: list[str], reference: str | None) -> str:
+    """What the figures are: the methods used and the noise bands, for a table's caption."""
+    parts = [f"median ±CV; ×ratio to {reference}, verdict, [95% interval]"]
+    if "paired" in methods:
+        parts.append("paired by round (geometric mean of the rounds' ratios, Student's t over rounds)")
+    if "welch" in methods:
+        parts.append("† unpaired (ratio of means, Welch)")
+    if "none" in methods:
+        parts.append("[no interval]: one round")
+    parts.append("noise band " + (", ".join(noise) if noise else f"±{DEFAULT_NOISE * 100:.0f}% (default)"))
+    parts.append(LEGEND)
+    return "; ".join(parts)

@@ -4,6 +4,7 @@ and the csv, json, Markdown and HTML files (:mod:`katatui.views.html_report`).""
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 from typing import IO, Any
@@ -13,38 +14,46 @@ from rich.markup import escape
 
 from katatui.core import fairness, reference, spread
 from katatui.core.export import EXPORT_SCHEMA, cells_of
-from katatui.core.report import CSV_HEADER, summarize, tidy_rows
+from katatui.core.report import CSV_HEADER, Summary, tidy_rows
+from katatui.core.report import summarize as _summarize
 from katatui.core.session import SCHEMA_VERSION, SessionReader
 from katatui.core.workloads.boot.procedure import timeline
 from katatui.views import isolation
 from katatui.views.bootbars import boot_bars
 from katatui.views.labels import format_value
+from katatui.views.ratio import footer
 from katatui.views.seed import seed_tables
-from katatui.views.summary import print_notes, summary_table
+from katatui.views.summary import print_notes, print_summary
 
 
 def write(reader: SessionReader, fmt: str, out: IO[str], *, partial: bool, seed: str | None,
-           to_file: bool) -> None:  # fmt: skip
+           to_file: bool, baseline: str | None = None) -> None:  # fmt: skip
     """The report of ``reader`` in ``fmt`` (table, csv, json, md, html) to ``out``; ``to_file``: a
-    table for a file (no terminal colours, 160 columns wide)."""
+    table for a file (no terminal colours, 160 columns wide); ``baseline``: the reference scenario
+    (default: the profile's ``baseline``, else the first)."""
     results = reader.results()
+    summarize = functools.partial(_summarize, baseline=baseline)
     if fmt == "csv":
-        writer = csv.DictWriter(out, fieldnames=[*CSV_HEADER, "schema_version"], lineterminator="\n")
+        writer = csv.DictWriter(out, fieldnames=[*CSV_HEADER, "verdict", "schema_version"],
+                                lineterminator="\n")  # fmt: skip
         writer.writeheader()
+        verdicts = verdict_of_runs(summarize(reader, headline_only=False))
         writer.writerows(
-            {**r, "schema_version": EXPORT_SCHEMA} for r in tidy_rows(results, include_partial=partial)
-        )
+            {**r, "verdict": verdicts.get((str(r["run_id"]), str(r["metric"])), ""),
+             "schema_version": EXPORT_SCHEMA}
+            for r in tidy_rows(results, include_partial=partial)
+        )  # fmt: skip
     elif fmt == "html":
         from katatui.views.html_report import render
 
-        out.write(render(reader, seed=seed))
+        out.write(render(reader, seed=seed, baseline=baseline))
     elif fmt == "md":
         summary = summarize(reader)
         out.write(f"### {reader.meta.get('profile_name', 'session')} ({reader.status})\n\n")
         out.write(isolation.markdown(fairness.record(reader)))
         out.write(seed_tables(summary, cells_of(reader)))
-        out.write("\n#### Ratios to the first scenario\n\n")
-        out.write(markdown(reader))
+        out.write(f"\n#### Ratios to {summary.reference}\n\n")
+        out.write(markdown(reader, baseline))
         if seed is not None:
             out.write("\n" + published_markdown(reader, seed))
         out.write(fairness_markdown(fairness.record(reader)))
@@ -58,7 +67,8 @@ def write(reader: SessionReader, fmt: str, out: IO[str], *, partial: bool, seed:
             "status": reader.status,
             "hosts": reader.hosts(),
             "results": tidy_rows(results, include_partial=partial),
-            "summary": summary_json(reader),
+            "summary": summary_json(reader, baseline),
+            "comparisons": comparisons_json(summarize(reader, headline_only=False)),
             "fairness": fairness.record(reader),
             "per_host": spread.per_host(reader),
             "start_barrier": spread.start_spreads(reader),
@@ -96,7 +106,7 @@ def write(reader: SessionReader, fmt: str, out: IO[str], *, partial: bool, seed:
         heading = isolation.table(fairness.record(reader))
         if heading is not None:
             console.print(heading)
-        console.print(summary_table(summary, title))
+        print_summary(console, summary, title)
         print_notes(console, summary.warnings())
         boot = timeline((r.run.spec.scenario, r.metric, r.value) for r in results if not r.partial)
         if boot:
@@ -114,7 +124,7 @@ def write(reader: SessionReader, fmt: str, out: IO[str], *, partial: bool, seed:
 
 
 def _published_rows(reader: SessionReader, seed: str) -> list[tuple[str, str, reference.Match, str]]:
-    summary = summarize(reader)
+    summary = _summarize(reader)
     kinds = cells_of(reader)
     out = []
     for row in summary.rows:
@@ -157,9 +167,40 @@ def published_json(reader: SessionReader, seed: str) -> dict[str, object]:
     }  # fmt: skip
 
 
-def summary_json(reader: SessionReader) -> list[dict[str, object]]:
+def comparisons_json(summary: Summary) -> list[dict[str, object]]:
+    """One object per cell × metric × scenario against the reference: the ratio, its 95% interval,
+    the rounds, the method, the verdict, the sign-flip p-value and the noise band."""
+    out: list[dict[str, object]] = []
+    for row in summary.rows:
+        for s in summary.scenarios:
+            v = summary.versus(row, s)
+            if v is None:
+                continue
+            out.append(
+                {"cell": row.cell, "metric": row.metric, "unit": row.unit, "scenario": s,
+                 "reference": v.reference, "ratio": v.ratio, "low": v.ci.low if v.ci else None,
+                 "high": v.ci.high if v.ci else None, "rounds": v.ci.rounds if v.ci else 1,
+                 "method": v.method, "verdict": v.verdict, "p_value": v.ci.p_value if v.ci else None,
+                 "noise_band": v.noise_band, "noise_source": v.noise_source,
+                 "round_ratios": list(v.ci.round_ratios) if v.ci else []}
+            )  # fmt: skip
+    return out
+
+
+def verdict_of_runs(summary: Summary) -> dict[tuple[str, str], str]:
+    """(run id, metric) -> the verdict of its scenario against the reference on its row (csv)."""
+    out: dict[tuple[str, str], str] = {}
+    for row in summary.rows:
+        for s, stat in row.by_scenario.items():
+            v = summary.versus(row, s)
+            for run_id in stat.run_ids:
+                out[(run_id, row.metric)] = v.verdict if v is not None else "reference"
+    return out
+
+
+def summary_json(reader: SessionReader, baseline: str | None = None) -> list[dict[str, object]]:
     """Per cell, metric and scenario: the statistics behind the table, and the ratio's interval."""
-    summary = summarize(reader, headline_only=False)
+    summary = _summarize(reader, headline_only=False, baseline=baseline)
     ref = summary.reference
     out: list[dict[str, object]] = []
     for row in summary.rows:
@@ -170,17 +211,20 @@ def summary_json(reader: SessionReader) -> list[dict[str, object]]:
                 "median": d.median, "mean": d.mean, "stdev": d.stdev, "cv": d.cv, "min": d.low, "max": d.high,
                 "outlier_runs": stat.outlier_runs(),
             }  # fmt: skip
-            if ref and s != ref:
-                ci = row.ratio_ci(s, ref)
+            v = summary.versus(row, s)
+            if ref and v is not None:
                 entry["reference"] = ref
                 entry["ratio_of_medians"] = row.ratio(s, ref)
-                entry["ratio_of_means_ci95"] = [ci.low, ci.high] if ci else None
+                entry["ratio"] = v.ratio
+                entry["ratio_ci95"] = [v.ci.low, v.ci.high] if v.ci else None
+                entry["method"] = v.method
+                entry["verdict"] = v.verdict
             out.append(entry)
     return out
 
 
-def markdown(reader: SessionReader) -> str:
-    summary = summarize(reader)
+def markdown(reader: SessionReader, baseline: str | None = None) -> str:
+    summary = _summarize(reader, baseline=baseline)
     ref = summary.reference
     head = ["cell", "metric", *[s if s == ref else f"{s} (×{ref})" for s in summary.scenarios]]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -194,15 +238,23 @@ def markdown(reader: SessionReader) -> str:
             text = format_value(stat.median, row.unit)
             if stat.cv is not None:
                 text += f" ±{stat.cv * 100:.0f}%"
-            ratio = row.ratio(s, ref) if ref and s != ref else None
-            if ratio is not None:
-                ci = row.ratio_ci(s, ref) if ref else None
+            v = summary.versus(row, s)
+            if v is not None:
+                ratio, ci = v.ratio, v.ci
                 change = f" = {(ratio - 1) * 100:+.0f}%"  # seed 002 reports overhead as a percentage
                 text += (
-                    f" (×{ratio:.2f}{change}" + (f", 95% CI {ci.low:.2f}–{ci.high:.2f}" if ci else "") + ")"
+                    f" (×{ratio:.2f}{change}, **{v.verdict}**"
+                    + (
+                        f", 95% CI {ci.low:.2f}–{ci.high:.2f}" + ("†" if ci.method == "welch" else "")
+                        if ci
+                        else ""
+                    )
+                    + ")"
                 )
             cells.append(text)
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    lines.append("")
+    lines.append(footer(summary.methods(), summary.noise_sources(), ref))
     return "\n".join(lines) + "\n"
 
 

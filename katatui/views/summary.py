@@ -16,8 +16,9 @@ from katatui.core.events import (
     SessionStarted,
 )
 from katatui.core.report import Summary
+from katatui.views.fit import SplitTable, print_whole, widest
 from katatui.views.labels import format_value, metric_label
-from katatui.views.ratio import ratio_style
+from katatui.views.ratio import footer, interval_text, versus_style
 
 SHOWN = (
     "read_bw_bytes_per_s", "read_iops", "read_clat_p99_us", "write_bw_bytes_per_s", "write_iops",
@@ -76,28 +77,34 @@ def _short(metric: str) -> str:
     return metric_label(metric).removesuffix(" bandwidth").removesuffix(" IOPS")
 
 
-def summary_table(summary: Summary, title: str) -> Table:
-    caption = (
-        "median ±CV; ×ratio of medians to the first column [95% interval of the ratio of means, Welch]"
-        if summary.rows
-        else None
-    )
+def summary_table(summary: Summary, title: str) -> SplitTable:
+    """The side-by-side table, every figure whole: too wide for the width it gets, it splits the
+    scenarios over several tables, each with the reference column (:mod:`katatui.views.fit`)."""
+    return SplitTable(lambda columns: _table(summary, title, columns), summary.scenarios,
+                      [summary.reference] if summary.reference else [])  # fmt: skip
+
+
+def print_summary(console: Console, summary: Summary, title: str) -> None:
+    """The summary table; output that is not a terminal gets the one table as wide as it needs."""
+    print_whole(console, summary_table(summary, title))
+
+
+def _table(summary: Summary, title: str, scenarios: list[str]) -> Table:
+    ref = summary.reference
+    caption = footer(summary.methods(), summary.noise_sources(), ref) if summary.rows else None
     table = Table(title=title, caption=caption, show_lines=False, header_style="bold")
     table.add_column("cell", overflow="fold", max_width=24)
     table.add_column("metric")
-    ref = summary.reference
-    for s in summary.scenarios:
-        table.add_column(s if s == ref else f"{s}\n(vs {ref})", justify="right")
+    rows: list[list[Text | str]] = []
     last_cell = None
     for row in summary.rows:
-        if last_cell is not None and row.cell != last_cell:
-            table.add_section()
         cells: list[Text | str] = [
-            Text(summary.cells[row.cell].label if row.cell != last_cell else ""),
+            Text(summary.cells[row.cell].label if row.cell in summary.cells and row.cell != last_cell
+                 else (row.cell if row.cell != last_cell else "")),
             metric_label(row.metric),
-        ]
+        ]  # fmt: skip
         last_cell = row.cell
-        for s in summary.scenarios:
+        for s in scenarios:
             stat = row.by_scenario.get(s)
             if stat is None:
                 cells.append(Text("-", style="dim"))
@@ -105,13 +112,19 @@ def summary_table(summary: Summary, title: str) -> Table:
             text = Text(format_value(stat.median, row.unit), no_wrap=True)
             if stat.n > 1:
                 text.append(f" ±{(stat.cv or 0) * 100:.0f}%", style="dim")
-            ratio = row.ratio(s, ref) if ref and s != ref else None
-            if ratio is not None:
-                ci = row.ratio_ci(s, ref) if ref else None
-                text.append(f"\n×{ratio:.2f}", style=ratio_style(ratio, row.unit, ci, row.metric))
-                if ci is not None:
-                    text.append(f" [{ci.low:.2f}–{ci.high:.2f}]", style="dim")
+            v = summary.versus(row, s)
+            if v is not None:
+                text.append(f"\n×{v.ratio:.2f} {v.verdict}", style=versus_style(v))
+                text.append("\n" + interval_text(v), style="dim")
             cells.append(text)
+        rows.append(cells)
+    for i, s in enumerate(scenarios):
+        # Wide enough for the longest line of a figure: a figure is never cut nor wrapped.
+        table.add_column(s if s == ref else f"{s}\n(vs {ref})", justify="right",
+                         min_width=widest([r[2 + i] for r in rows]))  # fmt: skip
+    for n, cells in enumerate(rows):
+        if n and summary.rows[n].cell != summary.rows[n - 1].cell:
+            table.add_section()
         table.add_row(*cells)
     return table
 

@@ -262,10 +262,10 @@ async def test_compare_screen_matches_katatui_compare(
             for col in doc["columns"]:
                 rec = records[(row.key.kind, row.key.variant, row.key.clients, row.metric, col)]
                 shown = str(table.get_cell(str(i), col))
-                if rec["ratio_of_medians"] is not None:
-                    ratio = f"×{rec['ratio_of_medians']:.2f}"
+                if rec["ratio"] is not None:
+                    ratio = f"×{rec['ratio']:.2f} {rec['verdict']}"
                     if rec["ratio_ci95_low"] is not None:
-                        ratio += f" [{rec['ratio_ci95_low']:.2f}–{rec['ratio_ci95_high']:.2f}]"
+                        ratio += f"\n[{rec['ratio_ci95_low']:.2f}–{rec['ratio_ci95_high']:.2f}]"
                     assert ratio in shown, (col, row.metric, shown)
                     checked += 1
         assert checked >= 3 * 4  # three columns against the baseline, at least four headline metrics

@@ -6,6 +6,7 @@ from katatui.core.events import Event, RunFailed, RunFinished, RunStarted, Sampl
 from katatui.tui.column import ScenarioColumn
 from katatui.tui.percentiles import PercentileTable
 from katatui.tui.summary import SummaryScreen
+from katatui.views.ratio import STYLE
 from tests.tui.conftest import MISSING, SIZE, FakeSource, caught_up, make_app, recorded, screen_up, until
 
 
@@ -55,9 +56,17 @@ async def test_percentile_ratios_are_coloured_by_the_better_side(three_events: l
         cell = table.get_cell("write_clat_ns|p99", "runc-alt")
         text = cell.plain
         assert "×" in text
-        ratio = float(text.split("×")[1])
         style = str(cell.spans[-1].style)
-        assert style == ("green" if ratio < 0.98 else "red" if ratio > 1.02 else "dim")
+        # The summary's verdict on that percentile over the rounds (one rule, one colour)
+        summary = screen.model.summary()
+        row = next(
+            r for r in summary.rows if r.metric == "write_clat_p99_us" and r.cell == screen.shown_cell()
+        )
+        v = summary.versus(row, "runc-alt")
+        assert v is not None and style == STYLE[v.verdict]
+        # a percentile the summary does not judge has no interval: undecided
+        other = table.get_cell("write_clat_ns|p90", "runc-alt")
+        assert "×" in other.plain and str(other.spans[-1].style) == STYLE["undecided"]
 
 
 async def test_a_run_that_fails_mid_run_turns_its_column_red(three_events: list[Event]) -> None:
