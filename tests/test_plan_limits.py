@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
-import resource
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -40,16 +40,30 @@ def write(tmp_path: Path, top: str = "", workload: str = 'bs = "4k"') -> Path:
 
 
 def cli(*args: str, env: dict[str, str] | None = None) -> tuple[subprocess.CompletedProcess[str], float, int]:
-    """Run katatui; (result, seconds, peak RSS of the child in kB)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """Run katatui; (result, seconds, peak RSS of that child alone in kB, from wait4)."""
     start = time.monotonic()
-    done = subprocess.run(
-        [sys.executable, "-m", "katatui", *args],
-        capture_output=True, text=True, timeout=60, cwd=REPO,
-        env={**os.environ, "COLUMNS": "200", **(env or {})},
-    )  # fmt: skip
-    seconds = time.monotonic() - start
-    return done, seconds, max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "katatui", *args],
+            stdout=out, stderr=err, text=True, cwd=REPO,
+            env={**os.environ, "COLUMNS": "200", **(env or {})},
+        )  # fmt: skip
+        deadline = start + 60
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() > deadline:
+                proc.kill()
+                pid, status, usage = os.wait4(proc.pid, 0)
+                break
+            time.sleep(0.02)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        seconds = time.monotonic() - start
+        out.seek(0)
+        err.seek(0)
+        done = subprocess.CompletedProcess(proc.args, proc.returncode, out.read(), err.read())
+    return done, seconds, usage.ru_maxrss
 
 
 def refused(done: subprocess.CompletedProcess[str], seconds: float, rss_kb: int) -> str:
