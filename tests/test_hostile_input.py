@@ -1,0 +1,141 @@
+"""Hostile and broken input: exit status 2 with the file and what is wrong, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import stat
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from katatui.cli import main
+
+FIXTURE = Path(__file__).parent / "tui" / "fixtures" / "missing_runtime.katatui"
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    code = main(list(argv))
+    err = capsys.readouterr().err
+    return code, err
+
+
+def damaged(tmp_path: Path, sql: str) -> Path:
+    """A copy of a small recorded session with ``sql`` applied to it."""
+    path = tmp_path / "damaged.katatui"
+    shutil.copyfile(FIXTURE, path)
+    conn = sqlite3.connect(path)
+    conn.execute(sql)
+    conn.commit()
+    conn.close()
+    return path
+
+
+def replay_load(path: Path) -> int:
+    """``katatui replay`` up to the moment the screen would open."""
+    return main(["replay", str(path), "--speed", "0"])
+
+
+@pytest.fixture
+def no_screen(monkeypatch: pytest.MonkeyPatch) -> None:
+    class NoApp:
+        def __init__(self, **kwargs: object) -> None:
+            pass
+
+        def run(self) -> int:
+            return 0
+
+    monkeypatch.setattr("katatui.tui.app.KatatuiApp", NoApp)
+
+
+SAMPLE = "(SELECT min(seq) FROM events WHERE kind='Sample')"
+DAMAGE = {
+    "payload not JSON": f"UPDATE events SET payload = '{{\"run_id\": ' WHERE seq = {SAMPLE}",
+    "histogram bucket not a number": (
+        "UPDATE events SET payload = json_set(payload, '$.hist', json('{\"clat\": {\"x1\": 3}}'))"
+        f" WHERE seq = {SAMPLE}"
+    ),
+    "result not a number": "UPDATE results SET value = 'many' WHERE rowid = (SELECT min(rowid) FROM results)",
+    "variant not JSON": "UPDATE runs SET variant = '{bs' WHERE idx = 0",
+    "clients not a number": "UPDATE runs SET clients = 'two' WHERE idx = 0",
+    "event payload a list": f"UPDATE events SET payload = '[1]' WHERE seq = {SAMPLE}",
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGE)
+@pytest.mark.parametrize(
+    "command",
+    [
+        lambda p: main(["report", str(p)]),
+        lambda p: main(["report", str(p), "--format", "json"]),
+        lambda p: main(["compare", str(p), str(FIXTURE)]),
+        replay_load,
+    ],
+    ids=["report", "report-json", "compare", "replay"],
+)
+def test_damaged_session_is_exit_2_naming_it(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    no_screen: None,
+    damage: str,
+    command: Callable[[Path], int],
+) -> None:
+    path = damaged(tmp_path, DAMAGE[damage])
+    before = path.read_bytes()
+    code = command(path)
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    if code != 0:  # a command that never reads the damaged part may well succeed
+        assert code == 2, err
+        assert str(path) in err and ("damaged" in err or "cannot be read" in err), err
+    assert path.read_bytes() == before
+
+
+def test_damaged_sample_is_refused_by_replay(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], no_screen: None
+) -> None:
+    for damage in ("payload not JSON", "histogram bucket not a number", "event payload a list"):
+        path = damaged(tmp_path, DAMAGE[damage])
+        assert replay_load(path) == 2
+        err = capsys.readouterr().err
+        assert f"session {path}: damaged" in err, err
+        path.unlink()
+
+
+def test_damaged_result_is_refused_by_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = damaged(tmp_path, DAMAGE["result not a number"])
+    code, err = run_cli(capsys, "report", str(path))
+    assert code == 2 and "damaged" in err and "not a number" in err, err
+
+
+def test_a_session_that_is_not_a_file_is_named_for_what_it_is(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], no_screen: None
+) -> None:
+    folder = tmp_path / "folder.katatui"
+    folder.mkdir()
+    fifo = tmp_path / "pipe.katatui"
+    os.mkfifo(fifo)
+    zero = tmp_path / "zero.katatui"
+    zero.symlink_to("/dev/zero")
+    for path, what in ((folder, "a directory"), (fifo, "a FIFO"), (zero, "a device")):
+        for argv in (["report", str(path)], ["compare", str(path), str(FIXTURE)], ["replay", str(path)]):
+            code, err = run_cli(capsys, *argv)
+            assert code == 2, (argv, err)
+            assert what in err and "no such file" not in err, (argv, err)
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+
+
+def test_a_bug_is_an_internal_error_with_its_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def broken(args: object) -> int:
+        raise ZeroDivisionError("division by zero")
+
+    import katatui.commands.sessions as sessions_cmd
+
+    monkeypatch.setattr(sessions_cmd, "run", broken)
+    code, err = run_cli(capsys, "sessions")
+    assert code == 70
+    assert "internal error (please report it)" in err and "Traceback" in err
