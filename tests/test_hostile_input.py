@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from katatui.cli import main
+from katatui.core.errors import KatatuiError
 
 FIXTURE = Path(__file__).parent / "tui" / "fixtures" / "missing_runtime.katatui"
 
@@ -139,3 +140,111 @@ def test_a_bug_is_an_internal_error_with_its_traceback(
     code, err = run_cli(capsys, "sessions")
     assert code == 70
     assert "internal error (please report it)" in err and "Traceback" in err
+
+
+PROFILE = """\
+name = "hostile"
+[targets.local]
+host = "local"
+[[scenarios]]
+launcher = "docker"
+runtime = "runc"
+[[workloads]]
+type = "fio"
+name = "fio"
+[[workloads]]
+type = "sysbench"
+name = "sysbench"
+test = "memory"
+"""
+
+
+class ProfileAccepted(KatatuiError):
+    """Raised instead of starting a run: the profile passed validation."""
+
+    exit_code = 0
+
+
+@pytest.fixture
+def no_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``katatui run --headless`` stops once its profile is validated: nothing runs."""
+
+    def accepted(*args: object, **kwargs: object) -> None:
+        raise ProfileAccepted("profile accepted")
+
+    monkeypatch.setattr("katatui.commands.run.SessionWriter", accepted)
+
+
+def check_profile(tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, *sets: str) -> str:
+    """``katatui run`` on ``text`` with ``--set`` items: exit 2 with a message, no traceback."""
+    path = tmp_path / "hostile.toml"
+    path.write_text(text, encoding="utf-8")
+    argv = ["run", str(path), "--headless", "--out", str(tmp_path / "s.katatui")]
+    for item in sets:
+        argv += ["--set", item]
+    code, err = run_cli(capsys, *argv)
+    assert "Traceback" not in err
+    assert code == 2, err
+    assert err.startswith("katatui: error:"), err
+    return err
+
+
+HUGE = "9" * 400
+
+
+@pytest.mark.parametrize(
+    ("sets", "expected"),
+    [
+        ([f'workload.fio.size="{HUGE}"'], "too large"),
+        ([f'workload.fio.size="{HUGE}k"'], "too large"),
+        ([f'limits.memory="{HUGE}"'], "too large"),
+        ([f'workload.sysbench.memory_total_size="{HUGE}"'], "too large"),
+        ([f"workload.fio.size={HUGE}"], "valid string"),
+        (['workload.fio.size="0"'], "at least one byte"),
+        (['workload.fio.bs="0k"'], "at least one byte"),
+        (['workload.fio.bs=["4k", "0"]'], "at least one byte"),
+        (["limits.cpus=inf"], "finite"),
+        (["limits.cpus=1e308"], "less than or equal to 4096"),
+        (["limits.cpus=1e-300"], "greater than or equal to 0.01"),
+        (['scenario.runc.image="--rm"'], "not an image reference"),
+        (['scenario.runc.image="debian:12 --privileged"'], "not an image reference"),
+        (["workload.fio.bs=" + "[" * 5000 + "]" * 5000], "nested too deeply"),
+    ],
+)
+def test_values_that_cannot_run_are_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], no_run: None, sets: list[str], expected: str
+) -> None:
+    err = check_profile(tmp_path, capsys, PROFILE, *sets)
+    assert expected in err, err
+
+
+def test_profile_nested_5000_deep_is_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], no_run: None
+) -> None:
+    err = check_profile(tmp_path, capsys, PROFILE + "x = " + "[" * 5000 + "]" * 5000 + "\n")
+    assert "nested too deeply" in err, err
+    err = check_profile(tmp_path, capsys, PROFILE + "x = " + "{a = " * 5000 + "}" * 5000 + "\n")
+    assert "nested too deeply" in err, err
+
+
+def test_a_huge_value_is_echoed_cut_and_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], no_run: None
+) -> None:
+    huge = "x" * 100_000
+    for item in (f'workload.fio.bs="{huge}"', f'scenario.runc.image="{huge}"', f'limits.memory="{huge}"',
+                 f"workload.fio.rw={huge}", f"{huge}=1"):  # fmt: skip
+        err = check_profile(tmp_path, capsys, PROFILE, item)
+        assert len(err) < 1000, (item[:40], len(err))
+        assert "(100002 characters)" in err or "characters)" in err, err
+
+
+def test_the_shipped_profiles_and_image_still_pass(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], no_run: None
+) -> None:
+    for item in ('scenario.runc.image="docker.io/library/debian:12"',
+                 'scenario.runc.image="registry.local:5000/katatui/bench@sha256:' + "a" * 64 + '"',
+                 'workload.fio.size="1024p"', "limits.cpus=0.01", 'workload.fio.bs="512"'):  # fmt: skip
+        path = tmp_path / "ok.toml"
+        path.write_text(PROFILE, encoding="utf-8")
+        code, err = run_cli(capsys, "run", str(path), "--headless", "--set", item)
+        assert code == 0 and "profile accepted" in err, (item, err)

@@ -65,14 +65,6 @@ class InputError(UserError):
     and what is wrong with it, without a traceback. Raised by ``reading`` around input parsing."""
 
 
-def shown(value: object, limit: int = 80) -> str:
-    """``repr(value)`` cut to about ``limit`` characters, so that an error never echoes a huge input."""
-    text = repr(value)
-    if len(text) <= limit:
-        return text
-    return f"{text[: limit - 1]}… ({len(text)} characters)"
-
-
 def describe(exc: BaseException) -> str:
     """What is wrong, in a line: an exception raised while reading an input, said for a person."""
     if isinstance(exc, RecursionError):
