@@ -248,3 +248,49 @@ def test_the_shipped_profiles_and_image_still_pass(
         path.write_text(PROFILE, encoding="utf-8")
         code, err = run_cli(capsys, "run", str(path), "--headless", "--set", item)
         assert code == 0 and "profile accepted" in err, (item, err)
+
+
+def test_a_password_in_an_ssh_address_is_refused_and_never_echoed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], no_run: None
+) -> None:
+    secret = "hunter2-s3cret"
+    text = PROFILE.replace('host = "local"', f'host = "ssh://root:{secret}@127.0.0.1:22"')
+    err = check_profile(tmp_path, capsys, text)
+    assert secret not in err and "password" in err and "ssh-agent" in err, err
+    err = check_profile(tmp_path, capsys, PROFILE, f"target.local.host=ssh://root:{secret}@node1")
+    assert secret not in err and "password" in err, err
+    path = tmp_path / "p.toml"
+    path.write_text(PROFILE, encoding="utf-8")
+    out = tmp_path / "s.katatui"
+    code, err = run_cli(capsys, "run", str(path), "--headless", "--out", str(out),
+                        "--target", f"local=ssh://root:{secret}@node1")  # fmt: skip
+    assert code == 2 and secret not in err and "password" in err, err
+    assert not out.exists()
+
+
+def test_sessions_are_private(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from katatui.core.library import default_session_path
+    from katatui.core.session import SessionWriter
+
+    old = os.umask(0o022)
+    try:
+        out = tmp_path / "new" / "deeper" / "s.katatui"
+        writer = SessionWriter(out, session_id="s", profile_text="", profile_json="{}")
+        writer.close()
+        assert stat.S_IMODE(out.stat().st_mode) == 0o600
+        assert stat.S_IMODE(out.parent.stat().st_mode) == 0o700
+        assert stat.S_IMODE(out.parent.parent.stat().st_mode) == 0o700
+        # the library: created 0700, and an older one readable by everyone is tightened
+        data = tmp_path / "data"
+        (data / "sessions").mkdir(parents=True, mode=0o755)
+        os.chmod(data, 0o755)
+        monkeypatch.setenv("KATATUI_DATA_DIR", str(data))
+        path = default_session_path("20260101-000000-abcdef", "p")
+        assert stat.S_IMODE(data.stat().st_mode) == 0o700
+        assert stat.S_IMODE((data / "sessions").stat().st_mode) == 0o700
+        monkeypatch.setenv("KATATUI_DATA_DIR", str(tmp_path / "fresh"))
+        path = default_session_path("20260101-000000-abcdef", "p")
+        assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+        assert stat.S_IMODE(path.parent.parent.stat().st_mode) == 0o700
+    finally:
+        os.umask(old)

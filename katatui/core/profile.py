@@ -18,7 +18,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from katatui.core.address import parse_address
 from katatui.core.errors import ProfileError, UserError, reading
 from katatui.core.limits import plan_problems
-from katatui.core.schema import NAME_RE, Strict, parse_size, shown
+from katatui.core.schema import NAME_RE, SecretValueError, Strict, parse_size, shown
 from katatui.core.workloads.config import WORKLOAD_TYPES, Workload
 from katatui.core.workloads.fio import FioWorkload
 
@@ -313,11 +313,14 @@ def format_validation(path: str, exc: ValidationError) -> list[str]:
             given_type = err["input"].get("type") if isinstance(err["input"], dict) else None
             msg = f"unknown workload type {given_type!r}; known: {', '.join(WORKLOAD_TYPES)}"
         given = err.get("input")
-        if isinstance(given, str) and len(repr(given)) > 80:
+        if isinstance(err.get("ctx", {}).get("error"), SecretValueError):
+            given = None  # never echoed
+        elif isinstance(given, str) and len(repr(given)) > 80:
             msg = msg.replace(repr(given), shown(given))  # a huge value is echoed cut, and once
         if (
             err["type"] not in ("missing", "union_tag_invalid")
             and not isinstance(given, dict | list)
+            and given is not None
             and shown(given) not in msg
         ):
             msg += f" (got {shown(given)})"
@@ -441,8 +444,10 @@ def override_targets(profile: Profile, overrides: list[str]) -> Profile:
             )
         try:
             addr = parse_address(address)
+        except SecretValueError as exc:
+            raise UserError(f"--target {name}=: {exc}") from None
         except ValueError as exc:
-            raise UserError(f"--target {item!r}: {exc}") from None
+            raise UserError(f"--target {shown(item)}: {exc}") from None
         update: dict[str, Any] = {"host": address}
         if addr.docker_socket:
             update["docker_socket"] = addr.docker_socket

@@ -37,6 +37,10 @@ def shown(value: object, limit: int = 80) -> str:
     return f"{text[: limit - 1]}… ({len(text)} characters)"
 
 
+class SecretValueError(ValueError):
+    """A value refused because it holds a secret: its message never echoes the value."""
+
+
 def check_name(v: str) -> str:
     if not NAME_RE.match(v):
         raise ValueError(f"expected letters, digits, '.', '_' or '-' (at most 63), got {v!r}")
