@@ -294,3 +294,60 @@ def test_sessions_are_private(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         assert stat.S_IMODE(path.parent.parent.stat().st_mode) == 0o700
     finally:
         os.umask(old)
+
+
+FIO = Path(__file__).parent / "fixtures" / "fio"
+AB = Path(__file__).parent / "fixtures" / "ab"
+
+
+def import_cli(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, kind: str, *files: Path
+) -> tuple[int, str, Path]:
+    out = tmp_path / f"import-{kind}.katatui"
+    code = main(["import", kind, *map(str, files), "--scenario", "imported", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    return code, err, out
+
+
+def test_import_fio_refuses_a_status_object_as_a_result(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # killed with SIGKILL: two status objects (eta 2147483647, clat N != total_ios), no final one
+    code, err, out = import_cli(capsys, tmp_path, "fio", FIO / "sigkill.stdout")
+    assert code == 2 and "status reports" in err and "eta 2147483647" in err, err
+    assert not out.exists()
+    # stopped by SIGINT: fio said so and printed its result after it; that is a (shorter) result
+    code, err, out = import_cli(capsys, tmp_path, "fio", FIO / "sigint.stdout")
+    assert code == 0, err
+    code, err, out = import_cli(capsys, tmp_path / "x", "fio", FIO / "randread_1job.stdout")
+    assert code == 0, err
+
+
+def test_import_fio_refuses_a_failed_job(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    doc = json.loads((FIO / "randread_1job_json.stdout").read_text())
+    doc["jobs"][0]["error"] = 13
+    failed = tmp_path / "failed.json"
+    failed.write_text(json.dumps(doc))
+    code, err, out = import_cli(capsys, tmp_path, "fio", failed)
+    assert code == 2 and "error 13" in err and "Permission denied" in err, err
+    assert not out.exists()
+    code, err, out = import_cli(capsys, tmp_path, "fio", FIO / "error_enospc.stdout")
+    assert code == 2 and "error 28" in err, err
+
+
+def test_import_ab_says_what_is_wrong_with_a_usable_result(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from katatui.core.session import SessionReader
+
+    code, err, out = import_cli(capsys, tmp_path, "ab", AB / "not_found.stdout")
+    assert code == 0 and "warning" in err and "not 2xx" in err and "error page" in err, err
+    with SessionReader(out) as reader:
+        assert any("not 2xx" in m.text for m in reader.logs())
+    code, err, out = import_cli(capsys, tmp_path / "t", "ab", AB / "timelimit.stdout")
+    assert code == 0 and "time limit" in err, err
+    code, err, out = import_cli(capsys, tmp_path / "k", "ab", AB / "keepalive.stdout")
+    assert code == 0 and "warning" not in err, err
