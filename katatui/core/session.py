@@ -302,8 +302,10 @@ class SessionReader:
         check_session_path(self.path)
         try:
             self._conn = self._open()
+            # A damaged byte in a text value reads as U+FFFD instead of failing every query on it.
+            self._conn.text_factory = _text
             self.meta: dict[str, str] = dict(self._conn.execute("SELECT key, value FROM meta").fetchall())
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
             self._discard()
             raise UserError(
                 f"session {self.path}: not a readable katatui session file ({exc}); it was left as it is"
@@ -344,7 +346,7 @@ class SessionReader:
         conn = sqlite3.connect(copy)  # SQLite recovers the copy's log; the original is untouched
         try:
             meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
-        except sqlite3.DatabaseError:
+        except (sqlite3.DatabaseError, UnicodeDecodeError):
             meta = {}
         if meta and writer_alive(meta):  # its writer started after all: read it in place
             conn.close()
@@ -361,7 +363,7 @@ class SessionReader:
                 return dict(conn.execute("SELECT key, value FROM meta").fetchall())
             finally:
                 conn.close()
-        except sqlite3.DatabaseError:
+        except (sqlite3.DatabaseError, UnicodeDecodeError):
             return {}
 
     def _discard(self) -> None:
@@ -382,7 +384,7 @@ class SessionReader:
     def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
         try:
             return self._conn.execute(sql, params).fetchall()
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
             raise UserError(
                 f"session {self.path}: damaged ({exc}); it was left as it is, and what can be read "
                 "was not enough for this"
@@ -437,7 +439,7 @@ class SessionReader:
             rows = self._conn.execute(f"SELECT {cols}, hosts FROM runs ORDER BY idx").fetchall()
         except sqlite3.OperationalError:  # a session written before clients could be spread
             rows = [(*r, None) for r in self._query(f"SELECT {cols} FROM runs ORDER BY idx")]
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
             raise UserError(f"session {self.path}: damaged ({exc}); it was left as it is") from None
         gone = self.writer_gone
         out = []
@@ -520,7 +522,7 @@ class SessionReader:
                 "SELECT at, kind, run_id, payload FROM events ORDER BY seq"
             ):
                 yield self._event(at, kind, run_id, payload)
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
             raise UserError(f"session {self.path}: damaged ({exc}); it was left as it is") from None
 
     def samples(self, run_id: str) -> list[dict[str, Any]]:
@@ -588,7 +590,7 @@ class SessionReader:
                     " WHERE e.kind = 'Sample' AND e.run_id = ? GROUP BY h.key, b.key",
                     (rid, rid),
                 ).fetchall()
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
             raise UserError(f"session {self.path}: damaged ({exc}); it was left as it is") from None
         out: dict[tuple[str, str, str], dict[int, int]] = {}
         for run_id, name, bucket, count in rows:
@@ -627,6 +629,10 @@ class SessionReader:
                 raise SessionDamaged(self.path, "a log message has no level or text")
             out.append(LogMessage(level, text, p.get("run_id"), at))
         return out
+
+
+def _text(data: bytes) -> str:
+    return data.decode("utf-8", "replace")
 
 
 def private_dirs(path: Path) -> None:
