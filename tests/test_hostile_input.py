@@ -351,3 +351,16 @@ def test_import_ab_says_what_is_wrong_with_a_usable_result(
     assert code == 0 and "time limit" in err, err
     code, err, out = import_cli(capsys, tmp_path / "k", "ab", AB / "keepalive.stdout")
     assert code == 0 and "warning" not in err, err
+
+
+def test_a_profile_or_import_that_is_not_a_file_is_refused_without_blocking(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    code, err = run_cli(capsys, "run", str(fifo), "--headless")
+    assert code == 2 and "not a regular file" in err, err
+    code, err = run_cli(capsys, "run", str(tmp_path), "--headless")
+    assert code == 2 and "not a regular file" in err, err
+    code, err, _out = import_cli(capsys, tmp_path, "fio", fifo)
+    assert code == 2 and "not a regular file" in err, err

@@ -136,6 +136,8 @@ def run(args: argparse.Namespace) -> int:
     parse = PARSERS[args.kind]
     parsed: list[Imported] = []
     for path in args.files:
+        if path.exists() and not path.is_file():  # a FIFO would block the read, a directory fail it
+            raise UserError(f"{path}: not a regular file; give the file a tool's output was saved to")
         try:
             data = path.read_bytes()
         except OSError as exc:

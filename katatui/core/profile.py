@@ -340,6 +340,8 @@ def load_profile(path: str | Path, sets: Sequence[str] = ()) -> Profile:
     ``sets`` are ``--set KEY=VALUE`` overrides applied before validation (see ``apply_set``).
     """
     p = Path(path)
+    if p.exists() and not p.is_file():  # a FIFO would block the read, a directory fail it
+        raise UserError(f"profile {p}: not a regular file; give a profile's TOML file")
     try:
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
