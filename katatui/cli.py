@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from collections.abc import Sequence
 
 from katatui import __version__
-from katatui.core.errors import KatatuiError
+from katatui.core.errors import KatatuiError, describe
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -103,3 +104,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KatatuiError as exc:
         print(f"katatui: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except Exception as exc:  # the one place that turns the unexpected into a message
+        return unexpected(exc)
+
+
+INTERNAL_ERROR = 70  # sysexits' EX_SOFTWARE
+
+
+def unexpected(exc: BaseException) -> int:
+    """An exception katatui did not raise on purpose. Raised while an input was being read (see
+    ``katatui.core.errors.reading``), it is that input's fault: exit 2 naming the file and what is
+    wrong, no traceback. Anywhere else it is a bug in katatui: its traceback, and a request to report it."""
+    source = getattr(exc, "katatui_input", None)
+    if source is not None:
+        print(f"katatui: error: {source}: cannot be read: {describe(exc)}", file=sys.stderr)
+        return 2
+    traceback.print_exception(exc, file=sys.stderr)
+    print(f"katatui: internal error (please report it): {describe(exc)}", file=sys.stderr)
+    return INTERNAL_ERROR

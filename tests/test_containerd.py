@@ -111,6 +111,8 @@ def test_fio_under_containerd_imports_the_image_and_cleans_up(
         assert cmd[:2] == ["ctr", "--address"] and "--net-host" in cmd and "--rm" in cmd
         assert cmd[cmd.index("--runtime") + 1] == "io.containerd.runc.v2"
         assert cmd[cmd.index("--memory-limit") + 1] == str(256 * 1024 * 1024)
+        # the image, the container id and the workload's argv are never read as ctr's options
+        assert cmd[cmd.index("--") + 1] == "docker.io/katatui/bench:0.1", cmd
         assert any(a.startswith("type=bind,src=") and "dst=/scratch" in a for a in cmd)
         assert reader.samples(r.spec.run_id), "fio's interval samples streamed"
         for c in range(r.spec.clients):

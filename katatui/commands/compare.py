@@ -26,7 +26,7 @@ from rich.console import Console
 
 from katatui.core import reference
 from katatui.core.compare import compare, to_records
-from katatui.core.errors import UserError
+from katatui.core.errors import UserError, reading
 from katatui.core.export import write_text
 from katatui.core.library import resolve
 from katatui.core.threshold import THRESHOLD_FAILED, check, load_bounds
@@ -56,9 +56,11 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     paths = [resolve(s, args.dir) for s in args.sessions]
+    what = f"session {paths[0]}" if len(paths) == 1 else "one of the sessions " + ", ".join(map(str, paths))
     if args.threshold is not None:
         bounds = load_bounds(args.threshold)
-        checks = check(bounds, paths)
+        with reading(what):
+            checks = check(bounds, paths)
         _emit(args, threshold_text(checks, args.format))
         failed = sum(1 for c in checks if not c.passed)
         print(
@@ -66,7 +68,8 @@ def run(args: argparse.Namespace) -> int:
         )
         return THRESHOLD_FAILED if failed else 0
     seed = reference.resolve_seed(args.reference) if args.reference else None
-    cmp = compare(paths, baseline=args.baseline, all_metrics=args.all_metrics, seed=seed)
+    with reading(what):
+        cmp = compare(paths, baseline=args.baseline, all_metrics=args.all_metrics, seed=seed)
     if args.tui:
         from katatui.tui.launch import compare_app
 

@@ -14,6 +14,7 @@ from katatui.core.address import parse_address
 from katatui.core.doctor import diagnose
 from katatui.core.errors import UserError
 from katatui.core.profile import TargetConfig, load_profile, override_targets
+from katatui.core.schema import SecretValueError
 from katatui.views.doctor import diagnosis_view
 
 
@@ -48,6 +49,8 @@ def parse_targets(items: list[str]) -> dict[str, TargetConfig]:
             name, address = "", item
         try:
             addr = parse_address(address)
+        except SecretValueError as exc:
+            raise UserError(f"target {name or 'address'}: {exc}") from None
         except ValueError as exc:
             raise UserError(f"target {item!r}: {exc}") from None
         if not name:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ from katatui.core.cell import Cell
 from katatui.core.errors import UserError
 from katatui.core.events import (
     HostFacts,
+    LogMessage,
     Metric,
     RawOutput,
     RunFinished,
@@ -63,13 +65,16 @@ class Imported:
     variant: dict[str, Any]
     results: dict[str, Metric]
     duration: float
+    notes: tuple[str, ...] = ()  # what the user should know about a usable result
 
 
 def _fio(path: Path, data: bytes) -> Imported:
     try:
-        snap = fio.parse_fio_document(data)
+        snap, failed = fio.read_fio_document(data)
     except fio.FioParseError as exc:
         raise UserError(f"{path}: {exc}") from None
+    if failed is not None:  # as a live run's classification would have it: a failed run, not a result
+        raise UserError(f"{path}: not a finished fio result: {failed}; nothing was imported")
     results = {k: Metric(v, u) for k, (v, u) in fio.final_metrics(snap).items()}
     return Imported(path, data, _variant(snap), results, snap.t)
 
@@ -93,9 +98,22 @@ def _ab(path: Path, data: bytes) -> Imported:
         result = ab.parse_ab_output(data)
     except ab.AbParseError as exc:
         raise UserError(f"{path}: {exc}") from None
+    failed = ab.classify_failure(result, 0, b"", data)
+    if failed is not None:
+        raise UserError(f"{path}: not a usable ab result: {failed}; nothing was imported")
+    notes = ab.result_notes(result)
+    if result.non_2xx_responses and result.non_2xx_responses >= result.complete_requests:
+        notes.insert(
+            0, "every response was an error page (not 2xx): these figures measure errors, not the page"
+        )
+    if ab.stopped_at_time_limit(result):
+        notes.append(
+            f"ab stopped after {result.time_taken_s:g} s, a whole number of seconds: it was cut short by "
+            f"its time limit (-t) after {result.complete_requests} requests, fewer than -n if one was given"
+        )
     results = {k: Metric(v, u) for k, (v, u) in ab.final_metrics(result).items()}
     variant = {"concurrency": result.concurrency or 1, "keepalive": result.keepalive_requests is not None}
-    return Imported(path, data, variant, results, result.time_taken_s)
+    return Imported(path, data, variant, results, result.time_taken_s, tuple(notes))
 
 
 PARSERS: dict[str, Callable[[Path, bytes], Imported]] = {"fio": _fio, "iperf3": _iperf3, "ab": _ab}
@@ -118,6 +136,8 @@ def run(args: argparse.Namespace) -> int:
     parse = PARSERS[args.kind]
     parsed: list[Imported] = []
     for path in args.files:
+        if path.exists() and not path.is_file():  # a FIFO would block the read, a directory fail it
+            raise UserError(f"{path}: not a regular file; give the file a tool's output was saved to")
         try:
             data = path.read_bytes()
         except OSError as exc:
@@ -140,8 +160,12 @@ def run(args: argparse.Namespace) -> int:
         for spec, item in zip(runs, parsed, strict=True):
             writer(RunStarted(spec.run_id, ((f"{args.kind}-import", str(item.path)),)))
             writer(RawOutput(spec.run_id, 0, "stdout", item.data))
+            for note in item.notes:
+                writer(LogMessage("warning", f"{item.path}: {note}", spec.run_id))
             writer(RunFinished(spec.run_id, item.results, item.duration))
             print(f"{item.path}: {spec.cell}: {len(item.results)} metrics")
+            for note in item.notes:
+                print(f"{item.path}: warning: {note}", file=sys.stderr)
         writer(SessionFinished("completed"))
     finally:
         writer.close()

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from katatui.core import reference
+from katatui.core.errors import reading
 from katatui.core.export import atomic_text
 from katatui.core.library import resolve
 from katatui.core.session import SessionReader
@@ -57,9 +58,10 @@ def run(args: argparse.Namespace) -> int:
         "html" if args.out is not None and args.out.suffix in (".html", ".htm") else "table"
     )
     seed = reference.resolve_seed(args.reference) if args.reference else None
-    reader = SessionReader(resolve(args.session))
+    path = resolve(args.session)
+    reader = SessionReader(path)
     try:
-        with _output(args.out) as out:
+        with reading(f"session {path}"), _output(args.out) as out:
             write(reader, fmt, out, partial=args.partial, seed=seed, to_file=args.out is not None,
                   baseline=args.baseline)  # fmt: skip
     finally:

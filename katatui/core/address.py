@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from katatui.core.schema import Strict
+from katatui.core.schema import SecretValueError, Strict
 
 
 class Address(Strict):
@@ -21,6 +21,14 @@ def parse_address(text: str) -> Address:
     if text == "local":
         return Address(kind="local")
     parts = urlsplit(text)
+    if parts.password is not None:
+        user = unquote(parts.username or "")
+        where = f"ssh://{user}:…@{parts.hostname or ''}"
+        raise SecretValueError(
+            f"{where}: a password in the address is refused, and never used nor stored; katatui signs "
+            "in with SSH keys: load yours into ssh-agent (ssh-add), or name it with IdentityFile for "
+            "that host in ~/.ssh/config, then give the address without the password"
+        )
     if parts.scheme != "ssh" or not parts.hostname:
         raise ValueError(f"expected 'local' or 'ssh://[user@]host[:port]', got {text!r}")
     try:

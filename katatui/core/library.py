@@ -21,7 +21,7 @@ from typing import Any
 import platformdirs
 
 from katatui.core.errors import UserError
-from katatui.core.session import ENDED, SessionReader, writer_alive
+from katatui.core.session import ENDED, SessionReader, check_session_path, private_dirs, writer_alive
 
 SUFFIX = ".katatui"
 COMPANIONS = ("-wal", "-shm", "-journal")  # SQLite's files next to a session
@@ -44,8 +44,22 @@ def new_session_id() -> str:
 
 
 def default_session_path(session_id: str, profile_name: str) -> Path:
+    """Where a new session goes in the library, whose directories are made private (0700) first:
+    created so, or tightened when an older katatui left them readable by everyone."""
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in profile_name)
+    private_data_dirs()
     return sessions_dir() / f"{session_id}-{safe}.katatui"
+
+
+def private_data_dirs() -> None:
+    """The data directory and its ``sessions`` directory exist with mode 0700 when they are ours."""
+    top = data_dir()
+    private_dirs(top / "sessions")
+    for d in (top, top / "sessions"):
+        with contextlib.suppress(OSError):
+            st = d.stat()
+            if st.st_uid == os.geteuid() and st.st_mode & 0o077:
+                os.chmod(d, st.st_mode & 0o700 | 0o700)
 
 
 @dataclass(frozen=True)
@@ -211,6 +225,9 @@ def resolve(spec: str | Path, directory: str | Path | None = None) -> Path:
             raise UserError(
                 f"session {text!r} matches {len(found)} sessions ({names}); give more of the name"
             )
+    if path.exists() or path.is_symlink():
+        check_session_path(path)  # a directory, a FIFO, a device: said as what it is
+        return path
     raise UserError(
         f"session {text}: no such file, and no session of that name in {sessions_dir(directory)} "
         "(katatui sessions lists them)"

@@ -16,14 +16,23 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from katatui.core.address import parse_address
-from katatui.core.errors import ProfileError, UserError
+from katatui.core.errors import ProfileError, UserError, reading
 from katatui.core.limits import plan_problems
-from katatui.core.schema import NAME_RE, Strict, parse_size
+from katatui.core.schema import NAME_RE, SecretValueError, Strict, parse_size, shown
 from katatui.core.workloads.config import WORKLOAD_TYPES, Workload
 from katatui.core.workloads.fio import FioWorkload
 
 IMAGE_TAG = "katatui/bench:0.1"
 RUNTIME_RE = re.compile(r"^(\*|[A-Za-z0-9][A-Za-z0-9_.:/-]{0,127})$")
+# An image reference as Docker and containerd read it: [registry[:port]/]path[:tag][@digest].
+_PATH_COMPONENT = r"[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*"
+_DOMAIN = (
+    r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::[0-9]{1,5})?"
+)
+IMAGE_RE = re.compile(
+    rf"^(?:{_DOMAIN}/)?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*(?::\w[\w.-]{{0,127}})?"
+    r"(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,128})?$"
+)
 RUNC_BINARY_RE = re.compile(r"^/[A-Za-z0-9_.+/-]{1,255}$")
 # Places fio's scratch directory may never be created in: the system's own trees.
 FORBIDDEN_SCRATCH = (
@@ -82,14 +91,15 @@ def check_scratch_base(v: str) -> str:
 class Limits(Strict):
     """Resources given equally to every container scenario."""
 
-    cpus: Annotated[float, Field(gt=0)] | None = None
+    # Docker's range starts at 0.01; more than 4096 CPUs is no host's. inf and nan are refused.
+    cpus: Annotated[float, Field(ge=0.01, le=4096, allow_inf_nan=False)] | None = None
     memory: str | None = None
 
     @field_validator("memory")
     @classmethod
     def _memory(cls, v: str | None) -> str | None:
         if v is not None and parse_size(v) < 6 * 1024 * 1024:
-            raise ValueError(f"{v!r} is below Docker's minimum of 6m")
+            raise ValueError(f"{shown(v)} is below Docker's minimum of 6m")
         return v
 
 
@@ -110,6 +120,16 @@ class Scenario(Strict):
     # containerd only: the OCI runtime binary the runc shim runs instead of runc (``ctr run
     # --runc-binary``), e.g. a wrapper that runs ``runsc --network=host "$@"`` for gVisor.
     runc_binary: str | None = None
+
+    @field_validator("image")
+    @classmethod
+    def _image(cls, v: str) -> str:
+        if len(v) > 512 or not IMAGE_RE.fullmatch(v):
+            raise ValueError(
+                f"{shown(v)} is not an image reference such as katatui/bench:0.1, "
+                "docker.io/library/debian:12 or registry:5000/name@sha256:DIGEST"
+            )
+        return v
 
     @field_validator("runc_binary")
     @classmethod
@@ -291,6 +311,8 @@ def format_validation(path: str, exc: ValidationError) -> list[str]:
         field = _loc(err["loc"])
         if err["type"] == "list_type" and by_field[field] > 1:
             continue  # the scalar branch of "a value or a list" already said what is wrong
+        if len(field) > 80:  # a huge key is echoed cut
+            field = f"{field[:79]}… ({len(field)} characters)"
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             msg = "unknown key (check the spelling; see profiles/README.md for the keys)"
@@ -300,8 +322,17 @@ def format_validation(path: str, exc: ValidationError) -> list[str]:
             given_type = err["input"].get("type") if isinstance(err["input"], dict) else None
             msg = f"unknown workload type {given_type!r}; known: {', '.join(WORKLOAD_TYPES)}"
         given = err.get("input")
-        if err["type"] not in ("missing", "union_tag_invalid") and not isinstance(given, dict | list):
-            msg += f" (got {given!r})"
+        if isinstance(err.get("ctx", {}).get("error"), SecretValueError):
+            given = None  # never echoed
+        elif isinstance(given, str) and len(repr(given)) > 80:
+            msg = msg.replace(repr(given), shown(given))  # a huge value is echoed cut, and once
+        if (
+            err["type"] not in ("missing", "union_tag_invalid")
+            and not isinstance(given, dict | list)
+            and given is not None
+            and shown(given) not in msg
+        ):
+            msg += f" (got {shown(given)})"
         line = f"{path}: {field}: {msg}"
         if (field, err["type"]) in seen:  # a union reports each branch; one line per field is enough
             continue
@@ -318,6 +349,8 @@ def load_profile(path: str | Path, sets: Sequence[str] = ()) -> Profile:
     ``sets`` are ``--set KEY=VALUE`` overrides applied before validation (see ``apply_set``).
     """
     p = Path(path)
+    if p.exists() and not p.is_file():  # a FIFO would block the read, a directory fail it
+        raise UserError(f"profile {p}: not a regular file; give a profile's TOML file")
     try:
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -328,9 +361,14 @@ def load_profile(path: str | Path, sets: Sequence[str] = ()) -> Profile:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(str(p), [f"{p}: not valid TOML: {exc}"]) from None
-    for item in sets:
-        apply_set(data, item)
-    return profile_from_dict(data, str(p))
+    except RecursionError:
+        raise ProfileError(
+            str(p), [f"{p}: not a usable profile: its arrays or tables are nested too deeply"]
+        ) from None
+    with reading(f"profile {p}"):
+        for item in sets:
+            apply_set(data, item)
+        return profile_from_dict(data, str(p))
 
 
 def _toml_value(text: str) -> Any:
@@ -338,6 +376,8 @@ def _toml_value(text: str) -> Any:
         return tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
         return text  # a bare word is a string
+    except RecursionError:
+        raise UserError(f"--set value {shown(text)}: nested too deeply") from None
 
 
 def apply_set(data: dict[str, Any], item: str) -> None:
@@ -351,9 +391,10 @@ def apply_set(data: dict[str, Any], item: str) -> None:
     parts = key.strip().split(".")
     if not sep or not all(parts):
         raise UserError(
-            f"--set {item!r}: expected KEY=VALUE, e.g. scenario.kata.runtime=io.containerd.kata.v2"
+            f"--set {shown(item)}: expected KEY=VALUE, e.g. scenario.kata.runtime=io.containerd.kata.v2"
         )
     value = _toml_value(raw.strip())
+    item = shown(item)[1:-1] if len(item) > 80 else item  # as the messages below echo it
     if len(parts) == 1:
         data[parts[0]] = value
         return
@@ -414,8 +455,10 @@ def override_targets(profile: Profile, overrides: list[str]) -> Profile:
             )
         try:
             addr = parse_address(address)
+        except SecretValueError as exc:
+            raise UserError(f"--target {name}=: {exc}") from None
         except ValueError as exc:
-            raise UserError(f"--target {item!r}: {exc}") from None
+            raise UserError(f"--target {shown(item)}: {exc}") from None
         update: dict[str, Any] = {"host": address}
         if addr.docker_socket:
             update["docker_socket"] = addr.docker_socket

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from katatui.core.errors import SessionDamaged, describe
 from katatui.core.events import (
     Event,
     HostFacts,
@@ -13,6 +14,7 @@ from katatui.core.events import (
     RunFacts,
     RunFailed,
     RunFinished,
+    RunSpec,
     RunStarted,
     Sample,
     ScenarioFacts,
@@ -31,34 +33,42 @@ def _hist(d: dict[str, Any]) -> dict[str, dict[int, int]]:
 
 
 def events(reader: SessionReader) -> Iterator[Event]:
-    """Every recorded event in order (raw tool output is left out: it is in ``reader.raw``)."""
+    """Every recorded event in order (raw tool output is left out: it is in ``reader.raw``). An
+    event that is not what the writer stores is ``SessionDamaged``, naming the file."""
     runs = {r.spec.run_id: r.spec for r in reader.runs()}
     for at, kind, _run_id, p in reader.events():
-        ev: Event | None = None
-        if kind == "SessionStarted":
-            ev = SessionStarted(
-                p["session_id"], p["profile_name"], p["pairing"],
-                tuple(runs[r] for r in p["runs"] if r in runs), at=at,
-            )  # fmt: skip
-        elif kind == "HostFacts":
-            ev = HostFacts(p["target"], p["facts"], at=at)
-        elif kind == "ScenarioFacts":
-            ev = ScenarioFacts(p["scenario"], p["target"], p["facts"], at=at)
-        elif kind == "RunStarted":
-            ev = RunStarted(p["run_id"], tuple(tuple(c) for c in p["commands"]), at=at)
-        elif kind == "Sample":
-            ev = Sample(
-                p["run_id"], p["t"], p["metrics"], p.get("client", 0), _hist(p.get("hist", {})), at=at
-            )
-        elif kind == "RunFacts":
-            ev = RunFacts(p["run_id"], p["facts"], at=at)
-        elif kind == "RunFinished":
-            ev = RunFinished(p["run_id"], _metrics(p["results"]), p["duration"], at=at)
-        elif kind == "RunFailed":
-            ev = RunFailed(p["run_id"], p["reason"], _metrics(p.get("partial", {})), at=at)
-        elif kind == "LogMessage":
-            ev = LogMessage(p["level"], p["text"], p.get("run_id"), at=at)
-        elif kind == "SessionFinished":
-            ev = SessionFinished(p["status"], at=at)
+        try:
+            ev = _event(runs, at, kind, p)
+        except (KeyError, TypeError, ValueError, OverflowError, AttributeError) as exc:
+            what = f"a {kind[:40]} event holds {describe(exc)}"
+            raise SessionDamaged(reader.path, what) from None
         if ev is not None:
             yield ev
+
+
+def _event(runs: dict[str, RunSpec], at: float, kind: str, p: dict[str, Any]) -> Event | None:
+    ev: Event | None = None
+    if kind == "SessionStarted":
+        ev = SessionStarted(
+            p["session_id"], p["profile_name"], p["pairing"],
+            tuple(runs[r] for r in p["runs"] if r in runs), at=at,
+        )  # fmt: skip
+    elif kind == "HostFacts":
+        ev = HostFacts(p["target"], p["facts"], at=at)
+    elif kind == "ScenarioFacts":
+        ev = ScenarioFacts(p["scenario"], p["target"], p["facts"], at=at)
+    elif kind == "RunStarted":
+        ev = RunStarted(p["run_id"], tuple(tuple(c) for c in p["commands"]), at=at)
+    elif kind == "Sample":
+        ev = Sample(p["run_id"], p["t"], p["metrics"], p.get("client", 0), _hist(p.get("hist", {})), at=at)
+    elif kind == "RunFacts":
+        ev = RunFacts(p["run_id"], p["facts"], at=at)
+    elif kind == "RunFinished":
+        ev = RunFinished(p["run_id"], _metrics(p["results"]), p["duration"], at=at)
+    elif kind == "RunFailed":
+        ev = RunFailed(p["run_id"], p["reason"], _metrics(p.get("partial", {})), at=at)
+    elif kind == "LogMessage":
+        ev = LogMessage(p["level"], p["text"], p.get("run_id"), at=at)
+    elif kind == "SessionFinished":
+        ev = SessionFinished(p["status"], at=at)
+    return ev

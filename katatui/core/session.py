@@ -12,12 +12,15 @@ schema version in ``meta``; a reader refuses a newer one by name instead of misr
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 import os
 import queue
 import shutil
 import socket
 import sqlite3
+import stat
 import tempfile
 import threading
 import time
@@ -27,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from katatui import __version__
-from katatui.core.errors import UserError
+from katatui.core.errors import SessionDamaged, UserError
 from katatui.core.events import (
     Event,
     HostFacts,
@@ -100,9 +103,13 @@ class SessionWriter:
         # a report's CDFs never decode every sample of a long session.
         self._hist: dict[str, dict[str, dict[int, int]]] = {}
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            # Created exclusively: two katatui processes never share a file, even with the same name.
-            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+            private_dirs(self.path.parent)
+            # Created exclusively: two katatui processes never share a file, even with the same name;
+            # readable by its owner only (it holds hosts, users, profiles and raw outputs), as are
+            # SQLite's log files next to it, which take the file's mode.
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            os.fchmod(fd, 0o600)  # whatever the umask
+            os.close(fd)
         except FileExistsError:
             raise UserError(f"session file {self.path} already exists; choose another --out") from None
         except OSError as exc:
@@ -292,12 +299,13 @@ class SessionReader:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._copy: Path | None = None
-        if not self.path.is_file():
-            raise UserError(f"session {self.path}: no such file")
+        check_session_path(self.path)
         try:
             self._conn = self._open()
+            # A damaged byte in a text value reads as U+FFFD instead of failing every query on it.
+            self._conn.text_factory = _text
             self.meta: dict[str, str] = dict(self._conn.execute("SELECT key, value FROM meta").fetchall())
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
             self._discard()
             raise UserError(
                 f"session {self.path}: not a readable katatui session file ({exc}); it was left as it is"
@@ -338,7 +346,7 @@ class SessionReader:
         conn = sqlite3.connect(copy)  # SQLite recovers the copy's log; the original is untouched
         try:
             meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
-        except sqlite3.DatabaseError:
+        except (sqlite3.DatabaseError, UnicodeDecodeError):
             meta = {}
         if meta and writer_alive(meta):  # its writer started after all: read it in place
             conn.close()
@@ -355,7 +363,7 @@ class SessionReader:
                 return dict(conn.execute("SELECT key, value FROM meta").fetchall())
             finally:
                 conn.close()
-        except sqlite3.DatabaseError:
+        except (sqlite3.DatabaseError, UnicodeDecodeError):
             return {}
 
     def _discard(self) -> None:
@@ -376,7 +384,7 @@ class SessionReader:
     def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
         try:
             return self._conn.execute(sql, params).fetchall()
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
             raise UserError(
                 f"session {self.path}: damaged ({exc}); it was left as it is, and what can be read "
                 "was not enough for this"
@@ -394,9 +402,24 @@ class SessionReader:
             return "incomplete (katatui stopped before the end)" if self.writer_gone else "running"
         return status
 
+    def _loads(self, text: Any, what: str) -> Any:
+        """A JSON value stored by the writer; anything else is damage, said as such."""
+        if not isinstance(text, str | bytes):
+            raise SessionDamaged(self.path, f"{what} is not JSON text")
+        try:
+            return json.loads(text)
+        except (ValueError, RecursionError) as exc:
+            raise SessionDamaged(self.path, f"{what} is not valid JSON: {str(exc)[:120]}") from None
+
+    def _object(self, text: Any, what: str) -> dict[str, Any]:
+        value = self._loads(text, what)
+        if not isinstance(value, dict):
+            raise SessionDamaged(self.path, f"{what} is not a JSON object")
+        return value
+
     def hosts(self) -> dict[str, dict[str, Any]]:
         rows = self._query("SELECT target, facts FROM hosts")
-        return {t: json.loads(f) for t, f in rows}
+        return {t: self._object(f, f"the facts of host {t!r}") for t, f in rows}
 
     def scenario_facts(self) -> dict[tuple[str, str], dict[str, Any]]:
         """(scenario, target) -> what the scenario's sandbox looked like from inside."""
@@ -404,7 +427,7 @@ class SessionReader:
             rows = self._conn.execute("SELECT scenario, target, facts FROM scenarios").fetchall()
         except sqlite3.OperationalError:  # a session written before this table existed
             return {}
-        return {(s, t): json.loads(f) for s, t, f in rows}
+        return {(s, t): self._object(f, f"the facts of scenario {s!r}") for s, t, f in rows}
 
     def runs(self) -> list[RunRow]:
         """Every planned run. In a session whose writer is gone, a run that never ended is ``unfinished``."""
@@ -416,11 +439,12 @@ class SessionReader:
             rows = self._conn.execute(f"SELECT {cols}, hosts FROM runs ORDER BY idx").fetchall()
         except sqlite3.OperationalError:  # a session written before clients could be spread
             rows = [(*r, None) for r in self._query(f"SELECT {cols} FROM runs ORDER BY idx")]
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
             raise UserError(f"session {self.path}: damaged ({exc}); it was left as it is") from None
         gone = self.writer_gone
         out = []
         for r in rows:
+            self._check_run(r)
             spec = RunSpec(
                 r[0],
                 r[1],
@@ -431,21 +455,63 @@ class SessionReader:
                 r[6],
                 r[7],
                 r[8],
-                json.loads(r[9]),
+                self._object(r[9], f"the variant of run {r[0]!r}"),
                 r[10],
                 r[11],
-                tuple(json.loads(r[18])) if r[18] else (),
+                tuple(self._list(r[18], f"the hosts of run {r[0]!r}")) if r[18] else (),
             )
             status = "unfinished" if gone and r[12] not in ENDED else r[12]
             reason = r[17]
             if status == "unfinished" and r[12] == "running":
                 reason = "katatui stopped while this run was going"
-            out.append(RunRow(spec, status, r[13], r[14], r[15], json.loads(r[16]) if r[16] else [], reason))
+            out.append(
+                RunRow(
+                    spec,
+                    status,
+                    r[13],
+                    r[14],
+                    r[15],
+                    self._list(r[16], f"the commands of run {r[0]!r}") if r[16] else [],
+                    reason,
+                )
+            )
         return out
+
+    def _list(self, text: Any, what: str) -> list[Any]:
+        value = self._loads(text, what)
+        if not isinstance(value, list):
+            raise SessionDamaged(self.path, f"{what} is not a JSON list")
+        return value
+
+    def _check_run(self, r: tuple[Any, ...]) -> None:
+        """A run row as the writer stores it: its text, whole numbers and times of the right types."""
+        texts = (0, 2, 3, 4, 6, 7, 8, 12)
+        if any(not isinstance(r[i], str) for i in texts) or not (r[5] is None or isinstance(r[5], str)):
+            raise SessionDamaged(self.path, f"run {str(r[0])[:40]!r} has a field that is not text")
+        if any(not isinstance(r[i], int) or r[i] < 0 for i in (1, 10, 11)):
+            raise SessionDamaged(
+                self.path, f"run {r[0]!r} has an index, clients or repeat that is not a count"
+            )
+        if any(
+            not (r[i] is None or (isinstance(r[i], int | float) and math.isfinite(r[i])))
+            for i in (13, 14, 15)
+        ):
+            raise SessionDamaged(self.path, f"run {r[0]!r} has a time that is not a number")
+        if not (r[17] is None or isinstance(r[17], str)):
+            raise SessionDamaged(self.path, f"run {r[0]!r} has a reason that is not text")
 
     def results(self) -> list[ResultRow]:
         runs = {r.spec.run_id: r for r in self.runs()}
         rows = self._query("SELECT run_id, metric, value, unit, partial FROM results")
+        for r in rows:
+            if not (isinstance(r[1], str) and isinstance(r[3], str)):
+                raise SessionDamaged(
+                    self.path, f"a result of run {r[0]!r} has a name or unit that is not text"
+                )
+            if isinstance(r[2], bool) or not isinstance(r[2], int | float) or not math.isfinite(r[2]):
+                raise SessionDamaged(
+                    self.path, f"result {r[1]!r} of run {r[0]!r} is not a number ({r[2]!r:.40})"
+                )
         out = [ResultRow(runs[r[0]], r[1], r[2], r[3], bool(r[4])) for r in rows if r[0] in runs]
         out.sort(key=lambda x: (x.run.spec.index, x.metric))
         return out
@@ -455,28 +521,37 @@ class SessionReader:
             for at, kind, run_id, payload in self._conn.execute(
                 "SELECT at, kind, run_id, payload FROM events ORDER BY seq"
             ):
-                yield at, kind, run_id, json.loads(payload)
-        except sqlite3.DatabaseError as exc:
+                yield self._event(at, kind, run_id, payload)
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
             raise UserError(f"session {self.path}: damaged ({exc}); it was left as it is") from None
 
     def samples(self, run_id: str) -> list[dict[str, Any]]:
         rows = self._query(
             "SELECT payload FROM events WHERE kind='Sample' AND run_id=? ORDER BY seq", (run_id,)
         )
-        return [json.loads(r[0]) for r in rows]
+        return [self._object(r[0], f"a sample of run {run_id!r}") for r in rows]
 
     def _events_of(self, run_id: str) -> Iterator[tuple[float, str, str | None, dict[str, Any]]]:
         for at, kind, rid, payload in self._query(
             "SELECT at, kind, run_id, payload FROM events WHERE run_id=? ORDER BY seq", (run_id,)
         ):
-            yield at, kind, rid, json.loads(payload)
+            yield self._event(at, kind, rid, payload)
+
+    def _event(
+        self, at: Any, kind: Any, run_id: Any, payload: Any
+    ) -> tuple[float, str, str | None, dict[str, Any]]:
+        if isinstance(at, bool) or not isinstance(at, int | float) or not math.isfinite(at):
+            raise SessionDamaged(self.path, f"an event's time is not a number ({at!r:.40})")
+        if not isinstance(kind, str) or not (run_id is None or isinstance(run_id, str)):
+            raise SessionDamaged(self.path, "an event's kind or run is not text")
+        return float(at), kind, run_id, self._object(payload, f"a {kind[:40]} event")
 
     def raw(self, run_id: str, client: int = 0, stream: str = "stdout") -> bytes:
         rows = self._query(
             "SELECT data FROM raw WHERE run_id=? AND client=? AND stream=? ORDER BY seq",
             (run_id, client, stream),
         )
-        return b"".join(r[0] for r in rows)
+        return b"".join(r[0] if isinstance(r[0], bytes) else str(r[0]).encode() for r in rows)
 
     def run_facts(self) -> dict[str, dict[str, Any]]:
         """run_id -> the conditions the run met (the fairness record), merged in arrival order."""
@@ -484,7 +559,10 @@ class SessionReader:
         for run_id, payload in self._query(
             "SELECT run_id, payload FROM events WHERE kind='RunFacts' ORDER BY seq"
         ):
-            out.setdefault(run_id, {}).update(json.loads(payload).get("facts", {}))
+            facts = self._object(payload, "a RunFacts event").get("facts", {})
+            if not isinstance(facts, dict):
+                raise SessionDamaged(self.path, f"the facts of run {run_id!r} are not a JSON object")
+            out.setdefault(run_id, {}).update(facts)
         return out
 
     def histogram_totals(self) -> dict[tuple[str, str, str], dict[int, int]]:
@@ -512,13 +590,22 @@ class SessionReader:
                     " WHERE e.kind = 'Sample' AND e.run_id = ? GROUP BY h.key, b.key",
                     (rid, rid),
                 ).fetchall()
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
             raise UserError(f"session {self.path}: damaged ({exc}); it was left as it is") from None
         out: dict[tuple[str, str, str], dict[int, int]] = {}
         for run_id, name, bucket, count in rows:
-            run = runs[run_id]
-            target = out.setdefault((run.spec.cell, run.spec.scenario, name), {})
-            target[int(bucket)] = target.get(int(bucket), 0) + int(count)
+            run = runs.get(run_id)
+            if run is None:
+                continue
+            try:
+                b, n = int(bucket), int(count)
+            except (TypeError, ValueError, OverflowError):
+                raise SessionDamaged(
+                    self.path,
+                    f"a latency histogram of run {run_id!r} holds {bucket!r:.40}: not a bucket and a count",
+                ) from None
+            target = out.setdefault((run.spec.cell, run.spec.scenario, str(name)), {})
+            target[b] = target.get(b, 0) + n
         return out
 
     def raw_streams(self) -> list[tuple[str, int, str, int]]:
@@ -527,18 +614,61 @@ class SessionReader:
             "SELECT run_id, client, stream, sum(length(data)) FROM raw GROUP BY run_id, client, stream"
             " ORDER BY min(seq)"
         )
+        if any(not isinstance(r[1], int) or not isinstance(r[3], int) for r in rows):
+            raise SessionDamaged(self.path, "a raw output's client or length is not a number")
         return [(r[0], int(r[1]), str(r[2]), int(r[3])) for r in rows]
 
     def logs(self) -> list[LogMessage]:
-        return [
-            LogMessage(p["level"], p["text"], p.get("run_id"), at)
-            for at, _kind, _, p in (
-                (at, k, rid, json.loads(pl))
-                for at, k, rid, pl in self._query(
-                    "SELECT at, kind, run_id, payload FROM events WHERE kind='LogMessage' ORDER BY seq"
-                )
-            )
-        ]
+        out = []
+        for row in self._query(
+            "SELECT at, kind, run_id, payload FROM events WHERE kind='LogMessage' ORDER BY seq"
+        ):
+            at, _kind, _, p = self._event(*row)
+            level, text = p.get("level"), p.get("text")
+            if level not in ("info", "warning", "error") or not isinstance(text, str):
+                raise SessionDamaged(self.path, "a log message has no level or text")
+            out.append(LogMessage(level, text, p.get("run_id"), at))
+        return out
+
+
+def _text(data: bytes) -> str:
+    return data.decode("utf-8", "replace")
+
+
+def private_dirs(path: Path) -> None:
+    """Create ``path`` and its missing parents readable by their owner only (0700); existing
+    directories are left as they are."""
+    missing = []
+    for p in (path, *path.parents):
+        if p.exists():
+            break
+        missing.append(p)
+    for p in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            p.mkdir(mode=0o700)
+            os.chmod(p, 0o700)  # whatever the umask
+
+
+def check_session_path(path: Path) -> None:
+    """A session given on the command line is a regular file (a symlink to one is fine): a missing
+    path, a directory, a FIFO or a device is refused by what it is, before anything opens it."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise UserError(f"session {path}: no such file") from None
+    except OSError as exc:
+        raise UserError(f"session {path}: cannot be read ({exc.strerror or exc})") from None
+    if stat.S_ISREG(st.st_mode):
+        return
+    what = (
+        "a directory" if stat.S_ISDIR(st.st_mode)
+        else "a FIFO (named pipe)" if stat.S_ISFIFO(st.st_mode)
+        else "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode)
+        else "a socket" if stat.S_ISSOCK(st.st_mode)
+        else "not a regular file"
+    )  # fmt: skip
+    target = f" (it points to {os.path.realpath(path)})" if path.is_symlink() else ""
+    raise UserError(f"session {path}: {what}{target}, not a session file (.katatui)")
 
 
 def writer_alive(meta: Mapping[str, str]) -> bool:

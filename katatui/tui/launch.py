@@ -55,7 +55,7 @@ def replay_app(
     """Play a recorded session into the dashboard at ``speed`` × its pace (0: at once), from
     ``start`` (a time into the session: 90, 1:30, 2m), ``paused`` or playing. Exit status 0 once
     the user quits."""
-    from katatui.core.errors import UserError
+    from katatui.core.errors import UserError, reading
     from katatui.core.playback import parse_time
     from katatui.tui.app import KatatuiApp
     from katatui.tui.config import load_config
@@ -65,7 +65,8 @@ def replay_app(
         raise UserError(f"--speed {speed}: expected 0 (as fast as possible) or more")
     at = parse_time(start) if start is not None else 0.0
     source = ReplaySource(session_path, speed=speed, start=at, paused=paused)
-    timeline = source.load()  # a missing or foreign file is a UserError, before the screen opens
+    with reading(f"session {session_path}"):
+        timeline = source.load()  # a missing or foreign file is a UserError, before the screen opens
     source.timeline = timeline
     if not timeline.events:
         raise UserError(f"session {session_path}: it holds no events to replay")

@@ -191,7 +191,8 @@ class ContainerdLauncher(Launcher):
             cmd += ["--mount", f"type=bind,src={mount.host_path},dst={mount.inner_path},options=rbind:rw"]
         else:
             cmd += ["--cwd", CONTAINER_SCRATCH]  # the runtime creates it in the container's own layer
-        return [*cmd, self.image, self.container_id(run, client), *argv]
+        # "--": the image and what follows are never read as ctr's options, whatever they hold.
+        return [*cmd, "--", self.image, self.container_id(run, client), *argv]
 
     async def start(self, run: RunSpec, client: int, argv: Sequence[str], mount: Mount | None) -> Process:
         cmd = self._argv(run, client, argv, mount)

@@ -441,6 +441,16 @@ def final_metrics(
     return out
 
 
+def stopped_at_time_limit(result: AbResult, limit: int | None = None) -> bool:
+    """Whether ab stopped at its time limit (``-t``) rather than after its requests (``-n``): it
+    then reports a time taken of the limit itself, to the millisecond (with ``limit`` unknown: a
+    whole number of seconds), where a run that completed its requests stops at any moment."""
+    taken = result.time_taken_s
+    if limit is not None:
+        return taken >= limit - 0.001
+    return taken >= 1 and abs(taken - round(taken)) < 0.0015
+
+
 def result_notes(result: AbResult) -> list[str]:
     """Things to report about a usable result (non-2xx answers, failed requests)."""
     notes = []

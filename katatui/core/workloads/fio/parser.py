@@ -540,6 +540,66 @@ def parse_fio_document(data: bytes) -> FioSnapshot:
     return stream.last
 
 
+def read_fio_document(data: bytes) -> tuple[FioSnapshot, str | None]:
+    """``parse_fio_document``, and why its result is not one (``classify_document``), or None."""
+    snap = parse_fio_document(data)
+    stream = FioStream()
+    stream.feed(data)
+    stream.close()
+    return snap, classify_document(stream)
+
+
+# fio's "eta" while a job still runs and its end is unknown; a final result says 0.
+RUNNING_ETA = 2**31 - 1
+
+
+def status_signs(snap: FioSnapshot) -> list[str]:
+    """What shows a snapshot to be one of fio's status reports rather than its final result:
+    completion latencies counted for fewer I/Os than were done, or an eta of "still running" with
+    a job that ran for less than its runtime. (A final result can keep that eta, with
+    ``--eta=never``, but its job then ran its whole runtime; after a SIGKILL the last object is a
+    status report.)"""
+    signs: list[str] = []
+    jobs = snap.raw.get("jobs")
+    for job in jobs if isinstance(jobs, list) else []:
+        if not isinstance(job, dict):
+            continue
+        for d in ("read", "write", "trim"):
+            stats = job.get(d)
+            clat = stats.get("clat_ns") if isinstance(stats, dict) else None
+            n = clat.get("N") if isinstance(clat, dict) else None
+            total = stats.get("total_ios") if isinstance(stats, dict) else None
+            if isinstance(n, int) and isinstance(total, int) and total and n != total:
+                signs.append(f"{d} latencies counted for {n} of {total} I/Os")
+        options = {**(snap.raw.get("global options") or {}), **(job.get("job options") or {})}
+        runtime, done = str(options.get("runtime", "")), job.get("job_runtime")
+        if (
+            job.get("eta") == RUNNING_ETA
+            and runtime.isdigit()
+            and isinstance(done, int)
+            and done < int(runtime) * 1000
+        ):
+            signs.append(f"eta {RUNNING_ETA} (still running) after {done} ms of its {runtime} s")
+    return list(dict.fromkeys(signs))
+
+
+def classify_document(stream: FioStream) -> str | None:
+    """``classify_failure`` for a fio output read from a file, with no exit status to go by: a last
+    object that is a status report (fio killed, e.g. by SIGKILL, before its final result) is no
+    result either, unless fio said it was stopped by a signal and printed its result after that."""
+    reason = classify_failure(stream, 0)
+    if reason is not None or stream.last is None or stream.signal is not None:
+        return reason
+    signs = status_signs(stream.last)
+    if signs:
+        return (
+            "its last JSON object is one of fio's status reports, not its final result ("
+            + "; ".join(signs[:3])
+            + "): fio was stopped before it finished, e.g. killed"
+        )
+    return None
+
+
 def classify_failure(stream: FioStream, returncode: int, stderr: bytes | str = b"") -> str | None:
     """One line saying why a run failed, or None when its last snapshot is a usable result.
 
