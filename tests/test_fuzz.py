@@ -80,7 +80,7 @@ def no_run(monkeypatch: pytest.MonkeyPatch) -> None:
     def accepted(*args: object, **kwargs: object) -> None:
         raise ProfileAccepted("profile accepted")
 
-    monkeypatch.setattr("katatui.commands.run.SessionWriter", accepted)
+    monkeypatch.setattr("katatui.core.recording.Recording.open", accepted)
 
 
 @pytest.fixture

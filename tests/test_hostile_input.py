@@ -172,7 +172,7 @@ def no_run(monkeypatch: pytest.MonkeyPatch) -> None:
     def accepted(*args: object, **kwargs: object) -> None:
         raise ProfileAccepted("profile accepted")
 
-    monkeypatch.setattr("katatui.commands.run.SessionWriter", accepted)
+    monkeypatch.setattr("katatui.core.recording.Recording.open", accepted)
 
 
 def check_profile(tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, *sets: str) -> str:
