@@ -57,6 +57,7 @@ def test_bare_run_and_reports(tmp_path: Path) -> None:
         "metric",
         "value",
         "unit",
+        "verdict",
         "schema_version",
     ]
     assert {r["metric"] for r in rows} >= FIO_METRICS

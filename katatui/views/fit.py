@@ -46,7 +46,9 @@ class SplitTable:
     def tables(self, console: Console, width: int) -> list[Table]:
         others = [c for c in self.columns if c not in self.keep]
         tables = [self.table()]
-        for k in range(1, max(len(others), 1) + 1):
+        if not others:  # only the reference column: nothing to split
+            return tables
+        for k in range(1, len(others) + 1):
             size = -(-len(others) // k)
             groups = [others[i : i + size] for i in range(0, len(others), size)] or [[]]
             tables = [self.build([c for c in self.columns if c in self.keep or c in g]) for g in groups]
