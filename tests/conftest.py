@@ -11,6 +11,8 @@ from pathlib import Path
 import docker
 import pytest
 
+from katatui.core.errors import KatatuiError
+
 pytest_plugins = ["tests.recorded"]  # real recorded sessions for the tests of saved sessions
 
 ENV_KEYS = (
@@ -188,3 +190,19 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.section("containers still on the test dockerd after a test")
         for line in LEFTOVERS:
             terminalreporter.line(line)
+
+
+class ProfileAccepted(KatatuiError):
+    """Raised instead of starting a run: the profile passed validation."""
+
+    exit_code = 0
+
+
+@pytest.fixture
+def no_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``katatui run --headless`` stops once its profile is validated: nothing runs, nothing is written."""
+
+    def accepted(*args: object, **kwargs: object) -> None:
+        raise ProfileAccepted("profile accepted")
+
+    monkeypatch.setattr("katatui.core.recording.Recording.open", accepted)

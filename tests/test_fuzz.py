@@ -22,7 +22,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from katatui.cli import main
-from katatui.core.errors import KatatuiError
 
 HERE = Path(__file__).parent
 SESSION = HERE / "tui" / "fixtures" / "missing_runtime.katatui"
@@ -67,20 +66,6 @@ SETTINGS = settings(
     database=None,
 )
 SLOW = 5.0  # seconds: a case slower than this counts as a hang
-
-
-class ProfileAccepted(KatatuiError):
-    exit_code = 0
-
-
-@pytest.fixture
-def no_run(monkeypatch: pytest.MonkeyPatch) -> None:
-    """``katatui run --headless`` stops once its profile is validated: nothing runs, nothing is written."""
-
-    def accepted(*args: object, **kwargs: object) -> None:
-        raise ProfileAccepted("profile accepted")
-
-    monkeypatch.setattr("katatui.core.recording.Recording.open", accepted)
 
 
 @pytest.fixture

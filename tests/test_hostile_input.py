@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from katatui.cli import main
-from katatui.core.errors import KatatuiError
 
 FIXTURE = Path(__file__).parent / "tui" / "fixtures" / "missing_runtime.katatui"
 
@@ -157,22 +156,6 @@ type = "sysbench"
 name = "sysbench"
 test = "memory"
 """
-
-
-class ProfileAccepted(KatatuiError):
-    """Raised instead of starting a run: the profile passed validation."""
-
-    exit_code = 0
-
-
-@pytest.fixture
-def no_run(monkeypatch: pytest.MonkeyPatch) -> None:
-    """``katatui run --headless`` stops once its profile is validated: nothing runs."""
-
-    def accepted(*args: object, **kwargs: object) -> None:
-        raise ProfileAccepted("profile accepted")
-
-    monkeypatch.setattr("katatui.core.recording.Recording.open", accepted)
 
 
 def check_profile(tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, *sets: str) -> str:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from katatui.core.errors import KatatuiError
+from katatui.core.isolation import summary as isolation_summary
 from katatui.core.session import SessionReader
 from katatui.core.transport.base import Transport
 
@@ -480,11 +481,6 @@ def record(reader: SessionReader) -> dict[str, Any]:
     return {"scenarios": rows, "runs": run_facts, "warnings": list(dict.fromkeys(warnings))}
 
 
-def _isolation_label(r: Mapping[str, Any]) -> str:
-    iso = r.get("isolation") or "?"
-    return f"{iso} ({r['sandbox']})" if r.get("sandbox") else str(iso)
-
-
 def _kernel_label(r: Mapping[str, Any]) -> str:
     kernel = r.get("kernel")
     if not kernel:
@@ -514,7 +510,7 @@ def record_rows(rec: Mapping[str, Any]) -> tuple[list[str], list[list[str]]]:
     if not scenarios:
         return [], []
     facts: list[tuple[str, Any]] = [
-        ("isolation", _isolation_label),
+        ("isolation", isolation_summary),
         ("kernel", _kernel_label),
         ("root fs", _root_fs_label),
         ("evidence", _evidence_label),

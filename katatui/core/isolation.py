@@ -62,7 +62,7 @@ class Identity:
     @property
     def label(self) -> str:
         """``user-space-kernel (gVisor)``, ``shared-kernel``, ``none``."""
-        return f"{self.isolation} ({self.sandbox})" if self.sandbox else self.isolation
+        return summary(self.facts())
 
 
 @dataclass

@@ -10,6 +10,8 @@ from typing import Any
 
 from rich.table import Table
 
+from katatui.core import isolation
+
 HEAD = ("scenario", "isolation", "kernel", "/", "evidence")
 
 
@@ -20,9 +22,7 @@ def rows(record: Mapping[str, Any]) -> list[tuple[str, str, str, str, str]]:
     out = []
     for r in scenarios:
         name = f"{r['scenario']}@{r['target']}" if several else str(r["scenario"])
-        isolation = str(r.get("isolation") or "not identified")
-        if r.get("sandbox"):
-            isolation += f" ({r['sandbox']})"
+        said = isolation.summary(r) if r.get("isolation") else "not identified"
         kernel = str(r.get("kernel") or "?")
         if r.get("kernel") and r.get("kernel") == r.get("host_kernel"):
             kernel += " (the host's)"
@@ -30,7 +30,7 @@ def rows(record: Mapping[str, Any]) -> list[tuple[str, str, str, str, str]]:
             kernel += f" (host {r['host_kernel']})"
         evidence = "; ".join(str(e) for e in r.get("evidence") or []) or "-"
         root = r.get("root_fs") or ("the host's" if r.get("isolation") == "none" else "?")
-        out.append((name, isolation, kernel, str(root), evidence))
+        out.append((name, said, kernel, str(root), evidence))
     return out
 
 

@@ -7,6 +7,7 @@ import csv
 import functools
 import io
 import json
+from collections.abc import Sequence
 from typing import IO, Any
 
 from rich.console import Console
@@ -16,7 +17,7 @@ from katatui.core import fairness, reference, spread
 from katatui.core.export import EXPORT_SCHEMA, cells_of
 from katatui.core.report import CSV_HEADER, Summary, tidy_rows
 from katatui.core.report import summarize as _summarize
-from katatui.core.session import SCHEMA_VERSION, SessionReader
+from katatui.core.session import SCHEMA_VERSION, RunRow, SessionReader
 from katatui.core.workloads.boot.procedure import timeline
 from katatui.views import isolation
 from katatui.views.bootbars import boot_bars
@@ -49,15 +50,18 @@ def write(reader: SessionReader, fmt: str, out: IO[str], *, partial: bool, seed:
         out.write(render(reader, seed=seed, baseline=baseline))
     elif fmt == "md":
         summary = summarize(reader)
+        rec = fairness.record(reader)
         out.write(f"### {reader.meta.get('profile_name', 'session')} ({reader.status})\n\n")
-        out.write(isolation.markdown(fairness.record(reader)))
+        out.write(isolation.markdown(rec))
         out.write(seed_tables(summary, cells_of(reader)))
         out.write(f"\n#### Ratios to {summary.reference}\n\n")
-        out.write(markdown(reader, baseline))
+        out.write(markdown(summary))
         if seed is not None:
             out.write("\n" + published_markdown(reader, seed))
-        out.write(fairness_markdown(fairness.record(reader)))
+        out.write(fairness_markdown(rec))
     elif fmt == "json":
+        full = summarize(reader, headline_only=False)
+        runs = reader.runs()
         doc: dict[str, object] = {
             "schema_version": EXPORT_SCHEMA,
             "session_schema_version": SCHEMA_VERSION,
@@ -67,32 +71,14 @@ def write(reader: SessionReader, fmt: str, out: IO[str], *, partial: bool, seed:
             "status": reader.status,
             "hosts": reader.hosts(),
             "results": tidy_rows(results, include_partial=partial),
-            "summary": summary_json(reader, baseline),
-            "comparisons": comparisons_json(summarize(reader, headline_only=False)),
+            "summary": summary_json(full),
+            "comparisons": comparisons_json(full),
             "fairness": fairness.record(reader),
             "per_host": spread.per_host(reader),
             "start_barrier": spread.start_spreads(reader),
             "degraded_runs": [{"run_id": r, "left_out": why} for r, why in spread.degraded(reader)],
-            "failed_runs": [
-                {
-                    "run_id": r.spec.run_id,
-                    "scenario": r.spec.scenario,
-                    "cell": r.spec.cell,
-                    "reason": r.reason,
-                }
-                for r in reader.runs()
-                if r.status == "failed"
-            ],
-            "unfinished_runs": [
-                {
-                    "run_id": r.spec.run_id,
-                    "scenario": r.spec.scenario,
-                    "cell": r.spec.cell,
-                    "reason": r.reason,
-                }
-                for r in reader.runs()
-                if r.status == "unfinished"
-            ],
+            "failed_runs": _runs_with(runs, "failed"),
+            "unfinished_runs": _runs_with(runs, "unfinished"),
         }
         if seed is not None:
             doc["published"] = published_json(reader, seed)
@@ -103,7 +89,8 @@ def write(reader: SessionReader, fmt: str, out: IO[str], *, partial: bool, seed:
         summary = summarize(reader)
         name = reader.meta.get("profile_name", "?")
         title = f"{name} ({reader.status}): medians, ratio to {summary.reference}"
-        heading = isolation.table(fairness.record(reader))
+        rec = fairness.record(reader)
+        heading = isolation.table(rec)
         if heading is not None:
             console.print(heading)
         print_summary(console, summary, title)
@@ -115,7 +102,7 @@ def write(reader: SessionReader, fmt: str, out: IO[str], *, partial: bool, seed:
         for scenario, cell, reason in summary.failed:
             console.print(f"[red]failed[/] {scenario} {cell}: {reason}")
         print_spread(console, reader)
-        print_fairness(console, fairness.record(reader))
+        print_fairness(console, rec)
         unfinished = sum(1 for r in reader.runs() if r.status == "unfinished")
         if unfinished:
             console.print(f"[yellow]{unfinished} run(s) unfinished: katatui stopped before they ended[/]")
@@ -198,9 +185,18 @@ def verdict_of_runs(summary: Summary) -> dict[tuple[str, str], str]:
     return out
 
 
-def summary_json(reader: SessionReader, baseline: str | None = None) -> list[dict[str, object]]:
-    """Per cell, metric and scenario: the statistics behind the table, and the ratio's interval."""
-    summary = _summarize(reader, headline_only=False, baseline=baseline)
+def _runs_with(runs: Sequence[RunRow], status: str) -> list[dict[str, object]]:
+    """The runs that ended with ``status``: id, scenario, cell and why."""
+    return [
+        {"run_id": r.spec.run_id, "scenario": r.spec.scenario, "cell": r.spec.cell, "reason": r.reason}
+        for r in runs
+        if r.status == status
+    ]
+
+
+def summary_json(summary: Summary) -> list[dict[str, object]]:
+    """Per cell, metric and scenario: the statistics behind the table, and the ratio's interval
+    (``summary`` of every metric, not only the headline ones)."""
     ref = summary.reference
     out: list[dict[str, object]] = []
     for row in summary.rows:
@@ -223,8 +219,7 @@ def summary_json(reader: SessionReader, baseline: str | None = None) -> list[dic
     return out
 
 
-def markdown(reader: SessionReader, baseline: str | None = None) -> str:
-    summary = _summarize(reader, baseline=baseline)
+def markdown(summary: Summary) -> str:
     ref = summary.reference
     head = ["cell", "metric", *[s if s == ref else f"{s} (×{ref})" for s in summary.scenarios]]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]

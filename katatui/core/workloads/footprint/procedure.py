@@ -1,20 +1,6 @@
-"""Footprint: the host memory a running sandbox costs, found through its process tree.
-
-The container's init process (Docker's ``State.Pid``) leads to its shim (the nearest ancestor, or
-itself, whose name starts with ``containerd-shim``), and every process whose command line names
-the sandbox's id belongs to it too: Kata 2's hypervisor is re-parented to init, so the tree below
-the shim alone would miss it (``qemu ... -name sandbox-<id>``, ``virtiofsd ... sandboxes/<id>/``).
-The sandbox is those processes and everything below them: for runc the shim and the container's
-processes; for Kata the shim, the hypervisor (qemu, cloud-hypervisor, firecracker) and virtiofsd,
-as seed 002 measured; and the kernel's vhost workers of those processes (see ``vhost_owner``).
-For gVisor (runsc) the shim, the gofer and the sentry (``runsc-sandbox``, gVisor's kernel in user
-space, whose PID is Docker's ``State.Pid``), both children of the shim, and below the sentry the
-stub processes that hold the application's address spaces (ptrace and systrap platforms; under
-KVM the application runs in the sentry's own threads and there are none). Sentry and gofer are
-re-executions of the runsc binary through /proc/self/exe, so their comm is ``exe``: their roles
-come from their command lines (see ``runsc_role``), and only the stubs count as the container.
-RSS comes from ``ps``, PSS from ``/proc/PID/smaps_rollup``; the container's cgroup usage from
-Docker.
+"""Footprint: the host memory a running sandbox costs, found through its process tree (which
+processes belong to a sandbox, and the role of each, is ``katatui.core.proctree``'s). RSS comes
+from ``ps``, PSS from ``/proc/PID/smaps_rollup``; the container's cgroup usage from Docker.
 """
 
 from __future__ import annotations
