@@ -69,10 +69,15 @@ def first_command() -> int:
 
 def bound_repeat(args: argparse.Namespace) -> None:
     """``--repeat N``: refused above its limit at once, and validated with the profile as
-    ``--set repeats=N`` so that the plan's size is checked before anything starts."""
+    ``--set repeats=N`` so that the plan's size is checked before anything starts. ``--repeat auto``
+    is ``--set repeats=auto`` (the profile's min_repeats and max_repeats bound it)."""
     from katatui.core.errors import UserError
     from katatui.core.limits import repeats_problem
 
+    if args.repeat == "auto":
+        args.repeat = None
+        args.set = [*args.set, 'repeats="auto"']
+        return
     if args.repeat is None or args.repeat < 1:
         return  # the command says what is wrong with 0 or less
     problem = repeats_problem(args.repeat, "--repeat")

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from katatui.core.plan import batches, expand, registered_runtimes, resolve_scenarios
+from katatui.core.plan import batches, expand, registered_runtimes, resolve_scenarios, round_order
 from katatui.core.profile import profile_from_dict
 
 
@@ -32,10 +32,23 @@ def test_wildcard_expands_per_target_and_interleaves() -> None:
     assert len(runs) == 2 * 2 * 2 * 3  # rw x clients x repeats x scenarios
     first_cell = [r for r in runs if r.cell == runs[0].cell]
     assert [(r.repeat, r.scenario) for r in first_cell] == [
-        (0, "bare"), (0, "runc"), (0, "kata-runtime"), (1, "bare"), (1, "runc"), (1, "kata-runtime"),
+        (0, "bare"), (0, "runc"), (0, "kata-runtime"), (1, "kata-runtime"), (1, "runc"), (1, "bare"),
     ]  # fmt: skip
     assert {r.clients for r in runs} == {1, 8}
     assert len({r.run_id for r in runs}) == len(runs)
+
+
+def test_the_order_within_rounds_alternates_and_concurrent_batches_keep_their_round() -> None:
+    prof = profile()
+    scenarios, _ = resolve_scenarios(prof, {"local": ["runc", "crun"]})
+    runs = expand(prof, scenarios, repeats=4)
+    first_cell = [r for r in runs if r.cell == runs[0].cell]
+    orders = [[r.scenario for r in first_cell if r.repeat == k] for k in range(4)]
+    assert orders == [["bare", "runc", "crun"], ["crun", "runc", "bare"]] * 2
+    assert round_order(["a", "b"], 0) == ["a", "b"] and round_order(["a", "b"], 1) == ["b", "a"]
+    for batch in batches(runs, "concurrent"):
+        assert len({(r.cell, r.repeat) for r in batch}) == 1
+        assert sorted(r.scenario for r in batch) == ["bare", "crun", "runc"]
 
 
 def test_wildcard_without_docker_warns() -> None:

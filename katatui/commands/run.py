@@ -51,9 +51,25 @@ def add_parser(sub: Any) -> None:
         help="take ratios to SCENARIO (profile's baseline)",
     )
     p.add_argument("--out", type=Path, help="session file to write (default: in the data directory)")
-    p.add_argument("--repeat", type=int, help="repeats per cell (overrides the profile)")
+    p.add_argument(
+        "--repeat",
+        type=repeat_arg,
+        metavar="N|auto",
+        help='rounds per cell (overrides the profile); "auto": until every verdict is decided, from the '
+        "profile's min_repeats to max_repeats",
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="print each run's command line")
     p.set_defaults(func=run)
+
+
+def repeat_arg(text: str) -> int | str:
+    """``--repeat``: a whole number, or ``auto``."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of rounds or auto, got {text!r}") from None
 
 
 def run(args: argparse.Namespace) -> int:

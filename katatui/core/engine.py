@@ -10,19 +10,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from katatui.core import fairness, isolation, scratch
+from katatui.core import calibration, fairness, isolation, rounds, scratch
 from katatui.core.errors import KatatuiError
 from katatui.core.events import (
     Event,
     HostFacts,
     Listener,
     LogMessage,
+    Metric,
+    RoundFinished,
     RunFailed,
+    RunFinished,
     RunSpec,
     ScenarioFacts,
     SessionFinished,
@@ -37,6 +41,7 @@ from katatui.core.launchers.identity import output_of, probe_guest
 from katatui.core.launchers.setup import LauncherSetup
 from katatui.core.plan import ResolvedScenario, batches, expand, resolve_scenarios
 from katatui.core.profile import Profile
+from katatui.core.report import bands_of, same_pairs
 from katatui.core.runner import RunContext, Runner, Site
 from katatui.core.workloads.base import Procedure, WorkloadDriver
 from katatui.core.workloads.registry import driver_for
@@ -89,6 +94,8 @@ class Engine:
         self._scenario_facts: dict[tuple[str, str], dict[str, Any]] = {}
         self._finished = 0
         self._failed = 0
+        self._results: dict[str, dict[str, Metric]] = {}  # each finished run's results, for the rounds
+        self._calibrated: dict[tuple[str, str], tuple[float, str]] = {}
         self._outcomes = Outcomes(
             sandbox_lookup(self._scenario_facts),
             {w.name: w.model_dump() for w in profile.workloads},
@@ -102,6 +109,8 @@ class Engine:
     # -- events ---------------------------------------------------------------------------------
     def emit(self, event: Event) -> None:
         event = self._outcomes.observe(event)
+        if isinstance(event, RunFinished):
+            self._results[event.run_id] = dict(event.results)
         if isinstance(event, ScenarioFacts):  # later facts of a scenario add to what it said before
             key = (event.scenario, event.target)
             merged = {**self._scenario_facts.get(key, {}), **event.facts}
@@ -125,7 +134,14 @@ class Engine:
             if self.profile.pairing == "concurrent":
                 self.log("warning", "pairing is concurrent: scenarios share the host at the same time; "
                          "use it for demos, and sequential pairing for figures you compare")  # fmt: skip
+            self._note_rounds(scenarios)
+            last = {(r.cell, r.repeat): r.index for r in runs}  # the run that ends each round
+            ended: set[str] = set()  # cells that stopped adding rounds (repeats = "auto")
+            started: dict[str, float] = {}
             for batch in batches(runs, self.profile.pairing):
+                if batch[0].cell in ended:
+                    continue  # a later round of a cell that settled: dropped, said by RoundFinished
+                started.setdefault(batch[0].cell, time.monotonic())
                 if batch[0].cell in self._skipped_cells:
                     for r in batch:
                         self._failed += 1
@@ -140,6 +156,10 @@ class Engine:
                 for outcome in outcomes:  # a stopped run's cancellation is not an error
                     if isinstance(outcome, Exception):
                         self.log("error", f"internal error (please report it): {outcome!r}")
+                head = batch[-1]
+                round_ends = max(r.index for r in batch) == last[(head.cell, head.repeat)]
+                if round_ends and self._round_finished(runs, head, time.monotonic() - started[head.cell]):
+                    ended.add(head.cell)
         except asyncio.CancelledError:
             status = "interrupted"
         except KatatuiError as exc:
@@ -157,6 +177,54 @@ class Engine:
             self.log("warning", note)
         self.emit(SessionFinished(status))
         return Outcome(status, self._finished, self._failed)
+
+    # -- rounds -------------------------------------------------------------------------------------
+    def _note_rounds(self, scenarios: Sequence[ResolvedScenario]) -> None:
+        """Say how rounds run (the order alternates; under "auto", when a cell stops), and take the
+        noise bands a calibration stored for the reference scenario's targets."""
+        names = [sc.name for sc in scenarios]
+        if len(names) > 1:
+            self.log("info", f"order within rounds alternates: {' '.join(names)}, then "
+                     f"{' '.join(reversed(names))}")  # fmt: skip
+        p = self.profile
+        if p.auto and self.repeats is None:
+            budget = f", time_budget {p.time_budget} per cell" if p.time_budget else ""
+            self.log("info", f'repeats "auto": each cell runs {p.min_repeats} to {p.max_repeats} rounds '
+                     f"until every headline metric is decided{budget}")  # fmt: skip
+        ref = next((sc for sc in scenarios if sc.name == p.baseline), scenarios[0] if scenarios else None)
+        if ref is None:
+            return
+        for t in ref.targets:
+            st = self.targets.get(t)
+            if st is None:
+                continue
+            found = calibration.bands_for(st.transport.address, ref.launcher, ref.runtime)
+            if found:
+                self._calibrated.update(bands_of(found))
+                self.emit(ScenarioFacts(ref.name, t, {"noise_bands": found}))
+                self.log("info", f"noise bands of {ref.name} on {t}: calibrated ({calibration.path()})")
+
+    def _round_finished(self, runs: Sequence[RunSpec], head: RunSpec, elapsed: float) -> bool:
+        """Round ``head.repeat`` of ``head.cell`` has run: emit its verdicts; under ``repeats =
+        "auto"``, whether the cell stops here (its later rounds are dropped)."""
+        if head.cell in self._skipped_cells:
+            return False
+        cell_runs = [r for r in runs if r.cell == head.cell]
+        done = [r for r in cell_runs if r.repeat <= head.repeat]
+        names = list(dict.fromkeys(r.scenario for r in runs))
+        found = rounds.comparisons(
+            done, self._results, baseline=self.profile.baseline,
+            aa=same_pairs(runs, self._scenario_facts, names), calibrated=self._calibrated,
+        )  # fmt: skip
+        what, note = "", ""
+        if self.profile.auto and self.repeats is None:
+            what, note = rounds.outcome(
+                found, head.repeat + 1, min_rounds=self.profile.min_repeats,
+                max_rounds=self.profile.max_repeats, elapsed=elapsed, budget=self.profile.budget_seconds,
+            )  # fmt: skip
+        dropped = tuple(r.run_id for r in cell_runs if r.repeat > head.repeat) if what else ()
+        self.emit(RoundFinished(head.cell, head.repeat, found, what, note, dropped))
+        return bool(what)
 
     async def _connect_all(self) -> None:
         for name, cfg in self.profile.targets.items():

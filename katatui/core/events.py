@@ -150,6 +150,35 @@ class LogMessage:
 
 
 @dataclass(frozen=True)
+class Comparison:
+    """A scenario against the reference on one metric of a cell, as the rounds so far say it."""
+
+    metric: str
+    scenario: str
+    reference: str
+    ratio: float
+    low: float | None  # the 95% interval (None with one round)
+    high: float | None
+    verdict: str  # better, worse, same, undecided
+    noise_band: float
+
+
+@dataclass(frozen=True)
+class RoundFinished:
+    """Every scenario of round ``round`` (0-based) of ``cell`` has run: the verdicts so far. When the
+    cell stops adding rounds, ``outcome`` says why ("settled", "max_repeats", "time_budget") with
+    ``note`` in words, and ``dropped`` lists the planned runs of later rounds it no longer needs."""
+
+    cell: str
+    round: int
+    comparisons: tuple[Comparison, ...]
+    outcome: str = ""
+    note: str = ""
+    dropped: tuple[str, ...] = ()
+    at: float = field(default_factory=time.time)
+
+
+@dataclass(frozen=True)
 class SessionFinished:
     status: Literal["completed", "failed", "interrupted"]
     at: float = field(default_factory=time.time)
@@ -166,6 +195,7 @@ Event = (
     | RunFinished
     | RunFailed
     | LogMessage
+    | RoundFinished
     | SessionFinished
 )
 Listener = Callable[[Event], None]

@@ -100,9 +100,14 @@ def runs_problem(runs: int) -> str | None:
 
 
 def plan_problems(
-    workloads: Sequence[WorkloadBase], scenarios: Sequence[tuple[str, int]], repeats: int
+    workloads: Sequence[WorkloadBase],
+    scenarios: Sequence[tuple[str, int]],
+    repeats: int,
+    what: str = "repeats",
 ) -> list[str]:
-    problems = [p for p in [repeats_problem(repeats)] if p]
+    """``repeats``: the most rounds a cell can run (``max_repeats`` under ``repeats = "auto"``, named
+    by ``what``)."""
+    problems = [p for p in [repeats_problem(repeats, what)] if p]
     problems += workload_problems(workloads)
     if not problems:  # each factor is bounded, so their product is cheap to compute
         problem = runs_problem(count_runs(workloads, scenarios, repeats))

@@ -1,7 +1,9 @@
 """A profile becomes an ordered plan of runs.
 
 Scenarios of the same matrix cell are interleaved across repeats (A B A B ...) so that slow drift
-of the host (page cache, thermal state, a neighbour) falls on every scenario alike.
+of the host (page cache, thermal state, a neighbour) falls on every scenario alike, and the order
+within a round alternates (A B C, then C B A, ...) so that an order effect (a warm cache left by the
+one before, a host that slows down as a round goes on) falls on each side alike too.
 """
 
 from __future__ import annotations
@@ -10,12 +12,15 @@ import itertools
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from katatui.core.cell import Cell
 from katatui.core.errors import UserError
 from katatui.core.events import RunSpec
 from katatui.core.limits import plan_problems
 from katatui.core.profile import Limits, Profile, Scenario
+
+T = TypeVar("T")
 
 # Docker lists these next to the runtimes a user registered; they are runc under other names.
 DOCKER_BUILTIN_PREFIXES = ("io.containerd.runc.", "io.containerd.runtime.v1.")
@@ -102,9 +107,10 @@ def _wild_name(sc: Scenario, runtime: str) -> str:
 def expand(
     profile: Profile, scenarios: Sequence[ResolvedScenario], repeats: int | None = None
 ) -> list[RunSpec]:
-    """The ordered runs: for each cell, for each repeat, every scenario once (on each of its targets)."""
+    """The ordered runs: for each cell, for each repeat (round), every scenario once (on each of its
+    targets), in the order of :func:`round_order`."""
     check_plan_size(profile, scenarios, repeats)
-    n_repeats = repeats or profile.repeats
+    n_repeats = repeats or profile.planned_repeats
     runs: list[RunSpec] = []
     for wl in profile.workloads:
         axes = wl.axes()
@@ -113,7 +119,7 @@ def expand(
             for clients in wl.client_counts():
                 cell = Cell(wl.name, wl.type, variant, clients).key
                 for rep in range(n_repeats):
-                    for sc in scenarios:
+                    for sc in round_order(scenarios, rep):
                         if sc.launcher not in wl.LAUNCHERS:
                             continue  # e.g. the footprint of a bare process: nothing to measure
                         spread = sc.spread is not None and len(sc.targets) > 1
@@ -138,6 +144,12 @@ def expand(
                                 )
                             )
     return runs
+
+
+def round_order(scenarios: Sequence[T], round_index: int) -> list[T]:
+    """The scenarios in the order round ``round_index`` (0-based) runs them: as given in even rounds,
+    reversed in odd ones (A B C, C B A, A B C, ...)."""
+    return list(scenarios) if round_index % 2 == 0 else list(reversed(scenarios))
 
 
 def place(targets: Sequence[str], clients: int, how: str | None) -> tuple[str, ...]:
@@ -168,6 +180,7 @@ def check_plan_size(
     """Refuse a plan too big to build (see ``katatui.core.limits``), before building it."""
     per_cell = [(sc.launcher, 1 if sc.spread is not None and len(sc.targets) > 1 else len(sc.targets))
                 for sc in scenarios]  # fmt: skip
-    problems = plan_problems(profile.workloads, per_cell, repeats or profile.repeats)
+    what = "max_repeats" if repeats is None and profile.auto else "repeats"
+    problems = plan_problems(profile.workloads, per_cell, repeats or profile.planned_repeats, what)
     if problems:
         raise UserError(f"profile {profile.name}: " + "; ".join(problems))

@@ -18,7 +18,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from katatui.core.address import parse_address
 from katatui.core.errors import ProfileError, UserError, reading
 from katatui.core.limits import plan_problems
-from katatui.core.schema import NAME_RE, SecretValueError, Strict, parse_size, shown
+from katatui.core.schema import NAME_RE, SecretValueError, Strict, parse_duration, parse_size, shown
 from katatui.core.workloads.config import WORKLOAD_TYPES, Workload
 from katatui.core.workloads.fio import FioWorkload
 
@@ -216,7 +216,12 @@ __all__ = ["WORKLOAD_TYPES", "FioWorkload", "Profile", "Workload", "load_profile
 class Profile(Strict):
     name: str
     description: str = ""
-    repeats: PositiveInt = 1
+    # A number of rounds per cell, or "auto": rounds go on until every headline metric's verdict is
+    # decided, from min_repeats up to max_repeats (and time_budget per cell, when given).
+    repeats: PositiveInt | Literal["auto"] = 1
+    min_repeats: Annotated[int, Field(ge=2)] = 2
+    max_repeats: PositiveInt = 10
+    time_budget: str | None = None
     pairing: Literal["sequential", "concurrent"] = "sequential"
     targets: Annotated[dict[str, TargetConfig], Field(min_length=1)]
     scenarios: Annotated[list[Scenario], Field(min_length=1)]
@@ -262,6 +267,36 @@ class Profile(Strict):
             raise ValueError(f"workload names must be unique; repeated: {', '.join(wd)} (set 'name')")
         return self
 
+    @field_validator("time_budget")
+    @classmethod
+    def _budget(cls, v: str | None) -> str | None:
+        if v is not None:
+            parse_duration(v)
+        return v
+
+    @model_validator(mode="after")
+    def _auto(self) -> Profile:
+        if self.min_repeats > self.max_repeats:
+            raise ValueError(
+                f"min_repeats = {self.min_repeats} is more than max_repeats = {self.max_repeats}"
+            )
+        return self
+
+    @property
+    def auto(self) -> bool:
+        """Whether rounds go on until the verdicts are decided (``repeats = "auto"``)."""
+        return self.repeats == "auto"
+
+    @property
+    def planned_repeats(self) -> int:
+        """The most rounds a cell can run: ``repeats``, or ``max_repeats`` when it is "auto"."""
+        return self.max_repeats if self.repeats == "auto" else self.repeats
+
+    @property
+    def budget_seconds(self) -> float | None:
+        """``time_budget`` in seconds: how long one cell may go on adding rounds."""
+        return parse_duration(self.time_budget) if self.time_budget is not None else None
+
     @model_validator(mode="after")
     def _baseline(self) -> Profile:
         labels = [s.label for s in self.scenarios]
@@ -278,7 +313,9 @@ class Profile(Strict):
             for sc in self.scenarios
             for targets in [sc.targets or list(self.targets)]
         ]
-        problems = plan_problems(self.workloads, per_cell, self.repeats)
+        problems = plan_problems(
+            self.workloads, per_cell, self.planned_repeats, "max_repeats" if self.auto else "repeats"
+        )
         if problems:
             raise ValueError("; ".join(problems))
         return self

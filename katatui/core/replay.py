@@ -7,10 +7,12 @@ from typing import Any
 
 from katatui.core.errors import SessionDamaged, describe
 from katatui.core.events import (
+    Comparison,
     Event,
     HostFacts,
     LogMessage,
     Metric,
+    RoundFinished,
     RunFacts,
     RunFailed,
     RunFinished,
@@ -69,6 +71,11 @@ def _event(runs: dict[str, RunSpec], at: float, kind: str, p: dict[str, Any]) ->
         ev = RunFailed(p["run_id"], p["reason"], _metrics(p.get("partial", {})), at=at)
     elif kind == "LogMessage":
         ev = LogMessage(p["level"], p["text"], p.get("run_id"), at=at)
+    elif kind == "RoundFinished":
+        ev = RoundFinished(
+            p["cell"], p["round"], tuple(Comparison(**c) for c in p["comparisons"]), p.get("outcome", ""),
+            p.get("note", ""), tuple(p.get("dropped", ())), at=at,
+        )  # fmt: skip
     elif kind == "SessionFinished":
         ev = SessionFinished(p["status"], at=at)
     return ev

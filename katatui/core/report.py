@@ -12,7 +12,8 @@ from typing import Any
 
 from katatui.core.cell import Cell
 from katatui.core.errors import UserError
-from katatui.core.session import ResultRow, SessionReader
+from katatui.core.events import RunSpec
+from katatui.core.session import ResultRow, RunRow, SessionReader
 from katatui.core.stats import (
     DEFAULT_NOISE,
     Describe,
@@ -196,6 +197,14 @@ class Summary:
     baseline: str | None = None  # the scenario ratios are taken to (default: the first)
     # Pairs of scenarios that run the same runtime (A/A): they measure the noise band.
     aa_pairs: tuple[tuple[str, str], ...] = ()
+    # Noise bands a `katatui calibrate` run stored for the reference's target: (cell, metric) ->
+    # (band, "calibrated 2026-12-06").
+    calibrated: Mapping[tuple[str, str], tuple[float, str]] = field(default_factory=dict)
+    # How the rounds ran: "alternating" (A B, then B A), "fixed" (the same order every round), "" (one
+    # round, or one scenario).
+    order: str = ""
+    # Per cell, why it stopped adding rounds (repeats = "auto"): {"rounds", "outcome", "note"}.
+    stopped: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     @property
     def reference(self) -> str | None:
@@ -206,7 +215,7 @@ class Summary:
     def noise(self, row: SummaryRow, scenario: str, reference: str) -> tuple[float, str]:
         """The noise band of ``row`` and where it comes from: the A/A pairs' largest round departure
         from 1 on this row (not for an A/A pair itself: that would judge it by itself), else the
-        default."""
+        band a calibration stored for the target, else the default."""
         if not any({scenario, reference} == set(p) for p in self.aa_pairs):
             bands = []
             for x, y in self.aa_pairs:
@@ -216,6 +225,9 @@ class Summary:
                     bands.append((noise_band(ci.round_ratios), f"A/A {y} vs {x}"))
             if bands:
                 return max(bands)
+        stored = self.calibrated.get((row.cell, row.metric))
+        if stored is not None:
+            return stored
         return DEFAULT_NOISE, "default"
 
     def versus(self, row: SummaryRow, scenario: str) -> Versus | None:
@@ -237,8 +249,7 @@ class Summary:
             for s in self.scenarios:
                 v = self.versus(row, s)
                 if v is not None:
-                    found.add(f"±{DEFAULT_NOISE * 100:.0f}% (default)" if v.noise_source == "default"
-                              else f"{v.noise_source} (per metric)")  # fmt: skip
+                    found.add(noise_text(v))
         return sorted(found)
 
     def warnings(self) -> list[str]:
@@ -263,7 +274,53 @@ class Summary:
                     )
         for (s, cell), metrics in undecided.items():
             out.append(f"{s} vs {ref} {cell}: undecided, more rounds needed: {', '.join(metrics)}")
+        return self.rounds_notes() + out
+
+    def rounds_notes(self) -> list[str]:
+        """Per cell under ``repeats = "auto"``: how many rounds it ran and why it stopped."""
+        out = []
+        for cell, how in self.stopped.items():
+            label = self.cells[cell].label if cell in self.cells else cell
+            out.append(f"{label}: {how.get('note') or how.get('outcome')}")
         return out
+
+
+def noise_text(v: Versus) -> str:
+    """Where a noise band came from, as a footer says it: "±5% (default)", "A/A runc-alt vs runc (per
+    metric)", "calibrated 2026-12-06 (per metric)"."""
+    if v.noise_source == "default":
+        return f"±{DEFAULT_NOISE * 100:.0f}% (default)"
+    return f"{v.noise_source} (per metric)"
+
+
+def calibrated_bands(
+    reader: SessionReader, reference: str | None
+) -> dict[tuple[str, str], tuple[float, str]]:
+    """The noise bands a calibration stored for the reference scenario's target, as the run recorded
+    them in the scenario's facts (``noise_bands``): (cell, metric) -> (band, "calibrated DATE")."""
+    out: dict[tuple[str, str], tuple[float, str]] = {}
+    for (scenario, _target), facts in reader.scenario_facts().items():
+        if scenario != reference or not isinstance(facts, dict):
+            continue
+        out.update(bands_of(facts.get("noise_bands")))
+    return out
+
+
+def bands_of(doc: Any) -> dict[tuple[str, str], tuple[float, str]]:
+    """``{cell: {metric: {"band": 0.02, "calibrated_at": "2026-12-06T..."}}}`` as (cell, metric) ->
+    (band, "calibrated 2026-12-06"); what is not that shape is left out."""
+    out: dict[tuple[str, str], tuple[float, str]] = {}
+    if not isinstance(doc, dict):
+        return out
+    for cell, metrics in doc.items():
+        if not isinstance(metrics, dict):
+            continue
+        for metric, entry in metrics.items():
+            band = entry.get("band") if isinstance(entry, dict) else None
+            if isinstance(band, int | float) and not isinstance(band, bool) and 0 < band < 10:
+                when = str(entry.get("calibrated_at", ""))[:10]
+                out[(str(cell), str(metric))] = (float(band), f"calibrated {when}".strip())
+    return out
 
 
 def first_round_apart(v: Versus | None) -> str | None:
@@ -283,16 +340,46 @@ def summarize(reader: SessionReader, *, headline_only: bool = True, baseline: st
     """The session's summary; ``baseline``: the reference scenario (default: the profile's
     ``baseline``, else the first scenario)."""
     runs = reader.runs()
-    scenarios: list[str] = []
-    for r in runs:
-        if r.spec.scenario not in scenarios:
-            scenarios.append(r.spec.scenario)
+    scenarios = list(dict.fromkeys(r.spec.scenario for r in runs))
+    if baseline is not None and baseline not in scenarios:
+        raise UserError(f"--baseline {baseline!r}: expected one of {', '.join(scenarios)}")
+    profile = _profile(reader)
+    chosen = baseline if baseline is not None else profile.get("baseline")
+    chosen = chosen if isinstance(chosen, str) else None
+    reference = chosen if chosen in scenarios else (scenarios[0] if scenarios else None)
+    return summary_of(
+        runs, reader.results(), headline_only=headline_only, baseline=chosen,
+        drop_outliers=bool(profile.get("drop_outliers")), aa=aa_pairs(reader, scenarios),
+        calibrated=calibrated_bands(reader, reference), stopped=stopped_cells(reader),
+    )  # fmt: skip
+
+
+def stopped_cells(reader: SessionReader) -> dict[str, dict[str, Any]]:
+    """Per cell, how many rounds it ran and why it stopped (``repeats = "auto"``), as recorded."""
+    try:
+        doc = json.loads(reader.meta.get("rounds", "{}"))
+    except ValueError:
+        return {}
+    if not isinstance(doc, dict):
+        return {}
+    return {str(c): v for c, v in doc.items() if isinstance(v, dict)}
+
+
+def summary_of(
+    runs: Sequence[RunRow], results: Sequence[ResultRow], *, headline_only: bool = True,
+    baseline: str | None = None, drop_outliers: bool = False, aa: tuple[tuple[str, str], ...] = (),
+    calibrated: Mapping[tuple[str, str], tuple[float, str]] | None = None,
+    stopped: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Summary:  # fmt: skip
+    """The summary of ``runs`` and their ``results`` (a session's, or a running engine's so far):
+    ``aa`` the A/A pairs, ``calibrated`` the stored noise bands by (cell, metric)."""
+    scenarios = list(dict.fromkeys(r.spec.scenario for r in runs))
     grouped: dict[tuple[str, str], dict[str, list[float]]] = {}
     ids: dict[tuple[str, str], dict[str, list[str]]] = {}
     rounds: dict[tuple[str, str], dict[str, list[int]]] = {}
     units: dict[str, str] = {}
     cells: dict[str, Cell] = {}
-    for res in reader.results():
+    for res in results:
         if res.partial or (headline_only and res.metric not in HEADLINE):
             continue
         cell = res.run.spec.cell
@@ -308,10 +395,9 @@ def summarize(reader: SessionReader, *, headline_only: bool = True, baseline: st
         units[res.metric] = res.unit
     order = {m: i for i, m in enumerate(HEADLINE)}
     position = {c: i for i, c in enumerate(cells)}
-    drop = _drops_outliers(reader)
 
     def stat(values: list[float], run_ids: list[str], rounds: list[int]) -> Stat:
-        if drop:
+        if drop_outliers:
             out = set(outliers(values))
             values = [v for i, v in enumerate(values) if i not in out]
             run_ids = [r for i, r in enumerate(run_ids) if i not in out]
@@ -330,11 +416,23 @@ def summarize(reader: SessionReader, *, headline_only: bool = True, baseline: st
         )
     ]
     failed = [(r.spec.scenario, r.spec.cell, r.reason or r.status) for r in runs if r.status == "failed"]
-    chosen = baseline if baseline is not None else _profile(reader).get("baseline")
-    if baseline is not None and baseline not in scenarios:
-        raise UserError(f"--baseline {baseline!r}: expected one of {', '.join(scenarios)}")
-    return Summary(scenarios, rows, failed, cells, chosen if isinstance(chosen, str) else None,
-                   aa_pairs(reader, scenarios))  # fmt: skip
+    return Summary(scenarios, rows, failed, cells, baseline, aa, dict(calibrated or {}), round_order(runs),
+                   dict(stopped or {}))  # fmt: skip
+
+
+def round_order(runs: Sequence[RunRow]) -> str:
+    """ "alternating" when a cell's second round ran its scenarios in the reverse order of its first,
+    "fixed" when in the same order, "" when no cell has two rounds of two scenarios or more."""
+    by_round: dict[tuple[str, int], list[str]] = {}
+    for r in sorted(runs, key=lambda r: r.spec.index):
+        names = by_round.setdefault((r.spec.cell, r.spec.repeat), [])
+        if r.spec.scenario not in names:
+            names.append(r.spec.scenario)
+    for (cell, rep), first in by_round.items():
+        second = by_round.get((cell, rep + 1))
+        if rep == 0 and second is not None and len(first) > 1 and sorted(first) == sorted(second):
+            return "alternating" if second == first[::-1] else "fixed"
+    return ""
 
 
 def _profile(reader: SessionReader) -> dict[str, Any]:
@@ -345,21 +443,21 @@ def _profile(reader: SessionReader) -> dict[str, Any]:
     return doc if isinstance(doc, dict) else {}
 
 
-def _drops_outliers(reader: SessionReader) -> bool:
-    """The profile's ``drop_outliers`` (seed 004's advice: repeat, drop outliers, then average)."""
-    return bool(_profile(reader).get("drop_outliers"))
-
-
 def aa_pairs(reader: SessionReader, scenarios: Sequence[str]) -> tuple[tuple[str, str], ...]:
+    """The session's A/A pairs (see :func:`same_pairs`)."""
+    return same_pairs([r.spec for r in reader.runs()], reader.scenario_facts(), scenarios)
+
+
+def same_pairs(specs: Sequence[RunSpec], scenario_facts: Mapping[tuple[str, str], Any],
+               scenarios: Sequence[str]) -> tuple[tuple[str, str], ...]:  # fmt: skip
     """Pairs of scenarios (first, second in the session's order) that ran the same thing: the same
     launcher and runtime, or runtime programs the recorded facts say are the same (same program name
     and version), as runc and a second name for runc."""
     identity: dict[str, tuple[str, str]] = {}
     version: dict[str, str] = {}
-    for run in reader.runs():
-        s = run.spec
+    for s in specs:
         identity.setdefault(s.scenario, (s.launcher, s.runtime or ""))
-    for (scenario, _target), facts in reader.scenario_facts().items():
+    for (scenario, _target), facts in scenario_facts.items():
         program = facts.get("runtime_program") if isinstance(facts, dict) else None
         if isinstance(program, str) and program and scenario in identity:
             identity[scenario] = (identity[scenario][0], posixpath.basename(program))

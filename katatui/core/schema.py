@@ -29,6 +29,18 @@ def parse_size(text: str) -> int:
     return int(size)
 
 
+DURATION_RE = re.compile(r"^([0-9]{1,9}(?:\.[0-9]{1,6})?)\s*(s|m|min|h)?$", re.IGNORECASE)
+DURATION_UNITS = {"s": 1, "m": 60, "min": 60, "h": 3600}
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in a duration such as ``90``, ``90s``, ``10m`` or ``1.5h``; a ValueError otherwise."""
+    m = DURATION_RE.match(text.strip())
+    if not m or float(m.group(1)) <= 0:
+        raise ValueError(f"{shown(text)} is not a duration such as 90s, 10m or 1.5h")
+    return float(m.group(1)) * DURATION_UNITS[(m.group(2) or "s").lower()]
+
+
 def shown(value: object, limit: int = 80) -> str:
     """``repr(value)`` cut to about ``limit`` characters, so that an error never echoes a huge input."""
     text = repr(value)

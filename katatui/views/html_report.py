@@ -23,7 +23,7 @@ from katatui.core.session import SessionReader
 from katatui.core.stats import t975
 from katatui.views import isolation
 from katatui.views.labels import format_value
-from katatui.views.ratio import footer, interval_text, verdict_class
+from katatui.views.ratio import interval_text, summary_footer, verdict_class
 from katatui.views.seed import seed_tables
 
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf")
@@ -215,7 +215,7 @@ def _summary_table(summary: Summary) -> str:
     return (
         '<table class="summary"><thead><tr><th class="l">cell</th><th class="l">metric</th>'
         + head + "</tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
-        f"<p class=note>{_t(footer(summary.methods(), summary.noise_sources(), ref_s))}</p>"
+        f"<p class=note>{_t(summary_footer(summary))}</p>"
     )  # fmt: skip
 
 

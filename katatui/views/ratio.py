@@ -13,7 +13,7 @@ compare`` and its screen, the HTML report, Markdown and the live percentile tabl
 
 from __future__ import annotations
 
-from katatui.core.report import Versus, higher_is_better
+from katatui.core.report import Summary, Versus, higher_is_better
 from katatui.core.stats import DEFAULT_NOISE, RatioCI, Verdict, verdict
 
 STYLE: dict[Verdict, str] = {"better": "green", "worse": "red", "same": "dim", "undecided": "yellow"}
@@ -62,8 +62,20 @@ def interval_text(v: Versus) -> str:
     return f"[{v.ci.low:.2f}–{v.ci.high:.2f}]{mark}"
 
 
-def footer(methods: set[str], noise: list[str], reference: str | None) -> str:
-    """What the figures are: the methods used and the noise bands, for a table's caption."""
+def summary_footer(summary: Summary) -> str:
+    """:func:`footer` of a session's summary, with the order its rounds ran in."""
+    return footer(summary.methods(), summary.noise_sources(), summary.reference, summary.order)
+
+
+ORDER_TEXT = {
+    "alternating": "rounds in alternating order (A B, then B A) so order effects cancel",
+    "fixed": "rounds in the same order every round",
+}
+
+
+def footer(methods: set[str], noise: list[str], reference: str | None, order: str = "") -> str:
+    """What the figures are: the methods used, the noise bands and the order of the rounds, for a
+    table's caption."""
     parts = [f"median ±CV; ×ratio to {reference}, verdict, [95% interval]"]
     if "paired" in methods:
         parts.append("paired by round (geometric mean of the rounds' ratios, Student's t over rounds)")
@@ -72,5 +84,7 @@ def footer(methods: set[str], noise: list[str], reference: str | None) -> str:
     if "none" in methods:
         parts.append("[no interval]: one round")
     parts.append("noise band " + (", ".join(noise) if noise else f"±{DEFAULT_NOISE * 100:.0f}% (default)"))
+    if order in ORDER_TEXT:
+        parts.append(ORDER_TEXT[order])
     parts.append(LEGEND)
     return "; ".join(parts)

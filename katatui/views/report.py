@@ -22,7 +22,7 @@ from katatui.core.workloads.boot.procedure import timeline
 from katatui.views import isolation
 from katatui.views.bootbars import boot_bars
 from katatui.views.labels import format_value
-from katatui.views.ratio import footer
+from katatui.views.ratio import summary_footer
 from katatui.views.seed import seed_tables
 from katatui.views.summary import print_notes, print_summary
 
@@ -249,7 +249,7 @@ def markdown(summary: Summary) -> str:
             cells.append(text)
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     lines.append("")
-    lines.append(footer(summary.methods(), summary.noise_sources(), ref))
+    lines.append(summary_footer(summary))
     return "\n".join(lines) + "\n"
 
 

@@ -9,6 +9,7 @@ from rich.text import Text
 from katatui.core.events import (
     Event,
     LogMessage,
+    RoundFinished,
     RunFailed,
     RunFinished,
     RunSpec,
@@ -18,7 +19,7 @@ from katatui.core.events import (
 from katatui.core.report import Summary
 from katatui.views.fit import SplitTable, print_whole, widest
 from katatui.views.labels import format_value, metric_label
-from katatui.views.ratio import footer, interval_text, versus_style
+from katatui.views.ratio import STYLE, interval_text, summary_footer, versus_style
 
 SHOWN = (
     "read_bw_bytes_per_s", "read_iops", "read_clat_p99_us", "write_bw_bytes_per_s", "write_iops",
@@ -63,6 +64,13 @@ class HeadlessPrinter:
         elif isinstance(ev, LogMessage):
             style = {"info": "dim", "warning": "yellow", "error": "red"}[ev.level]
             self.console.print(Text(f"{ev.level}: {ev.text}", style=style))
+        elif isinstance(ev, RoundFinished):
+            self.total -= len(ev.dropped)
+            self.console.print(round_line(ev, self._cell_label(ev.cell)))
+
+    def _cell_label(self, cell: str) -> str:
+        spec = next((r for r in self.runs.values() if r.cell == cell), None)
+        return spec.matrix_cell.label if spec is not None else cell
 
     def _head(self, spec: RunSpec | None) -> str:
         if spec is None:
@@ -71,6 +79,24 @@ class HeadlessPrinter:
             f"[{self.done}/{self.total}] [bold]{spec.scenario}[/] {spec.workload} {spec.variant_label} "
             f"clients={spec.clients} repeat={spec.repeat + 1}"
         )
+
+
+def round_line(ev: RoundFinished, cell: str) -> Text:
+    """``round 2 fio randread 4k: runsc vs runc read IOPS ×0.31 worse [0.29–0.33]; ...``, then why the
+    cell stops adding rounds, when it does."""
+    line = Text(f"round {ev.round + 1} ", style="bold") + Text(f"{cell}:")
+    if not ev.comparisons:
+        line.append(" nothing to compare", style="dim")
+    for i, c in enumerate(ev.comparisons):
+        line.append(";" if i else "")
+        line.append(f" {c.scenario} vs {c.reference} {metric_label(c.metric)} ")
+        v = c.verdict if c.verdict in STYLE else "undecided"
+        line.append(f"×{c.ratio:.2f} {v}", style=STYLE[v])
+        line.append(f" [{c.low:.2f}–{c.high:.2f}]" if c.low is not None and c.high is not None
+                    else " [one round]", style="dim")  # fmt: skip
+    if ev.note:
+        line.append(f" — {ev.note}", style="bold")
+    return line
 
 
 def _short(metric: str) -> str:
@@ -91,7 +117,7 @@ def print_summary(console: Console, summary: Summary, title: str) -> None:
 
 def _table(summary: Summary, title: str, scenarios: list[str]) -> Table:
     ref = summary.reference
-    caption = footer(summary.methods(), summary.noise_sources(), ref) if summary.rows else None
+    caption = summary_footer(summary) if summary.rows else None
     table = Table(title=title, caption=caption, show_lines=False, header_style="bold")
     table.add_column("cell", overflow="fold", max_width=24)
     table.add_column("metric")
