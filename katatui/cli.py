@@ -13,6 +13,7 @@ from katatui.core.errors import KatatuiError, describe
 
 def build_parser() -> argparse.ArgumentParser:
     from katatui.commands import (
+        calibrate,
         cleanup,
         compare,
         demo,
@@ -33,7 +34,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"katatui {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    modules = (run, report, replay, imports, cleanup, image, doctor, demo, serve, sessions, compare, export)
+    modules = (
+        run, report, replay, imports, cleanup, image, doctor, demo, serve, sessions, compare, export,
+        calibrate,
+    )  # fmt: skip
     for module in modules:
         module.add_parser(sub)
     parser.set_defaults(normalise=normalise, parser=parser)  # serve checks the command it serves
@@ -42,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 COMMANDS = (
     "run", "report", "replay", "import", "cleanup", "image", "doctor", "demo", "serve", "sessions", "compare",
-    "export",
+    "export", "calibrate",
 )  # fmt: skip
 
 

@@ -317,7 +317,7 @@ def bands_of(doc: Any) -> dict[tuple[str, str], tuple[float, str]]:
             continue
         for metric, entry in metrics.items():
             band = entry.get("band") if isinstance(entry, dict) else None
-            if isinstance(band, int | float) and not isinstance(band, bool) and 0 < band < 10:
+            if isinstance(band, int | float) and not isinstance(band, bool) and 0 < band < math.inf:
                 when = str(entry.get("calibrated_at", ""))[:10]
                 out[(str(cell), str(metric))] = (float(band), f"calibrated {when}".strip())
     return out

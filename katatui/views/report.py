@@ -73,6 +73,7 @@ def write(reader: SessionReader, fmt: str, out: IO[str], *, partial: bool, seed:
             "results": tidy_rows(results, include_partial=partial),
             "summary": summary_json(full),
             "comparisons": comparisons_json(full),
+            "rounds": {"order": full.order or None, "stopped": dict(full.stopped)},
             "fairness": fairness.record(reader),
             "per_host": spread.per_host(reader),
             "start_barrier": spread.start_spreads(reader),
