@@ -204,6 +204,11 @@ class Engine:
                 self.emit(ScenarioFacts(ref.name, t, {"noise_bands": found}))
                 self.log("info", f"noise bands of {ref.name} on {t}: calibrated ({calibration.path()})")
 
+    @property
+    def _auto(self) -> bool:
+        """``repeats = "auto"`` (and no ``--repeat N`` given instead)."""
+        return self.profile.auto and self.repeats is None
+
     def _round_finished(self, runs: Sequence[RunSpec], head: RunSpec, elapsed: float) -> bool:
         """Round ``head.repeat`` of ``head.cell`` has run: emit its verdicts; under ``repeats =
         "auto"``, whether the cell stops here (its later rounds are dropped)."""
@@ -215,15 +220,17 @@ class Engine:
         found = rounds.comparisons(
             done, self._results, baseline=self.profile.baseline,
             aa=same_pairs(runs, self._scenario_facts, names), calibrated=self._calibrated,
+            looks=self.profile.max_repeats - self.profile.min_repeats + 1 if self._auto else 1,
         )  # fmt: skip
         what, note = "", ""
-        if self.profile.auto and self.repeats is None:
+        if self._auto:
             what, note = rounds.outcome(
                 found, head.repeat + 1, min_rounds=self.profile.min_repeats,
                 max_rounds=self.profile.max_repeats, elapsed=elapsed, budget=self.profile.budget_seconds,
             )  # fmt: skip
         dropped = tuple(r.run_id for r in cell_runs if r.repeat > head.repeat) if what else ()
-        self.emit(RoundFinished(head.cell, head.repeat, found, what, note, dropped))
+        looks = self.profile.max_repeats - self.profile.min_repeats + 1 if self._auto else 1
+        self.emit(RoundFinished(head.cell, head.repeat, found, what, note, dropped, looks))
         return bool(what)
 
     async def _connect_all(self) -> None:

@@ -161,6 +161,7 @@ class Comparison:
     high: float | None
     verdict: str  # better, worse, same, undecided
     noise_band: float
+    level: float = 0.95  # the interval's confidence (higher under repeats = "auto", see RoundFinished)
 
 
 @dataclass(frozen=True)
@@ -175,6 +176,9 @@ class RoundFinished:
     outcome: str = ""
     note: str = ""
     dropped: tuple[str, ...] = ()
+    # Under repeats = "auto": the rounds that could end the cell (max_repeats − min_repeats + 1); its
+    # intervals are at 1 − 5%/looks so that looking after each round keeps 5% in all (Bonferroni).
+    looks: int = 1
     at: float = field(default_factory=time.time)
 
 

@@ -74,7 +74,7 @@ def _event(runs: dict[str, RunSpec], at: float, kind: str, p: dict[str, Any]) ->
     elif kind == "RoundFinished":
         ev = RoundFinished(
             p["cell"], p["round"], tuple(Comparison(**c) for c in p["comparisons"]), p.get("outcome", ""),
-            p.get("note", ""), tuple(p.get("dropped", ())), at=at,
+            p.get("note", ""), tuple(p.get("dropped", ())), int(p.get("looks", 1)), at=at,
         )  # fmt: skip
     elif kind == "SessionFinished":
         ev = SessionFinished(p["status"], at=at)

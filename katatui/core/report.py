@@ -139,13 +139,13 @@ class SummaryRow:
         return interval(a, b)
 
 
-def interval(a: Stat, b: Stat) -> RatioCI | None:
-    """The 95% interval of a over b: paired by round when both sides have 2 or more common rounds,
-    else Welch's unpaired one."""
+def interval(a: Stat, b: Stat, alpha: float = 0.05) -> RatioCI | None:
+    """The 95% interval (1 − ``alpha`` when paired) of a over b: paired by round when both sides have
+    2 or more common rounds, else Welch's unpaired one."""
     ra, rb = a.by_round(), b.by_round()
     common = [r for r in ra if r in rb]
     if len(common) >= 2:
-        paired = paired_ratio_ci([(ra[r], rb[r]) for r in sorted(common)])
+        paired = paired_ratio_ci([(ra[r], rb[r]) for r in sorted(common)], alpha)
         if paired is not None:
             return paired
     return ratio_ci(a.values, b.values)
@@ -169,13 +169,13 @@ class Versus:
 
 
 def versus(row: Any, scenario: str, reference: str, by: Mapping[str, Stat], band: float = DEFAULT_NOISE,
-           source: str = "default") -> Versus | None:  # fmt: skip
+           source: str = "default", alpha: float = 0.05) -> Versus | None:  # fmt: skip
     """``scenario`` against ``reference`` in ``by`` (a row's stats by scenario or column): the ratio
     is the interval's centre (geometric mean of rounds, or ratio of means), else the ratio of medians."""
     a, b = by.get(scenario), by.get(reference)
     if a is None or b is None:
         return None
-    ci = interval(a, b)
+    ci = interval(a, b, alpha)
     if ci is not None:
         ratio = ci.ratio
     elif b.median:
@@ -236,7 +236,13 @@ class Summary:
         if ref is None or scenario == ref:
             return None
         band, source = self.noise(row, scenario, ref)
-        return versus(row, scenario, ref, row.by_scenario, band, source)
+        return versus(row, scenario, ref, row.by_scenario, band, source, self.alpha(row.cell))
+
+    def alpha(self, cell: str) -> float:
+        """The error rate of ``cell``'s intervals: 5%, shared out over the rounds that could end it
+        under ``repeats = "auto"`` (Bonferroni: 5% / looks)."""
+        looks = self.stopped.get(cell, {}).get("looks", 1)
+        return 0.05 / looks if isinstance(looks, int) and not isinstance(looks, bool) and looks > 1 else 0.05
 
     def methods(self) -> set[str]:
         """The interval methods the ratios used."""
@@ -281,7 +287,8 @@ class Summary:
         out = []
         for cell, how in self.stopped.items():
             label = self.cells[cell].label if cell in self.cells else cell
-            out.append(f"{label}: {how.get('note') or how.get('outcome')}")
+            if how.get("note") or how.get("outcome"):
+                out.append(f"{label}: {how.get('note') or how.get('outcome')}")
         return out
 
 

@@ -20,15 +20,19 @@ Outcome = tuple[str, str]  # ("settled" | "max_repeats" | "time_budget" | "", th
 def comparisons(
     specs: Sequence[RunSpec], results: Mapping[str, Mapping[str, Metric]], *, baseline: str | None,
     aa: tuple[tuple[str, str], ...] = (),
-    calibrated: Mapping[tuple[str, str], tuple[float, str]] | None = None,
+    calibrated: Mapping[tuple[str, str], tuple[float, str]] | None = None, looks: int = 1,
 ) -> tuple[Comparison, ...]:  # fmt: skip
     """Every scenario against the reference on each headline metric of the runs ``specs`` (one
-    cell's, so far), from the finished runs' ``results``."""
+    cell's, so far), from the finished runs' ``results``. ``looks``: how many rounds may end the cell
+    (``max_repeats − min_repeats + 1`` under "auto"): its intervals are at 1 − 5%/``looks``
+    (Bonferroni), so that looking after every round does not make an A/A pair come out better or
+    worse more often than a single look would."""
     runs = [RunRow(s, "finished" if s.run_id in results else "planned", None, None, None, [], None)
             for s in specs]  # fmt: skip
     rows = [ResultRow(r, metric, m.value, m.unit, False)
             for r in runs for metric, m in results.get(r.spec.run_id, {}).items()]  # fmt: skip
-    summary = summary_of(runs, rows, baseline=baseline, aa=aa, calibrated=calibrated)
+    cells = {s.cell: {"looks": looks} for s in specs}
+    summary = summary_of(runs, rows, baseline=baseline, aa=aa, calibrated=calibrated, stopped=cells)
     out = []
     for row in summary.rows:
         for s in summary.scenarios:
@@ -36,7 +40,9 @@ def comparisons(
             if v is None:
                 continue
             low, high = (v.ci.low, v.ci.high) if v.ci is not None else (None, None)
-            out.append(Comparison(row.metric, s, v.reference, v.ratio, low, high, v.verdict, v.noise_band))
+            level = v.ci.level if v.ci is not None else 0.95
+            out.append(Comparison(row.metric, s, v.reference, v.ratio, low, high, v.verdict, v.noise_band,
+                                  level))  # fmt: skip
     return tuple(out)
 
 

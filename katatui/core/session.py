@@ -249,12 +249,17 @@ class SessionWriter:
             )
             self._results(ev.run_id, ev.partial, partial=True)
             self._hist_totals(ev.run_id)
-        elif isinstance(ev, RoundFinished) and ev.outcome:
+        elif isinstance(ev, RoundFinished) and (ev.outcome or ev.looks > 1):
             # repeats = "auto": the cell stopped adding rounds; the rounds it no longer needs leave the plan
             c.executemany("DELETE FROM runs WHERE run_id=? AND status='planned'", [(r,) for r in ev.dropped])
             row = c.execute("SELECT value FROM meta WHERE key='rounds'").fetchone()
             done = json.loads(row[0]) if row else {}
-            done[ev.cell] = {"rounds": ev.round + 1, "outcome": ev.outcome, "note": ev.note}
+            done[ev.cell] = {
+                "rounds": ev.round + 1,
+                "outcome": ev.outcome,
+                "note": ev.note,
+                "looks": ev.looks,
+            }
             c.execute("INSERT OR REPLACE INTO meta VALUES ('rounds', ?)", (_json(done),))
         elif isinstance(ev, SessionFinished):
             c.execute("INSERT OR REPLACE INTO meta VALUES ('status', ?)", (ev.status,))

@@ -59,12 +59,24 @@ def interval_text(v: Versus) -> str:
     if v.ci is None:
         return "[no interval]"
     mark = "†" if v.ci.method == "welch" else ""
-    return f"[{v.ci.low:.2f}–{v.ci.high:.2f}]{mark}"
+    return f"[{v.ci.low:.2f}–{v.ci.high:.2f}]{mark}{level_text(v.ci.level)}"
+
+
+def level_text(level: float) -> str:
+    """`` 99.4%`` after an interval that is not a 95% one (a cell under ``repeats = "auto"``)."""
+    return "" if abs(level - 0.95) < 1e-9 else f" {level * 100:.1f}%"
 
 
 def summary_footer(summary: Summary) -> str:
-    """:func:`footer` of a session's summary, with the order its rounds ran in."""
-    return footer(summary.methods(), summary.noise_sources(), summary.reference, summary.order)
+    """:func:`footer` of a session's summary, with the order its rounds ran in and, for cells under
+    ``repeats = "auto"``, the level of their intervals."""
+    text = footer(summary.methods(), summary.noise_sources(), summary.reference, summary.order)
+    if any(summary.alpha(c) < 0.05 for c in summary.stopped):
+        text += (
+            '; repeats "auto": a cell\'s intervals are at 1 − 5%/K (K: the rounds that could end it, '
+            "max_repeats − min_repeats + 1), so that looking after each round keeps 5% in all"
+        )
+    return text
 
 
 ORDER_TEXT = {

@@ -167,7 +167,8 @@ def comparisons_json(summary: Summary) -> list[dict[str, object]]:
             out.append(
                 {"cell": row.cell, "metric": row.metric, "unit": row.unit, "scenario": s,
                  "reference": v.reference, "ratio": v.ratio, "low": v.ci.low if v.ci else None,
-                 "high": v.ci.high if v.ci else None, "rounds": v.ci.rounds if v.ci else 1,
+                 "high": v.ci.high if v.ci else None, "level": v.ci.level if v.ci else None,
+                 "rounds": v.ci.rounds if v.ci else 1,
                  "method": v.method, "verdict": v.verdict, "p_value": v.ci.p_value if v.ci else None,
                  "noise_band": v.noise_band, "noise_source": v.noise_source,
                  "round_ratios": list(v.ci.round_ratios) if v.ci else []}

@@ -19,7 +19,7 @@ from katatui.core.events import (
 from katatui.core.report import Summary
 from katatui.views.fit import SplitTable, print_whole, widest
 from katatui.views.labels import format_value, metric_label
-from katatui.views.ratio import STYLE, interval_text, summary_footer, versus_style
+from katatui.views.ratio import STYLE, interval_text, level_text, summary_footer, versus_style
 
 SHOWN = (
     "read_bw_bytes_per_s", "read_iops", "read_clat_p99_us", "write_bw_bytes_per_s", "write_iops",
@@ -92,8 +92,9 @@ def round_line(ev: RoundFinished, cell: str) -> Text:
         line.append(f" {c.scenario} vs {c.reference} {metric_label(c.metric)} ")
         v = c.verdict if c.verdict in STYLE else "undecided"
         line.append(f"×{c.ratio:.2f} {v}", style=STYLE[v])
-        line.append(f" [{c.low:.2f}–{c.high:.2f}]" if c.low is not None and c.high is not None
-                    else " [one round]", style="dim")  # fmt: skip
+        shown = c.low is not None and c.high is not None
+        line.append(f" [{c.low:.2f}–{c.high:.2f}]{level_text(c.level)}" if shown else " [one round]",
+                    style="dim")  # fmt: skip
     if ev.note:
         line.append(f" — {ev.note}", style="bold")
     return line

@@ -1,0 +1,199 @@
+"""Rounds as the engine schedules them: verdicts after each round, ``repeats = "auto"`` (when a
+cell stops, and an A/A pair under that optional stopping), the profile keys and ``--repeat auto``,
+the stored calibration, and a session's record of why each cell stopped."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from pathlib import Path
+
+import pytest
+
+from katatui.core import calibration, rounds
+from katatui.core.errors import ProfileError, UserError
+from katatui.core.events import (
+    Comparison,
+    Metric,
+    RoundFinished,
+    RunFinished,
+    RunSpec,
+    RunStarted,
+    SessionFinished,
+    SessionStarted,
+)
+from katatui.core.profile import profile_from_dict
+from katatui.core.replay import events
+from katatui.core.report import bands_of, summarize
+from katatui.core.session import SessionReader, SessionWriter
+from tests.helpers import katatui
+
+CELL = "fio[rw=randread]"
+
+
+def spec(scenario: str, rep: int, index: int) -> RunSpec:
+    return RunSpec(f"{scenario}-{rep}", index, CELL, scenario, "docker", scenario, "local", "fio", "fio",
+                   {"rw": "randread"}, 1, rep)  # fmt: skip
+
+
+def simulate(rng: random.Random, n: int, truth: float, noise: float, drift: float = 0.2,
+             ) -> tuple[list[RunSpec], dict[str, dict[str, Metric]]]:  # fmt: skip
+    """``n`` rounds of runc (A) and x (B = truth × A) on read IOPS, alternating their order."""
+    specs, results = [], {}
+    for rep in range(n):
+        host = 1000.0 * math.exp(rng.gauss(0, drift))
+        values = {
+            "runc": host * math.exp(rng.gauss(0, noise)),
+            "x": host * truth * math.exp(rng.gauss(0, noise)),
+        }
+        for name in ("runc", "x") if rep % 2 == 0 else ("x", "runc"):
+            s = spec(name, rep, len(specs))
+            specs.append(s)
+            results[s.run_id] = {"read_iops": Metric(values[name], "IO/s")}
+    return specs, results
+
+
+def auto(rng: random.Random, truth: float, noise: float, *, low: int = 2, high: int = 10,
+         ) -> tuple[int, str, tuple[Comparison, ...]]:  # fmt: skip
+    """Rounds until the cell stops as the engine stops it: (rounds, outcome, verdicts)."""
+    specs, results = simulate(rng, high, truth, noise)
+    for n in range(1, high + 1):
+        found = rounds.comparisons([s for s in specs if s.repeat < n], results, baseline="runc",
+                                   looks=high - low + 1)  # fmt: skip
+        what, _ = rounds.outcome(found, n, min_rounds=low, max_rounds=high, elapsed=n, budget=None)
+        if what:
+            return n, what, found
+    raise AssertionError("never stopped")
+
+
+def test_a_7x_slowdown_with_2_percent_noise_settles_worse_after_3_rounds() -> None:
+    """Worse from 2 rounds at 95% (test_verdicts); under "auto" its intervals are at 1 − 5%/9 (2 to 10
+    rounds), which a third round reaches when the first two do not."""
+    for seed in range(200):
+        n, what, found = auto(random.Random(seed), 1 / 7, 0.02)
+        assert n <= 3 and what == "settled"
+        (c,) = found
+        assert (c.scenario, c.reference, c.metric, c.verdict) == ("x", "runc", "read_iops", "worse")
+        assert c.high is not None and c.high < 1
+
+
+def test_an_aa_pair_under_auto_is_rarely_called_better_or_worse() -> None:
+    """Stopping as soon as every verdict is decided looks at the data after each round; the noise band
+    keeps an A/A pair from being called better or worse more than 5% of the time all the same."""
+    for noise in (0.01, 0.03, 0.1):
+        called = 0
+        for seed in range(1000):
+            _, _, (c,) = auto(random.Random(seed), 1.0, noise)
+            called += c.verdict in ("better", "worse")
+        assert called / 1000 <= 0.05, (noise, called / 1000)
+
+
+def test_a_cell_stops_at_max_repeats_or_its_time_budget_and_says_so() -> None:
+    undecided = (Comparison("read_iops", "x", "runc", 0.98, 0.7, 1.3, "undecided", 0.05),)
+    decided = (Comparison("read_iops", "x", "runc", 0.5, 0.4, 0.6, "worse", 0.05),)
+    assert rounds.outcome(decided, 1, min_rounds=2, max_rounds=5, elapsed=1, budget=None) == ("", "")
+    assert rounds.outcome(decided, 2, min_rounds=2, max_rounds=5, elapsed=1, budget=None)[0] == "settled"
+    assert rounds.outcome(undecided, 4, min_rounds=2, max_rounds=5, elapsed=40, budget=None) == ("", "")
+    what, note = rounds.outcome(undecided, 5, min_rounds=2, max_rounds=5, elapsed=50, budget=None)
+    assert what == "max_repeats" and "max_repeats = 5" in note and "1 verdict(s) undecided" in note
+    # 3 rounds took 90 s: a fourth would end near 120 s, beyond a budget of 100 s
+    what, note = rounds.outcome(undecided, 3, min_rounds=2, max_rounds=9, elapsed=90, budget=100)
+    assert what == "time_budget" and "after 3 rounds" in note
+    assert rounds.outcome(undecided, 3, min_rounds=2, max_rounds=9, elapsed=60, budget=100) == ("", "")
+    assert rounds.outcome((), 2, min_rounds=2, max_rounds=9, elapsed=1, budget=None)[1].endswith(
+        "(nothing to compare)"
+    )
+
+
+BASE = {
+    "name": "t",
+    "targets": {"local": {"host": "local"}},
+    "scenarios": [{"launcher": "docker", "runtime": "runc"}, {"launcher": "docker", "runtime": "runsc"}],
+    "workloads": [{"type": "fio", "rw": "randread", "size": "8m", "runtime": 1}],
+}
+
+
+def test_auto_profile_keys_are_checked_and_bound_the_plan_by_max_repeats(monkeypatch: pytest.MonkeyPatch,
+                                                                          ) -> None:  # fmt: skip
+    p = profile_from_dict({**BASE, "repeats": "auto", "min_repeats": 3, "max_repeats": 7,
+                           "time_budget": "10m"}, "t")  # fmt: skip
+    assert p.auto and p.planned_repeats == 7 and p.budget_seconds == 600
+    assert profile_from_dict({**BASE, "repeats": 4}, "t").planned_repeats == 4
+    for bad, words in (({"min_repeats": 5, "max_repeats": 3}, "more than max_repeats"),
+                       ({"min_repeats": 1}, "min_repeats"), ({"time_budget": "soon"}, "not a duration"),
+                       ({"repeats": "often"}, "repeats")):  # fmt: skip
+        with pytest.raises(ProfileError, match=words):
+            profile_from_dict({**BASE, "repeats": "auto", **bad}, "t")
+    monkeypatch.setenv("KATATUI_MAX_REPEATS", "20")
+    with pytest.raises(ProfileError, match="max_repeats = 50: more than the limit"):
+        profile_from_dict({**BASE, "repeats": "auto", "max_repeats": 50}, "t")
+
+
+def test_repeat_auto_on_the_command_line(tmp_path: Path) -> None:
+    profile = tmp_path / "p.toml"
+    profile.write_text('name = "p"\nmax_repeats = 0\n[targets.local]\nhost = "local"\n[[scenarios]]\n'
+                       'launcher = "bare"\n[[workloads]]\ntype = "fio"\n')  # fmt: skip
+    done = katatui("run", str(profile), "--headless", "--repeat", "auto")
+    assert done.returncode == 2 and "max_repeats" in done.stderr and "Traceback" not in done.stderr
+    done = katatui("run", str(profile), "--headless", "--repeat", "often")
+    assert done.returncode == 2 and "auto" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_calibration_is_kept_per_target_and_runtime(tmp_path: Path) -> None:
+    file = tmp_path / "calibration.json"
+    calibration.store(
+        "local", "docker", "runc", {CELL: {"read_iops": 0.021}}, rounds=5, session="s", file=file
+    )
+    calibration.store("ssh://root@h:22", "docker", "runc", {CELL: {"read_iops": 0.3}}, rounds=5, session="t",
+                      file=file)  # fmt: skip
+    found = calibration.bands_for("local", "docker", "runc", file)
+    assert found[CELL]["read_iops"]["band"] == 0.021 and found[CELL]["read_iops"]["rounds"] == 5
+    assert calibration.bands_for("local", "docker", "runsc", file) == {}
+    ((band, source),) = bands_of(found).values()
+    assert band == 0.021 and source.startswith("calibrated 20")
+    assert bands_of({"c": {"m": {"band": "x"}}, "d": 3}) == {}
+    file.write_text("{not json")
+    with pytest.raises(UserError, match="calibrate again"):
+        calibration.load(file)
+    assert calibration.bands_for("local", "docker", "runc", file) == {}
+
+
+def test_a_session_records_why_a_cell_stopped_and_drops_the_rounds_it_did_not_need(tmp_path: Path) -> None:
+    planned = [spec(name, rep, 2 * rep + i) for rep in range(4) for i, name in enumerate(("runc", "x"))]
+    path = tmp_path / "s.katatui"
+    w = SessionWriter(path, session_id="s", profile_text="", profile_json="{}")
+    w(SessionStarted("s", "t", "sequential", tuple(planned)))
+    for s in planned[:4]:
+        w(RunStarted(s.run_id, ()))
+        value = 100.0 if s.scenario == "runc" else 50.0 + s.repeat
+        w(RunFinished(s.run_id, {"read_iops": Metric(value, "IO/s")}, 1.0))
+    c = Comparison("read_iops", "x", "runc", 0.5, 0.4, 0.6, "worse", 0.05)
+    w(RoundFinished(CELL, 1, (c,), "settled", "settled after 2 rounds", tuple(s.run_id for s in planned[4:])))
+    w(SessionFinished("completed"))
+    w.close()
+    with SessionReader(path) as reader:
+        assert [r.spec.run_id for r in reader.runs()] == [s.run_id for s in planned[:4]]
+        summary = summarize(reader)
+        replayed = [e for e in events(reader) if isinstance(e, RoundFinished)]
+    assert summary.stopped[CELL]["outcome"] == "settled" and summary.rounds_notes() == [
+        f"{summary.cells[CELL].label}: settled after 2 rounds"
+    ]
+    assert replayed[0].comparisons == (c,) and replayed[0].outcome == "settled"
+    assert json.loads(json.dumps(summary.stopped))  # as the json report has it
+
+
+def test_the_order_of_rounds_is_read_back_from_the_session() -> None:
+    from katatui.core.report import round_order
+    from katatui.core.session import RunRow
+
+    def rows(order: list[list[str]]) -> list[RunRow]:
+        out = []
+        for rep, names in enumerate(order):
+            for name in names:
+                out.append(RunRow(spec(name, rep, len(out)), "finished", None, None, None, [], None))
+        return out
+
+    assert round_order(rows([["a", "b", "c"], ["c", "b", "a"]])) == "alternating"
+    assert round_order(rows([["a", "b"], ["a", "b"]])) == "fixed"
+    assert round_order(rows([["a", "b"]])) == ""
