@@ -197,3 +197,23 @@ def test_the_order_of_rounds_is_read_back_from_the_session() -> None:
     assert round_order(rows([["a", "b", "c"], ["c", "b", "a"]])) == "alternating"
     assert round_order(rows([["a", "b"], ["a", "b"]])) == "fixed"
     assert round_order(rows([["a", "b"]])) == ""
+
+
+def test_each_rounds_ratio_is_drawn_in_text_and_svg() -> None:
+    from katatui.core.report import Stat, Summary, SummaryRow
+    from katatui.views import rounds as drawn
+
+    text = drawn.strip([0.5, 0.9, 1.2], 0.05, width=21)
+    assert len(text) == 21 and text.index("1") < text.index("2") < text.index("│") < text.index("3")
+    assert text.index("1") <= 1 and text.index("3") >= 19 and "░" in text  # the span is the rounds'
+    assert drawn.strip([1.0, 1.0], 0.05, width=21).count("2") == 1  # a later round drawn over
+    a = Stat((100.0, 100.0, 100.0), ("a1", "a2", "a3"), (0, 1, 2))
+    b = Stat((50.0, 90.0, 91.0), ("b1", "b2", "b3"), (0, 1, 2))
+    summary = Summary(["x", "y"], [SummaryRow("c", "read_iops", "IO/s", {"x": a, "y": b})], [])
+    (row,) = drawn.round_rows(summary)
+    assert row.scenario == "y" and row.ratios == pytest.approx((0.5, 0.9, 0.91))
+    md = drawn.markdown(summary)
+    assert "Ratio by round (to x)" in md and "×0.50 ×0.90 ×0.91" in md
+    svg = drawn.svg(row.ratios, 0.05, "y read IOPS <c>")
+    assert svg.count("<circle") == 3 and 'data-round="1"' in svg and "&lt;c&gt;" in svg
+    assert any("round 1 differs" in n for n in summary.warnings())

@@ -21,7 +21,7 @@ from katatui.core.export import cells_of
 from katatui.core.report import Summary, SummaryRow, summarize
 from katatui.core.session import SessionReader
 from katatui.core.stats import t975
-from katatui.views import isolation
+from katatui.views import isolation, rounds
 from katatui.views.labels import format_value
 from katatui.views.ratio import interval_text, summary_footer, verdict_class
 from katatui.views.seed import seed_tables
@@ -313,6 +313,14 @@ def render(reader: SessionReader, *, seed: str | None = None, include_cdfs: bool
     notes = summary.warnings()
     if notes:
         parts.append("<h3>Notes</h3><ul class=note>" + "".join(f"<li>{_t(n)}</li>" for n in notes) + "</ul>")
+    by_round = rounds.round_rows(summary)
+    if by_round:
+        parts.append(f"<h3>Ratio by round (to {_t(summary.reference)})</h3><p class=note>each round's ratio, "
+                     "log scale; shaded: the noise band; dashed: ×1</p><div class=plots>")  # fmt: skip
+        for rr in by_round:
+            title = f"{rr.scenario} {rr.metric}, {rr.cell}"
+            parts.append(f"<figure>{rounds.svg(rr.ratios, rr.versus.noise_band, title)}</figure>")
+        parts.append("</div>")
     seed_md = seed_tables(summary, cells_of(reader))
     if seed_md:
         parts.append("<h2>Tables by client count</h2>" + _markdown_to_html(seed_md))

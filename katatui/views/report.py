@@ -19,7 +19,7 @@ from katatui.core.report import CSV_HEADER, Summary, tidy_rows
 from katatui.core.report import summarize as _summarize
 from katatui.core.session import SCHEMA_VERSION, RunRow, SessionReader
 from katatui.core.workloads.boot.procedure import timeline
-from katatui.views import isolation
+from katatui.views import isolation, rounds
 from katatui.views.bootbars import boot_bars
 from katatui.views.labels import format_value
 from katatui.views.ratio import summary_footer
@@ -56,6 +56,9 @@ def write(reader: SessionReader, fmt: str, out: IO[str], *, partial: bool, seed:
         out.write(seed_tables(summary, cells_of(reader)))
         out.write(f"\n#### Ratios to {summary.reference}\n\n")
         out.write(markdown(summary))
+        by_round = rounds.markdown(summary)
+        if by_round:
+            out.write("\n" + by_round)
         if seed is not None:
             out.write("\n" + published_markdown(reader, seed))
         out.write(fairness_markdown(rec))
@@ -96,6 +99,7 @@ def write(reader: SessionReader, fmt: str, out: IO[str], *, partial: bool, seed:
             console.print(heading)
         print_summary(console, summary, title)
         print_notes(console, summary.warnings())
+        print_rounds(console, summary)
         boot = timeline((r.run.spec.scenario, r.metric, r.value) for r in results if not r.partial)
         if boot:
             console.print("[bold]boot timeline[/] (medians)")
@@ -242,7 +246,8 @@ def markdown(summary: Summary) -> str:
                 text += (
                     f" (×{ratio:.2f}{change}, **{v.verdict}**"
                     + (
-                        f", 95% CI {ci.low:.2f}–{ci.high:.2f}" + ("†" if ci.method == "welch" else "")
+                        f", {ci.level * 100:.3g}% CI {ci.low:.2f}–{ci.high:.2f}"
+                        + ("†" if ci.method == "welch" else "")
                         if ci
                         else ""
                     )
@@ -253,6 +258,27 @@ def markdown(summary: Summary) -> str:
     lines.append("")
     lines.append(summary_footer(summary))
     return "\n".join(lines) + "\n"
+
+
+def print_rounds(console: Console, summary: Summary) -> None:
+    """Each round's ratio to the reference, with a text strip (see :mod:`katatui.views.rounds`): lines,
+    not a table, so that no figure is cut at any width."""
+    rows = rounds.round_rows(summary)
+    if not rows:
+        return
+    console.print(
+        f"[bold]ratio by round[/] (to {escape(str(summary.reference))}; strip: log scale, lower to the "
+        "left, the round's number where its ratio lies, │ at ×1, ░ the noise band)"
+    )
+    width = max(len(f"{r.scenario} {r.metric}") for r in rows)
+    last = None
+    for r in rows:
+        if r.cell != last:
+            console.print(f"  {escape(r.cell)}", style="dim")
+            last = r.cell
+        name = f"{r.scenario} {r.metric}".ljust(width)
+        console.print(f"    {escape(name)}  {rounds.strip(r.ratios, r.versus.noise_band)}  "
+                      f"{rounds.ratios_text(r.ratios)}", highlight=False)  # fmt: skip
 
 
 def print_spread(console: Console, reader: SessionReader) -> None:
