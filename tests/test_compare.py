@@ -152,7 +152,7 @@ def test_threshold_pass_and_fail_with_exit_codes(tmp_path: Path, session_a: Path
         "compare", str(session_a), "--threshold", str(REPO / "profiles" / "thresholds" / "example.toml")
     )
     assert example.returncode in (0, 3), example.stderr  # it parses; the bounds are the user's to set
-    assert len(load_bounds(REPO / "profiles" / "thresholds" / "example.toml")) == 3
+    assert len(load_bounds(REPO / "profiles" / "thresholds" / "example.toml")) == 4
 
 
 @pytest.mark.parametrize(

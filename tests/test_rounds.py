@@ -217,3 +217,61 @@ def test_each_rounds_ratio_is_drawn_in_text_and_svg() -> None:
     svg = drawn.svg(row.ratios, 0.05, "y read IOPS <c>")
     assert svg.count("<circle") == 3 and 'data-round="1"' in svg and "&lt;c&gt;" in svg
     assert any("round 1 differs" in n for n in summary.warnings())
+
+
+VERDICT_BOUNDS = """
+[[metric]]
+name = "gvisor-not-worse"
+workload = "fio"
+variant = "rw=randread"
+scenario = "x"
+metric = "read_iops"
+checktype = "verdict"
+refused = ["worse"]
+
+[[metric]]
+name = "gvisor-known-worse"
+workload = "fio"
+scenario = "x"
+relative_to = "runc"
+metric = "read_iops"
+checktype = "verdict"
+allowed = ["worse"]
+"""
+
+
+def test_thresholds_test_verdicts(tmp_path: Path) -> None:
+    from katatui.core.threshold import THRESHOLD_FAILED, check, load_bounds
+
+    path = tmp_path / "s.katatui"
+    w = SessionWriter(path, session_id="s", profile_text="", profile_json="{}")
+    planned = [spec(name, rep, 2 * rep + i) for rep in range(3) for i, name in enumerate(("runc", "x"))]
+    w(SessionStarted("s", "t", "sequential", tuple(planned)))
+    for s in planned:
+        w(RunStarted(s.run_id, ()))
+        value = 1000.0 + 10 * s.repeat if s.scenario == "runc" else 300.0 + 3 * s.repeat
+        w(RunFinished(s.run_id, {"read_iops": Metric(value, "IO/s")}, 1.0))
+    w(SessionFinished("completed"))
+    w.close()
+    (tmp_path / "b.toml").write_text(VERDICT_BOUNDS)
+    bounds = load_bounds(tmp_path / "b.toml")
+    assert bounds[0].allowed == ("better", "same", "undecided") and bounds[1].allowed == ("worse",)
+    refused, allowed = check(bounds, [path])
+    assert (refused.passed, refused.verdict, refused.reason) == (False, "worse", "verdict worse against runc")
+    assert allowed.passed and allowed.value == pytest.approx(0.3) and allowed.to_json()["verdict"] == "worse"
+    done = katatui("compare", str(path), "--threshold", str(tmp_path / "b.toml"))
+    assert done.returncode == THRESHOLD_FAILED, done.stdout + done.stderr
+    assert "×0.30 worse" in done.stdout and "better/same/undecided" in done.stdout
+    for bad, words in (('refused = ["worse"]\nallowed = ["same"]', "one of allowed or refused"),
+                       ('refused = ["awful"]', "expected a list of verdicts"),
+                       ('refused = ["worse"]\nmaxval = 3.0', "not maxval")):  # fmt: skip
+        (tmp_path / "bad.toml").write_text(
+            f'[[metric]]\nname = "a"\nworkload = "fio"\nmetric = "read_iops"\nchecktype = "verdict"\n{bad}\n'
+        )
+        with pytest.raises(UserError, match=words):
+            load_bounds(tmp_path / "bad.toml")
+    (tmp_path / "bad.toml").write_text(
+        '[[metric]]\nname = "a"\nworkload = "fio"\nmetric = "m"\nrefused = []\n'
+    )
+    with pytest.raises(UserError, match='go with checktype = "verdict"'):
+        load_bounds(tmp_path / "bad.toml")

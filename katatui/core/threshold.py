@@ -19,6 +19,20 @@ say which figures an entry checks::
     minpercent = 50.0                # the range is midval * (1 - minpercent/100) ..
     maxpercent = 100.0               #               midval * (1 + maxpercent/100), inclusive
 
+``checktype = "verdict"`` checks the verdict of a scenario against ``relative_to`` (default: the
+session's baseline) by the report's own rule (paired rounds, noise band), with the verdicts that pass
+(``allowed``) or those that fail (``refused``)::
+
+    [[metric]]
+    name = "gvisor-randread-not-worse"
+    workload = "fio"
+    variant = "rw=randread"
+    scenario = "runsc"
+    relative_to = "runc"
+    metric = "read_iops"
+    checktype = "verdict"
+    refused = ["worse"]              # or allowed = ["better", "same"]
+
 An entry that matches no figures fails, as checkmetrics fails an entry without a results file.
 Any failure makes ``katatui compare --threshold`` exit with ``THRESHOLD_FAILED`` (3).
 """
@@ -34,13 +48,16 @@ from pathlib import Path
 from typing import Any
 
 from katatui.core.errors import UserError
+from katatui.core.report import summarize
 from katatui.core.session import SessionReader
+from katatui.core.stats import VERDICTS
 
 THRESHOLD_FAILED = 3  # exit status when a bound is not met (2 is a usage error, 1 a failed run)
-CHECKTYPES = ("mean", "median", "min", "max", "sd", "cov")
+CHECKTYPES = ("mean", "median", "min", "max", "sd", "cov", "verdict")
 FIELDS = {
     "name", "type", "description", "checkvar", "workload", "variant", "clients", "scenario", "metric",
-    "relative_to", "checktype", "minval", "maxval", "midval", "minpercent", "maxpercent",
+    "relative_to", "checktype", "minval", "maxval", "midval", "minpercent", "maxpercent", "allowed",
+    "refused",
 }  # fmt: skip
 
 
@@ -57,6 +74,7 @@ class Bound:
     clients: int | None = None
     scenario: str | None = None
     relative_to: str | None = None
+    allowed: tuple[str, ...] = ()  # checktype "verdict": the verdicts that pass
 
     def fits(self, kind: str, variant: dict[str, Any], clients: int) -> bool:
         if kind != self.workload or (self.clients is not None and clients != self.clients):
@@ -76,15 +94,19 @@ class Check:
     cov: float | None
     passed: bool
     reason: str = ""
+    verdict: str | None = None  # checktype "verdict": the scenario's verdict (value: its ratio)
 
     def to_json(self) -> dict[str, object]:
         b = self.bound
-        return {
+        doc: dict[str, object] = {
             "result": "pass" if self.passed else "fail", "name": b.name, "session": self.session,
             "scenario": self.scenario, "cell": self.cell, "metric": b.metric, "checktype": b.checktype,
             "relative_to": b.relative_to, "min": b.low, "max": b.high, "value": self.value,
             "iterations": self.n, "sd": self.sd, "cov": self.cov, "reason": self.reason,
         }  # fmt: skip
+        if b.checktype == "verdict":
+            doc.update(min=None, max=None, allowed=list(b.allowed), verdict=self.verdict)
+        return doc
 
 
 def _number(where: str, entry: dict[str, Any], key: str) -> float | None:
@@ -149,6 +171,12 @@ def load_bounds(path: str | Path) -> list[Bound]:
         checktype = entry.get("checktype", "mean")
         if checktype not in CHECKTYPES:
             raise UserError(f"{where}: checktype: expected one of {', '.join(CHECKTYPES)}, got {checktype!r}")
+        for key in ("scenario", "relative_to", "description"):
+            if key in entry and not isinstance(entry[key], str):
+                raise UserError(f"{where}: {key}: expected text")
+        if checktype == "verdict" or "allowed" in entry or "refused" in entry:
+            bounds.append(_verdict_bound(where, entry, checktype))
+            continue
         minval, maxval = _number(where, entry, "minval"), _number(where, entry, "maxval")
         midval = _number(where, entry, "midval")
         minpct, maxpct = _number(where, entry, "minpercent"), _number(where, entry, "maxpercent")
@@ -167,18 +195,40 @@ def load_bounds(path: str | Path) -> list[Bound]:
             high = maxval if maxval is not None else math.inf
         if low > high:
             raise UserError(f"{where}: the lower bound {low} is above the upper bound {high}")
-        clients = entry.get("clients")
-        if clients is not None and (isinstance(clients, bool) or not isinstance(clients, int) or clients < 1):
-            raise UserError(f"{where}: clients: expected a whole number of at least 1, got {clients!r}")
-        for key in ("scenario", "relative_to", "description"):
-            if key in entry and not isinstance(entry[key], str):
-                raise UserError(f"{where}: {key}: expected text")
         bounds.append(
             Bound(entry["name"], entry["workload"], entry["metric"], checktype, low, high,
-                  entry.get("description", ""), _parse_variant(where, entry.get("variant")), clients,
-                  entry.get("scenario"), entry.get("relative_to"))
+                  entry.get("description", ""), _parse_variant(where, entry.get("variant")),
+                  _clients(where, entry), entry.get("scenario"), entry.get("relative_to"))
         )  # fmt: skip
     return bounds
+
+
+def _clients(where: str, entry: dict[str, Any]) -> int | None:
+    clients = entry.get("clients")
+    if clients is not None and (isinstance(clients, bool) or not isinstance(clients, int) or clients < 1):
+        raise UserError(f"{where}: clients: expected a whole number of at least 1, got {clients!r}")
+    return clients
+
+
+def _verdict_bound(where: str, entry: dict[str, Any], checktype: str) -> Bound:
+    """A ``checktype = "verdict"`` entry: ``allowed`` or ``refused`` verdicts, no numeric range."""
+    if checktype != "verdict":
+        raise UserError(f'{where}: allowed and refused go with checktype = "verdict", not {checktype!r}')
+    given = [k for k in ("allowed", "refused") if k in entry]
+    numeric = sorted(k for k in ("minval", "maxval", "midval", "minpercent", "maxpercent") if k in entry)
+    if len(given) != 1 or numeric:
+        extra = f", not {', '.join(numeric)}" if numeric else ""
+        raise UserError(f'{where}: checktype = "verdict" takes one of allowed or refused (a list of '
+                        f"{', '.join(VERDICTS)}){extra}")  # fmt: skip
+    listed = entry[given[0]]
+    if not isinstance(listed, list) or not listed or any(v not in VERDICTS for v in listed):
+        raise UserError(f"{where}: {given[0]}: expected a list of verdicts among {', '.join(VERDICTS)}, "
+                        f"got {listed!r:.80}")  # fmt: skip
+    allowed = tuple(v for v in VERDICTS if (v in listed) == (given[0] == "allowed"))
+    variant = _parse_variant(where, entry.get("variant"))
+    return Bound(entry["name"], entry["workload"], entry["metric"], "verdict", -math.inf, math.inf,
+                 entry.get("description", ""), variant, _clients(where, entry), entry.get("scenario"),
+                 entry.get("relative_to"), allowed)  # fmt: skip
 
 
 def _stat(checktype: str, values: Sequence[float]) -> float:
@@ -203,7 +253,10 @@ def check(bounds: Sequence[Bound], paths: Sequence[str | Path]) -> list[Check]:
     for path in paths:
         with SessionReader(path) as reader:
             results = [r for r in reader.results() if not r.partial]
+            out += [c for b in bounds if b.checktype == "verdict" for c in _verdicts(b, reader)]
         for bound in bounds:
+            if bound.checktype == "verdict":
+                continue
             groups: dict[tuple[str, str], list[float]] = {}
             refs: dict[str, list[float]] = {}
             for r in results:
@@ -240,4 +293,39 @@ def check(bounds: Sequence[Bound], paths: Sequence[str | Path]) -> list[Check]:
                 out.append(
                     Check(bound, str(path), scenario, cell, value, len(values), sd, cov, passed, reason)
                 )
+    return out
+
+
+def _verdicts(bound: Bound, reader: SessionReader) -> list[Check]:
+    """A verdict bound against one session: the report's verdict of each matching scenario and cell."""
+    path = str(reader.path)
+    try:
+        summary = summarize(reader, headline_only=False, baseline=bound.relative_to)
+    except UserError:
+        return [Check(bound, path, bound.scenario or "", "", None, 0, None, None, False,
+                      f"no scenario {bound.relative_to} in the session")]  # fmt: skip
+    out = []
+    for row in summary.rows:
+        cell = summary.cells.get(row.cell)
+        if (
+            row.metric != bound.metric
+            or cell is None
+            or not bound.fits(cell.kind, dict(cell.variant), cell.clients)
+        ):
+            continue
+        for s in summary.scenarios:
+            if s == summary.reference or (bound.scenario is not None and s != bound.scenario):
+                continue
+            v = summary.versus(row, s)
+            if v is None:
+                continue
+            stat = row.by_scenario[s]
+            passed = v.verdict in bound.allowed
+            why = "" if passed else f"verdict {v.verdict} against {v.reference}"
+            cov = stat.cv * 100 if stat.cv is not None else None
+            out.append(Check(bound, path, s, cell.label, v.ratio, stat.n, stat.d.stdev, cov, passed, why,
+                             v.verdict))  # fmt: skip
+    if not out:
+        out.append(Check(bound, path, bound.scenario or "", "", None, 0, None, None, False,
+                         "no matching results in the session"))  # fmt: skip
     return out

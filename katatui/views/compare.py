@@ -178,7 +178,10 @@ def threshold_text(checks: list[Check], fmt: str) -> str:
     rows = [
         ["P" if c.passed else "F", c.bound.name, c.scenario, c.cell,
          c.bound.checktype + (f" / {c.bound.relative_to}" if c.bound.relative_to else ""),
-         _num(c.bound.low), _num(c.bound.high), _num(c.value), str(c.n), _num(c.sd), _num(c.cov), c.reason]
+         *(("/".join(c.bound.allowed), "") if c.bound.checktype == "verdict"
+           else (_num(c.bound.low), _num(c.bound.high))),
+         f"×{c.value:.2f} {c.verdict}" if c.verdict is not None and c.value is not None else _num(c.value),
+         str(c.n), _num(c.sd), _num(c.cov), c.reason]
         for c in checks
     ]  # fmt: skip
     if fmt == "md":
