@@ -275,3 +275,20 @@ def test_thresholds_test_verdicts(tmp_path: Path) -> None:
     )
     with pytest.raises(UserError, match='go with checktype = "verdict"'):
         load_bounds(tmp_path / "bad.toml")
+
+
+def test_a_line_per_round_says_each_verdict_and_why_the_cell_stops() -> None:
+    from katatui.views.summary import round_line
+
+    first = RoundFinished(
+        CELL, 0, (Comparison("read_iops", "x", "runc", 0.31, None, None, "undecided", 0.05),)
+    )
+    assert round_line(first, "fio randread").plain == (
+        "round 1 fio randread: x vs runc read IOPS ×0.31 (one round: no interval yet)"
+    )
+    c = Comparison("read_iops", "x", "runc", 0.3, 0.25, 0.36, "worse", 0.05, 1 - 0.05 / 9)
+    last = RoundFinished(CELL, 2, (c,), "settled", "settled after 3 rounds (every headline metric decided)")
+    assert round_line(last, "fio randread").plain == (
+        "round 3 fio randread: x vs runc read IOPS ×0.30 worse [0.25–0.36] 99.4% — settled after 3 rounds "
+        "(every headline metric decided)"
+    )

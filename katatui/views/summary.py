@@ -87,6 +87,11 @@ def round_line(ev: RoundFinished, cell: str) -> Text:
     line = Text(f"round {ev.round + 1} ", style="bold") + Text(f"{cell}:")
     if not ev.comparisons:
         line.append(" nothing to compare", style="dim")
+    if ev.comparisons and all(c.low is None for c in ev.comparisons):  # one round: ratios, no verdict yet
+        line.append("; ".join(f" {c.scenario} vs {c.reference} {metric_label(c.metric)} ×{c.ratio:.2f}"
+                              for c in ev.comparisons))  # fmt: skip
+        line.append(" (one round: no interval yet)", style="dim")
+        return line
     for i, c in enumerate(ev.comparisons):
         line.append(";" if i else "")
         line.append(f" {c.scenario} vs {c.reference} {metric_label(c.metric)} ")
