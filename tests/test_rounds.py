@@ -101,6 +101,8 @@ def test_a_cell_stops_at_max_repeats_or_its_time_budget_and_says_so() -> None:
     what, note = rounds.outcome(undecided, 3, min_rounds=2, max_rounds=9, elapsed=90, budget=100)
     assert what == "time_budget" and "after 3 rounds" in note
     assert rounds.outcome(undecided, 3, min_rounds=2, max_rounds=9, elapsed=60, budget=100) == ("", "")
+    # min_repeats first, whatever the budget says
+    assert rounds.outcome(undecided, 1, min_rounds=2, max_rounds=9, elapsed=500, budget=100) == ("", "")
     assert rounds.outcome((), 2, min_rounds=2, max_rounds=9, elapsed=1, budget=None)[1].endswith(
         "(nothing to compare)"
     )

@@ -55,14 +55,15 @@ def outcome(found: Sequence[Comparison], rounds: int, *, min_rounds: int, max_ro
             elapsed: float, budget: float | None) -> Outcome:  # fmt: skip
     """Whether a cell under ``repeats = "auto"`` stops after ``rounds`` rounds, and why: every
     verdict decided (from ``min_rounds`` on), ``max_rounds`` reached, or another round (at the mean
-    length so far) would end beyond ``budget`` seconds; ("", "") when it goes on."""
+    length so far) would end beyond ``budget`` seconds (from ``min_rounds`` on too: a cell always
+    runs those); ("", "") when it goes on."""
     if rounds >= min_rounds and decided(found):
         what = "every headline metric decided" if found else "nothing to compare"
         return "settled", f"settled after {rounds} rounds ({what})"
     if rounds >= max_rounds:
         left = sum(c.verdict == "undecided" for c in found)
         return "max_repeats", f"stopped at max_repeats = {max_rounds} with {left} verdict(s) undecided"
-    if budget is not None and rounds and elapsed + elapsed / rounds > budget:
+    if budget is not None and rounds >= min_rounds and elapsed + elapsed / rounds > budget:
         left = sum(c.verdict == "undecided" for c in found)
         return "time_budget", (f"stopped at the time budget ({budget:.0f} s) after {rounds} rounds "
                                f"with {left} verdict(s) undecided")  # fmt: skip
