@@ -171,7 +171,11 @@ def test_a_session_records_why_a_cell_stopped_and_drops_the_rounds_it_did_not_ne
         value = 100.0 if s.scenario == "runc" else 50.0 + s.repeat
         w(RunFinished(s.run_id, {"read_iops": Metric(value, "IO/s")}, 1.0))
     c = Comparison("read_iops", "x", "runc", 0.5, 0.4, 0.6, "worse", 0.05)
-    w(RoundFinished(CELL, 1, (c,), "settled", "settled after 2 rounds", tuple(s.run_id for s in planned[4:])))
+    w(
+        RoundFinished(
+            CELL, 1, (c,), "settled", "settled after 2 rounds", tuple(s.run_id for s in planned[4:]), 9
+        )
+    )
     w(SessionFinished("completed"))
     w.close()
     with SessionReader(path) as reader:
@@ -181,8 +185,17 @@ def test_a_session_records_why_a_cell_stopped_and_drops_the_rounds_it_did_not_ne
     assert summary.stopped[CELL]["outcome"] == "settled" and summary.rounds_notes() == [
         f"{summary.cells[CELL].label}: settled after 2 rounds"
     ]
-    assert replayed[0].comparisons == (c,) and replayed[0].outcome == "settled"
+    assert replayed[0].comparisons == (c,) and replayed[0].outcome == "settled" and replayed[0].looks == 9
     assert json.loads(json.dumps(summary.stopped))  # as the json report has it
+    # the cell's intervals are at 1 − 5%/9, in the report and in compare alike
+    (row,) = summary.rows
+    v = summary.versus(row, "x")
+    assert summary.alpha(CELL) == pytest.approx(0.05 / 9) and v is not None and v.ci is not None
+    assert v.ci.level == pytest.approx(1 - 0.05 / 9)
+    from katatui.core.compare import compare
+
+    ci = compare([path]).rows[0].ratio_ci("A:x", "A:runc")
+    assert ci is not None and (ci.low, ci.high, ci.level) == pytest.approx((v.ci.low, v.ci.high, v.ci.level))
 
 
 def test_the_order_of_rounds_is_read_back_from_the_session() -> None:

@@ -11,7 +11,7 @@ beside, labelled as such.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ from katatui.core import reference as ref
 from katatui.core.cell import Cell
 from katatui.core.errors import UserError
 from katatui.core.events import RunSpec
-from katatui.core.report import HEADLINE, Stat, Versus, interval, versus
+from katatui.core.report import HEADLINE, Stat, Summary, Versus, interval, stopped_cells, versus
 from katatui.core.session import ResultRow, SessionReader
 from katatui.core.stats import RatioCI, ratio_ci
 
@@ -74,6 +74,9 @@ class CompareRow:
     unit: str
     by_column: dict[str, Stat]  # Column.label -> the runs' values
     published: tuple[ref.Match, ...] = ()
+    # Session letter -> the error rate of this cell's paired intervals there (5%, or 5%/K for a cell
+    # that ran under repeats = "auto", as its own report has it).
+    alphas: Mapping[str, float] = field(default_factory=dict)
 
     def ratio(self, column: str, baseline: str) -> float | None:
         a, b = self.by_column.get(column), self.by_column.get(baseline)
@@ -87,7 +90,7 @@ class CompareRow:
         if a is None or b is None:
             return None
         if _session(column) == _session(baseline):
-            return interval(a, b)
+            return interval(a, b, self.alphas.get(_session(column), 0.05))
         return ratio_ci(a.values, b.values)
 
     def versus(self, column: str, baseline: str) -> Versus | None:
@@ -95,7 +98,8 @@ class CompareRow:
         if column == baseline:
             return None
         if _session(column) == _session(baseline):
-            return versus(self, column, baseline, self.by_column)
+            alpha = self.alphas.get(_session(column), 0.05)
+            return versus(self, column, baseline, self.by_column, alpha=alpha)
         unpaired = {
             k: Stat(v.values, v.run_ids) for k, v in self.by_column.items() if k in (column, baseline)
         }
@@ -157,10 +161,15 @@ def compare(
     keys_by_session: dict[str, set[CellKey]] = {}
     key_order: list[CellKey] = []
     variants: dict[str, dict[str, Any]] = {}
+    alphas: dict[CellKey, dict[str, float]] = {}
     for letter, path in zip(LETTERS, paths, strict=False):
         with SessionReader(path) as reader:
             for run in reader.runs():
                 variants.setdefault(run.spec.variant_label, dict(run.spec.variant))
+            stopped = Summary([], [], [], stopped=stopped_cells(reader))
+            for run in reader.runs():
+                if stopped.alpha(run.spec.cell) < 0.05:
+                    alphas.setdefault(CellKey.of(run.spec), {})[letter] = stopped.alpha(run.spec.cell)
             sessions.append(
                 SessionInfo(letter, Path(path), reader.meta.get("profile_name", ""), reader.status,
                             reader.meta.get("session_id", ""), reader.meta.get("label", ""))
@@ -209,7 +218,8 @@ def compare(
             published = tuple(ref.lookup(seed, key.kind, variants.get(key.variant, {}), key.clients, metric))
         rows.append(
             CompareRow(key, metric, units[metric],
-                       {c: Stat(tuple(v), tuple(i), tuple(r)) for c, (v, i, r) in by.items()}, published)
+                       {c: Stat(tuple(v), tuple(i), tuple(r)) for c, (v, i, r) in by.items()}, published,
+                       alphas.get(key, {}))
         )  # fmt: skip
     return Comparison(sessions, columns, base, rows, only_in, seed)
 
@@ -243,6 +253,7 @@ def to_records(cmp: Comparison) -> list[dict[str, object]]:
                     "ratio_of_medians": row.ratio(col, cmp.baseline) if col != cmp.baseline else None,
                     "ratio_ci95_low": ci.low if ci else None,
                     "ratio_ci95_high": ci.high if ci else None,
+                    "level": ci.level if ci else None,  # the interval's confidence (see "ratio_ci95_*")
                     "ratio": v.ratio if v else None,
                     "method": v.method if v else None,
                     "rounds": (ci.rounds if ci else 1) if v else None,
@@ -270,6 +281,7 @@ def to_records(cmp: Comparison) -> list[dict[str, object]]:
                     "ratio_of_medians": None,
                     "ratio_ci95_low": None,
                     "ratio_ci95_high": None,
+                    "level": None,
                     "ratio": None,
                     "method": None,
                     "rounds": None,
