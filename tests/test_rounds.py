@@ -307,3 +307,52 @@ def test_a_line_per_round_says_each_verdict_and_why_the_cell_stops() -> None:
         "round 3 fio randread: x vs runc read IOPS ×0.30 worse [0.25–0.36] 99.4% — settled after 3 rounds "
         "(every headline metric decided)"
     )
+
+
+async def test_the_engine_drops_the_rounds_a_settled_or_skipped_cell_no_longer_needs(tmp_path: Path) -> None:
+    """Bare alone, two cells under "auto" (2 to 4 rounds): nothing to compare, so each cell settles
+    after min_repeats and its last 2 rounds leave the plan; a cell skipped by the user drops the rounds
+    it has not started."""
+    import asyncio
+
+    from katatui.core.engine import Engine
+    from katatui.core.events import Event, RunFailed, Sample
+    from katatui.core.profile import load_profile
+    from tests.helpers import fio_profile, need
+
+    need("fio")
+    scenarios = '[[scenarios]]\nlauncher = "bare"\n'
+    path = fio_profile(tmp_path, scenarios=scenarios, runtime=1)
+    path.write_text(
+        path.read_text().replace("repeats = 1", 'repeats = "auto"\nmin_repeats = 2\nmax_repeats = 4')
+    )
+    prof = load_profile(path)
+    second = prof.workloads[0].model_copy(update={"name": "second", "runtime": 1})
+    prof = prof.model_copy(update={"workloads": [prof.workloads[0], second]})
+    events: list[Event] = []
+    engine = Engine(prof, session_id="auto1", listeners=[events.append])
+    task = asyncio.create_task(engine.run())
+    deadline = asyncio.get_running_loop().time() + 60
+    while not any(isinstance(e, Sample) for e in events):
+        assert asyncio.get_running_loop().time() < deadline, "no sample"
+        await asyncio.sleep(0.1)
+    outcome = await asyncio.wait_for(task, 120)
+    ends = [e for e in events if isinstance(e, RoundFinished) and e.outcome]
+    assert [(e.round + 1, e.outcome) for e in ends] == [(2, "settled"), (2, "settled")]
+    assert all(len(e.dropped) == 2 and e.looks == 3 for e in ends)
+    assert outcome.finished == 4 and outcome.failed == 0 and outcome.status == "completed"
+
+    events.clear()
+    engine = Engine(prof, session_id="auto2", listeners=[events.append])
+    task = asyncio.create_task(engine.run())
+    while not any(isinstance(e, Sample) for e in events):
+        assert asyncio.get_running_loop().time() < deadline + 60, "no sample"
+        await asyncio.sleep(0.1)
+    assert engine.skip_cell() is not None
+    outcome = await asyncio.wait_for(task, 120)
+    skipped = next(e for e in events if isinstance(e, RoundFinished) and e.outcome == "skipped")
+    assert skipped.note == "skipped by the user" and len(skipped.dropped) == 3
+    assert [e.reason for e in events if isinstance(e, RunFailed)] == [
+        "skipped by the user"
+    ]  # the running one
+    assert outcome.finished == 2 and outcome.failed == 1

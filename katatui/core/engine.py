@@ -142,6 +142,10 @@ class Engine:
                 if batch[0].cell in ended:
                     continue  # a later round of a cell that settled: dropped, said by RoundFinished
                 started.setdefault(batch[0].cell, time.monotonic())
+                if batch[0].cell in self._skipped_cells and self._auto:
+                    self._drop_skipped(runs, batch[0])  # its later rounds were never more than possible
+                    ended.add(batch[0].cell)
+                    continue
                 if batch[0].cell in self._skipped_cells:
                     for r in batch:
                         self._failed += 1
@@ -208,6 +212,14 @@ class Engine:
     def _auto(self) -> bool:
         """``repeats = "auto"`` (and no ``--repeat N`` given instead)."""
         return self.profile.auto and self.repeats is None
+
+    def _drop_skipped(self, runs: Sequence[RunSpec], first: RunSpec) -> None:
+        """A cell under "auto" skipped by the user: the runs it has not started leave the plan."""
+        dropped = tuple(r.run_id for r in runs if r.cell == first.cell and r.index >= first.index)
+        looks = self.profile.max_repeats - self.profile.min_repeats + 1
+        self.emit(
+            RoundFinished(first.cell, first.repeat - 1, (), "skipped", "skipped by the user", dropped, looks)
+        )
 
     def _round_finished(self, runs: Sequence[RunSpec], head: RunSpec, elapsed: float) -> bool:
         """Round ``head.repeat`` of ``head.cell`` has run: emit its verdicts; under ``repeats =
