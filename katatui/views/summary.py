@@ -88,7 +88,7 @@ def round_line(ev: RoundFinished, cell: str) -> Text:
     if not ev.comparisons:
         line.append(" nothing to compare", style="dim")
     if ev.comparisons and all(c.low is None for c in ev.comparisons):  # one round: ratios, no verdict yet
-        line.append("; ".join(f" {c.scenario} vs {c.reference} {metric_label(c.metric)} ×{c.ratio:.2f}"
+        line.append(";".join(f" {c.scenario} vs {c.reference} {metric_label(c.metric)} ×{c.ratio:.2f}"
                               for c in ev.comparisons))  # fmt: skip
         line.append(" (one round: no interval yet)", style="dim")
         return line
