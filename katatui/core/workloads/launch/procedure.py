@@ -1,6 +1,6 @@
 """Launch time: how long a short command takes from the request to its exit, per scenario.
 
-One launch per run; repeats interleave the scenarios (A B A B ...). The first repeat of each cell
+One launch per run; repeats interleave the scenarios (A B, then B A, ...). The first repeat of each cell
 is the cold start and is reported as ``launch_cold_s``, apart from ``launch_s``, so that it does
 not skew the median. Under Docker the time runs from the create request to the container's exit
 as the Docker API reports it (removal not included); bare, the host times the command itself, so
