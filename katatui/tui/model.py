@@ -7,6 +7,7 @@ costs the same memory per second as a short one.
 
 from __future__ import annotations
 
+import re
 import statistics
 from collections import Counter, deque
 from collections.abc import Iterable, Mapping
@@ -42,10 +43,27 @@ SANDBOX_METRICS = registry.sandbox_rows()
 PERCENTILES = ((50.0, "p50"), (90.0, "p90"), (99.0, "p99"), (99.9, "p99.9"))
 HISTORY = 600  # per-second points kept per run and metric
 LOG_LINES = 2000
+# Per-second figures that are not rates but are worth a row: how clients' values combine in a second.
+GAUGES = {"latency_p95_ms": "max", "retransmits": "sum"}  # sysbench's p95, iperf3's retransmits
+# The summary's metric a live row is judged by (its ratio, verdict and interval), when not itself.
+SUMMARY_OF = {
+    "requests_per_s": "requests_per_second",
+    "events_per_s": "events_per_second",
+    "bits_per_second": "received_bits_per_second",
+    "sandbox_cpu_percent": "sandbox_cpu_percent_mean",
+    "sandbox_pss_bytes": "sandbox_pss_mean_bytes",
+    "host_cpu_busy_percent": "host_cpu_busy_percent_mean",
+}
+# Latency percentiles a run reports only in its results (ab, sysbench): ``latency_p99_ms``.
+RESULT_LATENCY = re.compile(r"^latency_(p\d+(?:_\d+)?|max)_ms$")
 
 
 def is_live_metric(name: str) -> bool:
-    return name in LIVE_METRICS or name.endswith(RATE_SUFFIXES)
+    return name in LIVE_METRICS or name in GAUGES or name.endswith(RATE_SUFFIXES)
+
+
+def summary_metric_of(metric: str) -> str:
+    return SUMMARY_OF.get(metric, metric)
 
 
 def metric_order(names: Iterable[str]) -> list[str]:
@@ -85,7 +103,10 @@ class RunState:
         acc = self._open.setdefault(second, {})
         for name, value in sample.metrics.items():
             if is_live_metric(name):
-                acc[name] = acc.get(name, 0.0) + value
+                if GAUGES.get(name) == "max":
+                    acc[name] = max(acc.get(name, value), value)
+                else:
+                    acc[name] = acc.get(name, 0.0) + value
         self._reported[second] += 1
         self.last_t = max(self.last_t, sample.t)
         for s in sorted(self._open):
@@ -105,6 +126,10 @@ class RunState:
 
     def values(self, metric: str) -> list[float]:
         return list(self.series.get(metric, ()))
+
+    def last(self, metric: str) -> float | None:
+        series = self.series.get(metric)
+        return series[-1] if series else None
 
 
 @dataclass
@@ -171,6 +196,7 @@ class SessionModel:
         self.version = 0  # bumps on every event: a panel repaints only when it moved
         self.generation = 0  # bumps on reset: screens drop what they painted from the old state
         self.planned_run_seconds: float | None = None
+        self.baseline: str | None = None  # the profile's baseline scenario (ratios are to it)
         self._clear()
 
     def reset(self) -> None:
@@ -278,6 +304,54 @@ class SessionModel:
         self.log.append(LogLine(self._log_seq, at, level, text))
 
     # -- questions the screens ask --------------------------------------------------------------
+    @property
+    def reference(self) -> str | None:
+        """The scenario ratios are taken to: the profile's ``baseline``, else the first."""
+        if self.baseline and self.baseline in self.scenarios:
+            return self.baseline
+        return self.scenarios[0] if self.scenarios else None
+
+    def cell_start(self, cell: str) -> float | None:
+        """When the cell's first run started (the origin of its shared time axis)."""
+        starts = [
+            r.started_at for r in self.runs.values() if r.spec.cell == cell and r.started_at is not None
+        ]
+        return min(starts) if starts else None
+
+    def cell_history(self, cell: str, metric: str) -> dict[str, list[tuple[float, float]]]:
+        """Every round of every scenario in ``cell``: (seconds since the cell started, value) per
+        scenario, on one time axis."""
+        origin = self.cell_start(cell)
+        out: dict[str, list[tuple[float, float]]] = {}
+        if origin is None:
+            return out
+        for rid in self.order:
+            run = self.runs[rid]
+            if run.spec.cell != cell or run.started_at is None:
+                continue
+            series = run.series.get(metric)
+            if not series:
+                continue
+            at = run.started_at - origin
+            points = out.setdefault(run.spec.scenario, [])
+            points.extend((at + i, v) for i, v in enumerate(series))
+        return out
+
+    def result_latency(self, cell: str) -> dict[str, dict[str, float]]:
+        """Per scenario, the median over its finished runs of the latency percentiles a workload
+        reports only at the end (ab's from its -e file, sysbench's p95): label -> ms."""
+        by: dict[str, dict[str, list[float]]] = {}
+        for rid in self.order:
+            run = self.runs[rid]
+            if run.spec.cell != cell or run.status != "finished":
+                continue
+            for name, m in run.results.items():
+                found = RESULT_LATENCY.match(name)
+                if found:
+                    label = found.group(1).replace("_", ".")
+                    by.setdefault(run.spec.scenario, {}).setdefault(label, []).append(m.value)
+        return {s: {k: statistics.median(v) for k, v in d.items()} for s, d in by.items()}
+
     def running(self) -> list[RunState]:
         return [self.runs[r] for r in self.order if self.runs[r].status == "running"]
 
@@ -382,4 +456,4 @@ class SessionModel:
             for r in (self.runs[x] for x in self.order)
             if r.status == "failed"
         ]
-        return Summary(list(self.scenarios), rows, failed, dict(self.cell_of))
+        return Summary(list(self.scenarios), rows, failed, dict(self.cell_of), baseline=self.reference)
