@@ -127,13 +127,14 @@ class ColumnView:
     stacked: bool = False  # one line per metric, columns one above the other
     spark: int = SPARK_HEIGHT  # rows of chart per metric, side by side
     hidden: int = 0  # metrics left out for want of room
+    wrap: bool = False  # side by side: a ratio too long for the column takes two lines (every column)
 
 
-def row_height(stacked: bool, spark: int, width: int, row: MetricRow) -> int:
-    """Lines one metric takes (side by side: its header, its ratio line, its chart)."""
+def row_height(stacked: bool, spark: int, wrap: bool, row: MetricRow) -> int:
+    """Lines one metric takes (side by side: its header, its ratio line or two, its chart)."""
     if stacked:
         return 1
-    return 2 + (1 if row.bar else spark)
+    return 2 + (1 if wrap else 0) + (1 if row.bar else spark)
 
 
 class ScenarioColumn(Widget):
@@ -175,7 +176,7 @@ class ScenarioColumn(Widget):
         view = self.view
         if view is None:
             return 1
-        lines = sum(row_height(view.stacked, view.spark, width, r) for r in view.rows)
+        lines = sum(row_height(view.stacked, view.spark, view.wrap, r) for r in view.rows)
         head = 1 if view.stacked else 2
         return head + lines + (1 if view.hidden and not view.stacked else 0)
 
@@ -203,7 +204,8 @@ class ScenarioColumn(Widget):
                 gap = max(1, width - len(label) - len(value))
             out.append(label + " " * gap, style="dim")
             out.append(value + "\n", style="dim" if dim or row.live is None else "bold")
-            out.append(row.versus.rjust(width) + "\n", style=row.style)  # even empty: rows align
+            for line in versus_lines(row.versus, view.wrap):  # even empty: rows align
+                out.append(line.rjust(width) + "\n", style=row.style)
             if row.bar:
                 out.append(bar(row.live or 0.0, row.top, width) + "\n", style="dodger_blue1")
                 continue
@@ -241,6 +243,14 @@ class ScenarioColumn(Widget):
             out.append("\n")
         out.rstrip()
         return out
+
+
+def versus_lines(versus: str, wrap: bool) -> list[str]:
+    """The ratio on one line, or (``wrap``) the ratio and verdict, then the interval."""
+    if not wrap:
+        return [versus]
+    head, sep, interval = versus.partition(" [")
+    return [head, (sep + interval).strip()]
 
 
 def chart(row: MetricRow, width: int) -> list[float | None]:

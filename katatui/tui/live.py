@@ -22,6 +22,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, RichLog, Static
 
 from katatui.core.report import Summary
+from katatui.core.workloads import registry
 from katatui.tui.cdf import LatencyCDF
 from katatui.tui.clock import clock
 from katatui.tui.column import ColumnView, MetricRow, ScenarioColumn, row_height
@@ -242,6 +243,8 @@ class LiveScreen(Screen[None]):
         stacked = bool(self._shape) and bool(self._shape[1])
         shown = {s: m.shown_run(cell, s) for s in m.scenarios}
         metrics = metric_order(k for r in shown.values() if r is not None for k in r.series)
+        if not metrics and any(r is not None and r.status == "running" for r in shown.values()):
+            metrics = expected_rows(m.cell_of[cell].kind)  # their rows say "no sample yet"
         ref = m.reference
         rows: dict[str, list[MetricRow]] = {s: [] for s in m.scenarios}
         for k in metrics:
@@ -255,15 +258,18 @@ class LiveScreen(Screen[None]):
                 rows[s].append(MetricRow(k, points, top, span, run.last(k) if run else None, versus, style))
         if not metrics:  # a workload with results only (launch, boot, footprint): bars of them
             self._result_rows(cell, summary, ref, rows)
-        keep, spark = self._fit(rows, stacked)
+        col_width = self.size.width // max(1, len(self._columns)) - 4
+        wrap = not stacked and any(len(r.versus) > col_width for rs in rows.values() for r in rs)
+        keep, spark = self._fit(rows, stacked, wrap)
         for s, col in self._columns.items():
             state, status = self._status(cell, s)
             said = m.isolation.get(s) or m.isolation.get(s.rsplit("@", 1)[0])
             these = tuple(rows.get(s, ())[:keep])
             hidden = len(rows.get(s, ())) - len(these)
-            col.show(ColumnView(f"{s} · {said}" if said else s, state, status, these, stacked, spark, hidden))
+            title = f"{s} · {said}" if said else s
+            col.show(ColumnView(title, state, status, these, stacked, spark, hidden, wrap))
 
-    def _fit(self, rows: dict[str, list[MetricRow]], stacked: bool) -> tuple[int, int]:
+    def _fit(self, rows: dict[str, list[MetricRow]], stacked: bool, wrap: bool) -> tuple[int, int]:
         """How many metrics the columns show and how many rows of chart each gets."""
         room = self._room()
         count = max((len(r) for r in rows.values()), default=0)
@@ -272,11 +278,11 @@ class LiveScreen(Screen[None]):
             per = room // max(1, len(rows)) - 1
             return max(1, min(count, per)), 1
         for spark in (3, 2, 1):
-            need = 4 + sum(row_height(False, spark, 0, r) for r in sample)
+            need = 4 + sum(row_height(False, spark, wrap, r) for r in sample)
             if need <= room:
                 return count, spark
         keep = count
-        while keep > 1 and 5 + sum(row_height(False, 1, 0, r) for r in sample[:keep]) > room:
+        while keep > 1 and 5 + sum(row_height(False, 1, wrap, r) for r in sample[:keep]) > room:
             keep -= 1
         return keep, 1
 
@@ -490,6 +496,14 @@ class LiveScreen(Screen[None]):
 
     def action_replay_faster(self) -> None:
         self._replay("faster")
+
+
+def expected_rows(kind: str) -> list[str]:
+    """The live rows a workload's catalogue promises (before its first sample)."""
+    unit = registry.UNITS.get(kind)
+    if unit is None:
+        return []
+    return metric_order(m for m, spec in unit.metrics.items() if spec.live is not None)
 
 
 def flow(parts: list[tuple[str, str]], width: int, lines: int) -> Text:
