@@ -29,8 +29,11 @@ class LatencyCDF(PlotextPlot):
         self._drawn: tuple[object, ...] = ()
         self._at = 0.0
 
-    def show(self, scenarios: Sequence[str], latency: Mapping[str, Latency], *,
-             results: Mapping[str, Mapping[str, float]] | None = None, kind: str = "") -> None:  # fmt: skip
+    def show(self, scenarios: Sequence[str], latency: Mapping[str, Latency]) -> None:
+        self.show_with(scenarios, latency)
+
+    def show_with(self, scenarios: Sequence[str], latency: Mapping[str, Latency], *,
+                  results: Mapping[str, Mapping[str, float]] | None = None, kind: str = "") -> None:  # fmt: skip
         """The histograms' CDF, else (ab, sysbench) the percentiles the runs reported at their end
         (``results``: scenario -> label -> ms) as the points of a CDF."""
         names = sorted({n for lat in latency.values() for n in lat.bins})

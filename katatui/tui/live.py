@@ -380,7 +380,7 @@ class LiveScreen(Screen[None]):
         if table.display:
             table.show(order, lat, verdicts, results=results, kind=kind)
         if cdf.display and cdf.size.width and cdf.size.height:
-            cdf.show(m.scenarios, lat, results=results, kind=kind)
+            cdf.show_with(m.scenarios, lat, results=results, kind=kind)
             self.query_one("#cdf-legend", Static).update(LatencyCDF.legend(m.scenarios))
 
     def _paint_progress(self) -> None:
