@@ -32,8 +32,14 @@ class LatencyCDF(PlotextPlot):
     def show(self, scenarios: Sequence[str], latency: Mapping[str, Latency]) -> None:
         self.show_with(scenarios, latency)
 
-    def show_with(self, scenarios: Sequence[str], latency: Mapping[str, Latency], *,
-                  results: Mapping[str, Mapping[str, float]] | None = None, kind: str = "") -> None:  # fmt: skip
+    def show_with(
+        self,
+        scenarios: Sequence[str],
+        latency: Mapping[str, Latency],
+        *,
+        results: Mapping[str, Mapping[str, float]] | None = None,
+        kind: str = "",
+    ) -> None:
         """The histograms' CDF, else (ab, sysbench) the percentiles the runs reported at their end
         (``results``: scenario -> label -> ms) as the points of a CDF."""
         names = sorted({n for lat in latency.values() for n in lat.bins})
@@ -94,7 +100,7 @@ class LatencyCDF(PlotextPlot):
             if len(pts) >= 2:
                 series.append((i, ([x for x, _ in pts], [y for _, y in pts])))
         if series:
-            self._draw("latency CDF from the runs' reported percentiles (µs, log scale)", series, "dot")
+            self._draw("latency CDF from the runs' reported percentiles (µs, log scale)", series)
         else:
             plt.title(waiting_text(kind).replace("percentiles", "CDF"))
         self.refresh()

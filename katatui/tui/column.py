@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from rich.console import RenderableType
 from rich.text import Text
+from textual.renderables.digits import DIGITS, DIGITS3X3_BOLD, Digits
 from textual.widget import Widget
 
 from katatui.core.workloads import registry
@@ -26,6 +27,7 @@ from katatui.views.labels import format_value
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
 SPARK_HEIGHT = 3
+BIG = 3  # lines of a value in large type
 VERSUS = 28  # "×1.02 undecided [0.93–1.02]†": stacked lines keep this much for the ratio
 LABELS = {"latency_p95_ms": "latency p95", "retransmits": "retransmits/s"}
 STATE_STYLE = {"failed": "bold red", "running": "green", "waiting": "yellow", "finished": "cyan"}
@@ -128,13 +130,32 @@ class ColumnView:
     spark: int = SPARK_HEIGHT  # rows of chart per metric, side by side
     hidden: int = 0  # metrics left out for want of room
     wrap: bool = False  # side by side: a ratio too long for the column takes two lines (every column)
+    big: bool = False  # side by side with room to spare: the first metric's value in large type
 
 
-def row_height(stacked: bool, spark: int, wrap: bool, row: MetricRow) -> int:
-    """Lines one metric takes (side by side: its header, its ratio line or two, its chart)."""
+def row_height(stacked: bool, spark: int, wrap: bool, row: MetricRow, big: bool = False) -> int:
+    """Lines one metric takes (side by side: its header, its value in large type if ``big``, its ratio
+    line or two, its chart)."""
     if stacked:
         return 1
-    return 2 + (1 if wrap else 0) + (1 if row.bar else spark)
+    return 2 + (BIG if big else 0) + (1 if wrap else 0) + (1 if row.bar else spark)
+
+
+def big_lines(value: str) -> list[str]:
+    """``57,068 IOPS`` as three lines: the figure in large type, the unit after it on the last line."""
+    number, _, unit = value.partition(" ")
+    if unit == "" and "/" in number:
+        number, unit = number.split("/", 1)[0], "/" + number.split("/", 1)[1]
+    rows = ["", "", ""]
+    for ch in number.translate(Digits.REPLACEMENTS):
+        at = DIGITS.find(ch)
+        if at < 0:
+            rows[0], rows[1], rows[2] = rows[0] + " ", rows[1] + " ", rows[2] + ch
+            continue
+        for i in range(3):
+            rows[i] += DIGITS3X3_BOLD[at * 3 + i].ljust(3)
+    rows[2] += " " + unit if unit else ""
+    return rows
 
 
 class ScenarioColumn(Widget):
@@ -176,7 +197,10 @@ class ScenarioColumn(Widget):
         view = self.view
         if view is None:
             return 1
-        lines = sum(row_height(view.stacked, view.spark, view.wrap, r) for r in view.rows)
+        lines = sum(
+            row_height(view.stacked, view.spark, view.wrap, r, view.big and i == 0)
+            for i, r in enumerate(view.rows)
+        )
         head = 1 if view.stacked else 2
         return head + lines + (1 if view.hidden and not view.stacked else 0)
 
@@ -195,15 +219,23 @@ class ScenarioColumn(Widget):
         for line in [*lines, ""][:2]:
             out.append(line + "\n", style=STATE_STYLE.get(view.state, "dim"))
         dim = view.state in ("waiting", "idle")
-        for row in view.rows:
+        for i, row in enumerate(view.rows):
             label = metric_label(row.metric)
             value = _value(view, row)
-            gap = width - len(label) - len(value)
-            if gap < 1:  # too narrow for both: the value wins, the label is cut
-                label = _fit(label, max(0, width - len(value) - 1))
-                gap = max(1, width - len(label) - len(value))
-            out.append(label + " " * gap, style="dim")
-            out.append(value + "\n", style="dim" if dim or row.live is None else "bold")
+            if view.big and i == 0:
+                large = big_lines(value) if row.live is not None else [value, "", ""]
+                if max(len(line) for line in large) > width:
+                    large = ["", value, ""]
+                out.append(label + "\n", style="dim")
+                for line in large:
+                    out.append(line.rjust(width) + "\n", style="dim" if dim or row.live is None else "bold")
+            else:
+                gap = width - len(label) - len(value)
+                if gap < 1:  # too narrow for both: the value wins, the label is cut
+                    label = _fit(label, max(0, width - len(value) - 1))
+                    gap = max(1, width - len(label) - len(value))
+                out.append(label + " " * gap, style="dim")
+                out.append(value + "\n", style="dim" if dim or row.live is None else "bold")
             for line in versus_lines(row.versus, view.wrap):  # even empty: rows align
                 out.append(line.rjust(width) + "\n", style=row.style)
             if row.bar:

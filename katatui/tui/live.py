@@ -38,6 +38,7 @@ REPAINT_HZ = 4
 LOG_STYLES = {"info": "dim", "warning": "yellow", "error": "bold red", "command": "grey62"}
 PANELS = ("percentiles", "CDF", "log")
 SIDE_BY_SIDE = 30  # cells a column needs to stand beside the others
+LATENCY_EVERY = 1.0  # seconds between repaints of the percentiles and the CDF for new figures
 FULL = (120, 40)  # from this size on, percentiles and CDF side by side with the log below
 
 
@@ -55,8 +56,8 @@ class LiveScreen(Screen[None]):
     #columns.-stacked { layout: vertical; }
     #panel-tabs { height: 1; padding: 0 1; display: none; }
     #bottom { height: 1fr; min-height: 5; }
-    #percentiles { width: 1fr; }
-    #cdf-box { width: 1fr; }
+    #percentiles { width: 3fr; }
+    #cdf-box { width: 2fr; }
     #cdf-legend { height: 1; }
     #log { height: 7; border-top: solid $panel-lighten-2; }
     LiveScreen.-compact #panel-tabs { display: block; }
@@ -79,6 +80,9 @@ class LiveScreen(Screen[None]):
         self._shape: tuple[object, ...] = ()
         self._progress: Text | None = None
         self._latency_key: tuple[object, ...] = ()
+        self._latency_at = 0.0
+        self._latency_pending = False
+        self._legend: Text | None = None
 
     @property
     def katatui(self) -> KatatuiApp:
@@ -137,7 +141,7 @@ class LiveScreen(Screen[None]):
             self._restart()
         running = bool(self.model.running())
         tick = int(self._now()) if running else -1
-        moved = self.model.version != self._painted or tick != self._tick
+        moved = self.model.version != self._painted or tick != self._tick or self._latency_pending
         if not force and (self.paused or not self.is_current or not moved):
             return
         self._painted, self._tick = self.model.version, tick
@@ -218,15 +222,17 @@ class LiveScreen(Screen[None]):
             tabs.append(f" {name} ", style="reverse bold" if i == self.panel else "dim")
             tabs.append(" ")
         tabs.append(" v: next", style="dim")
-        self.query_one("#panel-tabs", Static).update(tabs)
+        self.query_one("#panel-tabs", Static).update(tabs, layout=False)
         self.refresh_bindings()
+        self.call_after_refresh(self.repaint, True)  # the panels once they have their new sizes
 
     def _room(self) -> int:
         """Lines the columns may take: what the progress, the panels and the footer leave."""
         w, h = self.size
         compact = w < FULL[0] or h < FULL[1]
         replay = self.query_one("#replay").outer_size.height if self.replaying else 0
-        bottom = max(6, h // 3) if compact else 18
+        cdf = PANELS[self.panel] == "CDF"  # a CDF needs room to be read
+        bottom = 18 if not compact else max(12, h // 2) if cdf else max(6, h // 3)
         return max(2, h - 3 - replay - bottom)
 
     def _paint_columns(self, summary: Summary) -> None:
@@ -260,31 +266,32 @@ class LiveScreen(Screen[None]):
             self._result_rows(cell, summary, ref, rows)
         col_width = self.size.width // max(1, len(self._columns)) - 4
         wrap = not stacked and any(len(r.versus) > col_width for rs in rows.values() for r in rs)
-        keep, spark = self._fit(rows, stacked, wrap)
+        keep, spark, big = self._fit(rows, stacked, wrap)
         for s, col in self._columns.items():
             state, status = self._status(cell, s)
             said = m.isolation.get(s) or m.isolation.get(s.rsplit("@", 1)[0])
             these = tuple(rows.get(s, ())[:keep])
             hidden = len(rows.get(s, ())) - len(these)
             title = f"{s} · {said}" if said else s
-            col.show(ColumnView(title, state, status, these, stacked, spark, hidden, wrap))
+            col.show(ColumnView(title, state, status, these, stacked, spark, hidden, wrap, big))
 
-    def _fit(self, rows: dict[str, list[MetricRow]], stacked: bool, wrap: bool) -> tuple[int, int]:
-        """How many metrics the columns show and how many rows of chart each gets."""
+    def _fit(self, rows: dict[str, list[MetricRow]], stacked: bool, wrap: bool) -> tuple[int, int, bool]:
+        """How many metrics the columns show, how many rows of chart each gets, and whether the
+        first value is in large type: charts lose rows, then metrics, before anything else."""
         room = self._room()
         count = max((len(r) for r in rows.values()), default=0)
         sample = next((r for r in rows.values() if r), [])
         if stacked:
             per = room // max(1, len(rows)) - 1
-            return max(1, min(count, per)), 1
-        for spark in (3, 2, 1):
-            need = 4 + sum(row_height(False, spark, wrap, r) for r in sample)
+            return max(1, min(count, per)), 1, False
+        for spark, big in ((3, True), (3, False), (2, False), (1, False)):
+            need = 4 + sum(row_height(False, spark, wrap, r, big and i == 0) for i, r in enumerate(sample))
             if need <= room:
-                return count, spark
+                return count, spark, big
         keep = count
         while keep > 1 and 5 + sum(row_height(False, 1, wrap, r) for r in sample[:keep]) > room:
             keep -= 1
-        return keep, 1
+        return keep, 1, False
 
     def _versus(self, summary: Summary, cell: str, metric: str, scenario: str,
                 ref: str | None) -> tuple[str, str]:  # fmt: skip
@@ -362,11 +369,18 @@ class LiveScreen(Screen[None]):
         m = self.model
         lat: dict[str, Latency] = {s: m.latency[(cell, s)] for s in m.scenarios if (cell, s) in m.latency}
         results = {} if lat else m.result_latency(cell)
-        key = (cell, m.reference, self._shape, tuple(x.version for x in lat.values()), tuple(results.items()),
-               len(summary.rows), self.size)  # fmt: skip
+        table = self.query_one(PercentileTable)
+        cdf = self.query_one(LatencyCDF)
+        where = (cell, m.reference, self._shape, self.size, table.size, cdf.size, len(summary.rows))
+        key = (*where, tuple(x.version for x in lat.values()), tuple(results.items()))
         if key == self._latency_key:
+            self._latency_pending = False
             return
-        self._latency_key = key
+        now = time.monotonic()
+        if key[: len(where)] == self._latency_key[: len(where)] and now - self._latency_at < LATENCY_EVERY:
+            self._latency_pending = True  # new figures only: at most once a second (a later repaint)
+            return
+        self._latency_key, self._latency_at, self._latency_pending = key, now, False
         verdicts = {
             (row.metric, s): v.verdict
             for row in summary.rows if row.cell == cell
@@ -375,13 +389,14 @@ class LiveScreen(Screen[None]):
         kinds = {r.spec.kind for r in m.runs.values() if r.spec.cell == cell}
         kind = next(iter(kinds), "")
         order = [m.reference, *(s for s in m.scenarios if s != m.reference)] if m.reference else []
-        table = self.query_one(PercentileTable)
-        cdf = self.query_one(LatencyCDF)
         if table.display:
             table.show(order, lat, verdicts, results=results, kind=kind)
         if cdf.display and cdf.size.width and cdf.size.height:
             cdf.show_with(m.scenarios, lat, results=results, kind=kind)
-            self.query_one("#cdf-legend", Static).update(LatencyCDF.legend(m.scenarios))
+            legend = LatencyCDF.legend(m.scenarios)
+            if legend != self._legend:
+                self._legend = legend
+                self.query_one("#cdf-legend", Static).update(legend, layout=False)
 
     def _paint_progress(self) -> None:
         m = self.model
@@ -410,7 +425,7 @@ class LiveScreen(Screen[None]):
         text = flow(parts, max(20, self.size.width - 2), 2)
         if text != self._progress:
             self._progress = text
-            self.query_one("#progress", Static).update(text)
+            self.query_one("#progress", Static).update(text, layout=False)  # two lines, always
 
     def _paint_log(self) -> None:
         log = self.query_one(RichLog)

@@ -32,7 +32,7 @@ from katatui.core.events import (
 )
 from katatui.core.report import HEADLINE, Stat, Summary, SummaryRow
 from katatui.core.workloads import registry
-from katatui.core.workloads.fio.parser import percentile_ns
+from katatui.core.workloads.fio.parser import percentiles_ns
 
 # Live metrics in the order their rows appear, as the workloads' catalogues say; names that arrive
 # later and end in one of RATE_SUFFIXES get a row after these.
@@ -154,8 +154,9 @@ class Latency:
         bins = self.bins.get(name)
         out: dict[str, float] = {}
         if bins:
+            found = percentiles_ns(bins, [p for p, _ in PERCENTILES])
             for p, label in PERCENTILES:
-                v = percentile_ns(bins, p)
+                v = found[p]
                 if v is not None:
                     out[label] = v / 1000.0
             out["max"] = max(k for k, c in bins.items() if c > 0) / 1000.0
@@ -228,6 +229,8 @@ class SessionModel:
         self.fairness: dict[tuple[str, str], Mapping[str, object]] = {}  # (scenario, target) -> record
         self.isolation: dict[str, str] = {}  # scenario -> its sandbox or isolation, in a few words
         self.latency: dict[tuple[str, str], Latency] = {}
+        self.ended = 0  # bumps when a run ends: the summary is computed again only then
+        self._summary: tuple[tuple[int, str | None], Summary] | None = None
         self.log: deque[LogLine] = deque(maxlen=LOG_LINES)
         self._log_seq = 0
 
@@ -259,11 +262,13 @@ class SessionModel:
                     "finished", ev.results, ev.duration, ev.at,
                 )  # fmt: skip
                 run.close_all()
+                self.ended += 1
         elif isinstance(ev, RunFailed):
             run = self.runs.get(ev.run_id)
             if run is not None:
                 run.status, run.reason, run.results, run.finished_at = "failed", ev.reason, ev.partial, ev.at
                 run.close_all()
+                self.ended += 1
                 where = f"{run.spec.scenario} {run.spec.cell} repeat {run.spec.repeat + 1}"
                 self._log("error", f"run failed: {where}: {ev.reason}", ev.at)
             else:
@@ -285,6 +290,7 @@ class SessionModel:
 
     def _plan(self, ev: SessionStarted) -> None:
         self.session_id, self.profile_name, self.pairing = ev.session_id, ev.profile_name, ev.pairing
+        self.ended += 1
         self.started_at = ev.at
         for spec in ev.runs:
             self.runs[spec.run_id] = RunState(spec)
@@ -421,7 +427,16 @@ class SessionModel:
         return len(left) * per_run
 
     def summary(self) -> Summary:
-        """Medians and spread per cell, metric and scenario, from the runs that finished."""
+        """Medians and spread per cell, metric and scenario, from the runs that finished (computed
+        again only once another run ended)."""
+        key = (self.ended, self.reference)
+        if self._summary is not None and self._summary[0] == key:
+            return self._summary[1]
+        made = self._make_summary()
+        self._summary = (key, made)
+        return made
+
+    def _make_summary(self) -> Summary:
         grouped: dict[tuple[str, str], dict[str, list[float]]] = {}
         rounds: dict[tuple[str, str], dict[str, list[int]]] = {}
         units: dict[str, str] = {}
