@@ -13,13 +13,13 @@ view changed, so a quiet column costs nothing.
 
 from __future__ import annotations
 
+import re
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rich.console import RenderableType
 from rich.text import Text
-from textual.renderables.digits import DIGITS, DIGITS3X3_BOLD, Digits
 from textual.widget import Widget
 
 from katatui.core.workloads import registry
@@ -62,13 +62,15 @@ def bar(value: float, top: float, width: int) -> str:
 
 
 def buckets(points: Sequence[tuple[float, float]], per: float, width: int) -> list[float | None]:
-    """Points (seconds on the cell's axis, value) as ``width`` slots of ``per`` seconds: each slot
-    the mean of its points."""
+    """Points (seconds on the cell's axis, value, each standing for the second after it) as ``width``
+    slots of ``per`` seconds: each slot the mean of its points; a point fills every slot of its
+    second when slots are shorter than a second (the chart is as wide as its panel)."""
     sums = [0.0] * width
     counts = [0] * width
     for t, v in points:
-        i = int(t // per)
-        if 0 <= i < width:
+        first = int(t / per)
+        last = max(first, int((t + 1) / per) - 1)  # a slot shorter than a second: the point's second
+        for i in range(max(0, first), min(width - 1, last) + 1):
             sums[i] += v
             counts[i] += 1
     return [s / c if c else None for s, c in zip(sums, counts, strict=True)]
@@ -141,21 +143,29 @@ def row_height(stacked: bool, spark: int, wrap: bool, row: MetricRow, big: bool 
     return 2 + (BIG if big else 0) + (1 if wrap else 0) + (1 if row.bar else spark)
 
 
+# Figures in large type, three lines of block characters (which every terminal font and the SVG
+# screenshots draw alike); a thousands separator is a gap, a decimal point a dot.
+FONT = {
+    "0": ("█▀█", "█ █", "█▄█"), "1": ("▀█ ", " █ ", "▄█▄"), "2": ("▀▀█", "█▀▀", "█▄▄"),
+    "3": ("▀▀█", " ▀█", "▄▄█"), "4": ("█ █", "▀▀█", "  █"), "5": ("█▀▀", "▀▀█", "▄▄█"),
+    "6": ("█▀▀", "█▀█", "█▄█"), "7": ("▀▀█", "  █", "  █"), "8": ("█▀█", "█▀█", "█▄█"),
+    "9": ("█▀█", "▀▀█", "▄▄█"), ".": (" ", " ", "▄"), ",": (" ", " ", " "), "-": ("   ", "▀▀▀", "   "),
+}  # fmt: skip
+
+
 def big_lines(value: str) -> list[str]:
     """``57,068 IOPS`` as three lines: the figure in large type, the unit after it on the last line."""
-    number, _, unit = value.partition(" ")
-    if unit == "" and "/" in number:
-        number, unit = number.split("/", 1)[0], "/" + number.split("/", 1)[1]
+    cut = next((i for i, ch in enumerate(value) if ch not in FONT), len(value))
+    number, unit = value[:cut], value[cut:].strip()
+    if not any(ch.isdigit() for ch in number):
+        return ["", value, ""]
     rows = ["", "", ""]
-    for ch in number.translate(Digits.REPLACEMENTS):
-        at = DIGITS.find(ch)
-        if at < 0:
-            rows[0], rows[1], rows[2] = rows[0] + " ", rows[1] + " ", rows[2] + ch
-            continue
+    for ch in number:
         for i in range(3):
-            rows[i] += DIGITS3X3_BOLD[at * 3 + i].ljust(3)
+            rows[i] += FONT[ch][i] + ("" if ch == "," else " ")
+    rows = [r.rstrip().ljust(max(len(x.rstrip()) for x in rows)) for r in rows]
     rows[2] += " " + unit if unit else ""
-    return rows
+    return [r.ljust(len(rows[2])) for r in rows]
 
 
 class ScenarioColumn(Widget):
@@ -213,7 +223,8 @@ class ScenarioColumn(Widget):
 
     def _column(self, view: ColumnView, width: int) -> Text:
         out = Text(no_wrap=True, overflow="ellipsis")
-        lines = textwrap.wrap(view.status, width, break_on_hyphens=False) or [""]
+        status = re.sub(r"(\d) (s|ms)\b", "\\1\u00a0\\2", view.status)  # "4.4 s" stays whole
+        lines = textwrap.wrap(status, width, break_on_hyphens=False) or [""]
         if len(lines) > 2:  # two lines: room for a failure's reason
             lines = [lines[0], _fit(" ".join(lines[1:]), width)]
         for line in [*lines, ""][:2]:
@@ -277,6 +288,11 @@ class ScenarioColumn(Widget):
         return out
 
 
+def ratio_text(ratio: float) -> str:
+    """``×0.42``; a ratio below 0.1 keeps two significant digits (``×0.0034``, not ``×0.00``)."""
+    return f"×{ratio:.2f}" if ratio >= 0.1 or ratio == 0 else f"×{ratio:.2g}"
+
+
 def versus_lines(versus: str, wrap: bool) -> list[str]:
     """The ratio on one line, or (``wrap``) the ratio and verdict, then the interval."""
     if not wrap:
@@ -287,7 +303,7 @@ def versus_lines(versus: str, wrap: bool) -> list[str]:
 
 def chart(row: MetricRow, width: int) -> list[float | None]:
     """The row's points in ``width`` slots on the cell's time axis (shared by every column)."""
-    return buckets(row.points, max(1.0, (row.span + 1) / max(1, width)), width)
+    return buckets(row.points, (row.span + 1) / max(1, width), width)
 
 
 def _value(view: ColumnView, row: MetricRow) -> str:

@@ -25,7 +25,7 @@ from katatui.core.report import Summary
 from katatui.core.workloads import registry
 from katatui.tui.cdf import LatencyCDF
 from katatui.tui.clock import clock
-from katatui.tui.column import ColumnView, MetricRow, ScenarioColumn, row_height
+from katatui.tui.column import ColumnView, MetricRow, ScenarioColumn, ratio_text, row_height
 from katatui.tui.keys import bindings
 from katatui.tui.model import Latency, RunState, SessionModel, metric_order, summary_metric_of
 from katatui.tui.percentiles import PercentileTable
@@ -38,6 +38,7 @@ REPAINT_HZ = 4
 LOG_STYLES = {"info": "dim", "warning": "yellow", "error": "bold red", "command": "grey62"}
 PANELS = ("percentiles", "CDF", "log")
 SIDE_BY_SIDE = 30  # cells a column needs to stand beside the others
+QUIET = 1.5  # seconds without an event after which a running run's time moves on the wall clock
 LATENCY_EVERY = 1.0  # seconds between repaints of the percentiles and the CDF for new figures
 FULL = (120, 40)  # from this size on, percentiles and CDF side by side with the log below
 
@@ -161,7 +162,8 @@ class LiveScreen(Screen[None]):
             self._seen = (last, time.monotonic())
         if self.replaying or self.model.status is not None:
             return last
-        return last + time.monotonic() - self._seen[1]
+        quiet = time.monotonic() - self._seen[1]
+        return last + quiet if quiet >= QUIET else last  # events arriving move the clock themselves
 
     def _restart(self) -> None:
         """The model was reset (a replay went back): drop the log lines painted from the old one,
@@ -305,12 +307,12 @@ class LiveScreen(Screen[None]):
         row = next((r for r in summary.rows if r.cell == cell and r.metric == name), None)
         if row is not None and (v := summary.versus(row, scenario)) is not None:
             ci = f" {interval_text(v)}" if v.ci is not None else " [1 round]"
-            return f"×{v.ratio:.2f} {v.verdict}{ci}", verdict_style(v.verdict)
+            return f"{ratio_text(v.ratio)} {v.verdict}{ci}", verdict_style(v.verdict)
         mine, theirs = self._mean(cell, scenario, metric), self._mean(cell, ref, metric)
         if mine is None or not theirs:
             return "", "dim"
         ratio = mine / theirs
-        return f"×{ratio:.2f} so far", ratio_style(ratio, "", None, metric)
+        return f"{ratio_text(ratio)} so far", ratio_style(ratio, "", None, metric)
 
     def _mean(self, cell: str, scenario: str, metric: str) -> float | None:
         values = [v for r in self.model.runs_of(cell, scenario) for v in r.series.get(metric, ())]
@@ -329,7 +331,7 @@ class LiveScreen(Screen[None]):
                     versus = "baseline"
                 elif ref is not None and (v := summary.versus(row, s)) is not None:
                     ci = f" {interval_text(v)}" if v.ci is not None else " [1 round]"
-                    versus, style = f"×{v.ratio:.2f} {v.verdict}{ci}", verdict_style(v.verdict)
+                    versus, style = f"{ratio_text(v.ratio)} {v.verdict}{ci}", verdict_style(v.verdict)
                 rows[s].append(MetricRow(row.metric, (), top, 0.0, medians.get(s), versus, style, bar=True))
 
     def _status(self, cell: str, scenario: str) -> tuple[str, str]:

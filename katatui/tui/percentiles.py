@@ -13,6 +13,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from katatui.core.stats import Verdict
+from katatui.tui.column import ratio_text
 from katatui.tui.model import PERCENTILES, Latency
 from katatui.views.ratio import ratio_style, verdict_style
 
@@ -51,12 +52,12 @@ def cell_text(
     if brief and not is_reference and ref:  # the ratio alone: the reference column has the value
         ratio = value / ref
         style = verdict_style(verdict) if verdict is not None else ratio_style(ratio, "us")
-        return Text(f"×{ratio:.2f}", style=style, justify="right")
+        return Text(ratio_text(ratio), style=style, justify="right")
     text = Text(format_us(value), justify="right")
     if not is_reference and ref:
         ratio = value / ref
         style = verdict_style(verdict) if verdict is not None else ratio_style(ratio, "us")
-        text.append(f" ×{ratio:.2f}", style=style)
+        text.append(f" {ratio_text(ratio)}", style=style)
     return text
 
 
