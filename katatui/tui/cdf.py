@@ -100,7 +100,7 @@ class LatencyCDF(PlotextPlot):
             if len(pts) >= 2:
                 series.append((i, ([x for x, _ in pts], [y for _, y in pts])))
         if series:
-            self._draw("latency CDF from the runs' reported percentiles (µs, log scale)", series)
+            self._draw("latency CDF from reported percentiles (µs, log)", series)
         else:
             plt.title(waiting_text(kind).replace("percentiles", "CDF"))
         self.refresh()

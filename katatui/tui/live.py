@@ -302,6 +302,8 @@ class LiveScreen(Screen[None]):
         if ref is None:
             return "", "dim"
         if scenario == ref:
+            if self._mean(cell, ref, metric) is None:
+                return "", "dim"  # the baseline has no such figure (bare has no sandbox)
             return f"baseline ({ref})" if len(ref) < 14 else "baseline", "dim"
         name = summary_metric_of(metric)
         row = next((r for r in summary.rows if r.cell == cell and r.metric == name), None)

@@ -85,6 +85,7 @@ class RunState:
     finished_at: float | None = None
     duration: float | None = None
     series: dict[str, deque[float]] = field(default_factory=dict)
+    appended: Counter[str] = field(default_factory=Counter)  # points ever added per metric (some dropped)
     last_t: float = 0.0
     _open: dict[int, dict[str, float]] = field(default_factory=dict)
     _reported: Counter[int] = field(default_factory=Counter)
@@ -98,6 +99,7 @@ class RunState:
             for name in SANDBOX_METRICS:
                 if name in sample.metrics:
                     self.series.setdefault(name, deque(maxlen=HISTORY)).append(sample.metrics[name])
+                    self.appended[name] += 1
             return
         second = round(sample.t)
         acc = self._open.setdefault(second, {})
@@ -122,6 +124,7 @@ class RunState:
     def _close(self, second: int) -> None:
         for name, value in self._open.pop(second).items():
             self.series.setdefault(name, deque(maxlen=HISTORY)).append(value)
+            self.appended[name] += 1
         del self._reported[second]
 
     def values(self, metric: str) -> list[float]:
@@ -338,7 +341,7 @@ class SessionModel:
             series = run.series.get(metric)
             if not series:
                 continue
-            at = run.started_at - origin
+            at = run.started_at - origin + run.appended[metric] - len(series)  # the oldest kept
             points = out.setdefault(run.spec.scenario, [])
             points.extend((at + i, v) for i, v in enumerate(series))
         return out
