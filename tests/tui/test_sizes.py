@@ -205,3 +205,32 @@ async def test_a_running_run_ticks_before_its_first_sample(demo_events: list[Eve
         assert "no sample yet" in text
         before = col.view.status
         await until(pilot, lambda: col.view is not None and col.view.status != before, "the seconds moving")
+
+
+async def test_a_replay_takes_ratios_to_the_recorded_baseline(tmp_path: Path) -> None:
+    """A session whose profile names ``baseline = "runc"``: the replay's columns and percentiles
+    take their ratios to runc, not to the first column."""
+    import json
+    import sqlite3
+
+    from katatui.tui.sources import ReplaySource
+
+    copy = tmp_path / "baseline.katatui"
+    copy.write_bytes(DEMO.read_bytes())
+    with sqlite3.connect(copy) as db:
+        (text,) = db.execute("SELECT value FROM meta WHERE key = 'profile_json'").fetchone()
+        doc = json.loads(text)
+        doc["baseline"] = "runc"
+        db.execute("UPDATE meta SET value = ? WHERE key = 'profile_json'", (json.dumps(doc),))
+    source = ReplaySource(copy, speed=0)
+    assert source.baseline == "runc"
+    assert ReplaySource(DEMO).baseline is None
+    app = KatatuiApp(source=source)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await screen_up(pilot, SummaryScreen, "the summary at the end of the replay")
+        await pilot.press("escape")
+        screen = await screen_up(pilot, LiveScreen)
+        await show_cell(pilot, screen, "fio")
+        cols = {c.scenario: c.view for c in screen.query(ScenarioColumn)}
+        assert cols["runc"] is not None and cols["runc"].rows[0].versus.startswith("baseline")
+        assert cols["bare"] is not None and cols["bare"].rows[0].versus.startswith("×")
