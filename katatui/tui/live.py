@@ -407,9 +407,11 @@ class LiveScreen(Screen[None]):
         cell = self.shown_cell()
         total = len(m.order)
         parts: list[tuple[str, str]] = [(f"{m.profile_name or 'katatui'}", "bold")]
+        label = -1
         if cell is not None:
             idx = m.cells.index(cell) + 1 if cell in m.cells else 0
             parts.append((f"cell {idx}/{len(m.cells)}", "bold cyan"))
+            label = len(parts)
             parts.append((m.cell_of[cell].label, ""))
         running = m.running()
         if running:
@@ -426,7 +428,7 @@ class LiveScreen(Screen[None]):
             parts.append(("viewing a finished cell (l: follow live)", "reverse"))
         if self.paused:
             parts.append((" PAUSED (p: resume) ", "reverse yellow"))
-        text = flow(parts, max(20, self.size.width - 2), 2)
+        text = flow(parts, max(20, self.size.width - 2), 2, cuttable=label)
         if text != self._progress:
             self._progress = text
             self.query_one("#progress", Static).update(text, layout=False)  # two lines, always
@@ -525,14 +527,18 @@ def expected_rows(kind: str) -> list[str]:
     return metric_order(m for m, spec in unit.metrics.items() if spec.live is not None)
 
 
-def flow(parts: list[tuple[str, str]], width: int, lines: int) -> Text:
+def flow(parts: list[tuple[str, str]], width: int, lines: int, cuttable: int = -1) -> Text:
     """Phrases laid out on ``lines`` lines of ``width``, broken between phrases, never inside one
-    (a phrase longer than a line is cut with an ellipsis)."""
+    (a phrase longer than a line is cut with an ellipsis; so is the ``cuttable``-th where it does
+    not fit, rather than push the phrases after it off the last line)."""
     out = Text(no_wrap=True, overflow="ellipsis")
     line, used = 1, 0
-    for phrase, style in parts:
+    for i, (phrase, style) in enumerate(parts):
         if len(phrase) > width:
             phrase = phrase[: width - 1] + "…"
+        room = width - used - (2 if used else 0)
+        if i == cuttable and len(phrase) > room >= 12:
+            phrase = phrase[: room - 1] + "…"
         need = len(phrase) + (2 if used else 0)
         if used and used + need > width:
             if line == lines:

@@ -234,3 +234,22 @@ async def test_a_replay_takes_ratios_to_the_recorded_baseline(tmp_path: Path) ->
         cols = {c.scenario: c.view for c in screen.query(ScenarioColumn)}
         assert cols["runc"] is not None and cols["runc"].rows[0].versus.startswith("baseline")
         assert cols["bare"] is not None and cols["bare"].rows[0].versus.startswith("×")
+
+
+def test_the_status_line_breaks_between_phrases() -> None:
+    from katatui.tui.live import flow
+
+    label = "fio randread bs=4k iodepth=4 numjobs=1 clients=1"
+    phrases = ["demo", "cell 1/8", label, "repeat 2/2", "run 6/60", "sequential pairing", "elapsed 0:26"]
+    for width in range(20, 140):
+        text = flow([(p, "") for p in phrases], width, 2, cuttable=2).plain
+        lines = text.split("\n")
+        assert len(lines) <= 2
+        for line in lines:
+            assert len(line) <= width
+            for shown in line.split("  "):
+                whole = shown in phrases
+                cut = shown.endswith("…") and label.startswith(shown[:-1])
+                assert whole or cut, f"{width}: {shown!r} is not a whole phrase"
+        if width >= 80:  # the run's counts stay on screen at 80 columns
+            assert "run 6/60" in text and "elapsed 0:26" in text
