@@ -10,8 +10,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
-MIN_WIDTH = 100
-MIN_HEIGHT = 30
+MIN_WIDTH = 60
+MIN_HEIGHT = 20
 
 
 class ConfirmAbort(ModalScreen[bool]):

@@ -1,46 +1,68 @@
 """The live screen: one column per scenario, percentiles, the latency CDF, progress and the log.
 
 Events only update the model; this screen repaints on a timer, in one batch, and only while it
-is the visible screen and not paused.
+is the visible screen and not paused. Each panel is given only what it shows and repaints only
+when that changed.
+
+The layout follows the terminal (from 60×20 up): columns side by side when each gets 30 cells,
+else one above the other, one line per metric; charts lose rows, then metrics, before anything
+else; below 120×40 the percentiles, the CDF and the log share one panel (``v`` switches).
 """
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, ClassVar, cast
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import BindingType
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, RichLog, Static
 
+from katatui.core.report import Summary
+from katatui.core.workloads import registry
 from katatui.tui.cdf import LatencyCDF
 from katatui.tui.clock import clock
-from katatui.tui.column import ColumnView, MetricRow, ScenarioColumn
+from katatui.tui.column import ColumnView, MetricRow, ScenarioColumn, ratio_text, row_height
 from katatui.tui.keys import bindings
-from katatui.tui.model import Latency, SessionModel, metric_order
+from katatui.tui.model import Latency, RunState, SessionModel, metric_order, summary_metric_of
 from katatui.tui.percentiles import PercentileTable
+from katatui.views.ratio import interval_text, ratio_style, verdict_style
 
 if TYPE_CHECKING:
     from katatui.tui.app import KatatuiApp
 
 REPAINT_HZ = 4
 LOG_STYLES = {"info": "dim", "warning": "yellow", "error": "bold red", "command": "grey62"}
+PANELS = ("percentiles", "CDF", "log")
+SIDE_BY_SIDE = 30  # cells a column needs to stand beside the others
+QUIET = 1.5  # seconds without an event after which a running run's time moves on the wall clock
+LATENCY_EVERY = 1.0  # seconds between repaints of the percentiles and the CDF for new figures
+FULL = (120, 40)  # from this size on, percentiles and CDF side by side with the log below
 
 
 class LiveScreen(Screen[None]):
-    BINDINGS: ClassVar[list[BindingType]] = bindings("live") + bindings("replay")
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *bindings("live"),
+        *bindings("replay"),
+        Binding("v", "next_panel", "Panel", tooltip="Percentiles, CDF or log (on a small terminal)"),
+    ]
     DEFAULT_CSS = """
     LiveScreen { layout: vertical; }
     #progress { height: 2; padding: 0 1; background: $boost; }
     #replay { height: auto; max-height: 4; padding: 0 1; background: $boost; display: none; }
-    #columns { height: auto; max-height: 60%; }
-    #bottom { height: 1fr; min-height: 8; }
-    #percentiles { width: 1fr; }
-    #cdf-box { width: 1fr; }
+    #columns { height: auto; }
+    #columns.-stacked { layout: vertical; }
+    #panel-tabs { height: 1; padding: 0 1; display: none; }
+    #bottom { height: 1fr; min-height: 5; }
+    #percentiles { width: 3fr; }
+    #cdf-box { width: 2fr; }
     #cdf-legend { height: 1; }
     #log { height: 7; border-top: solid $panel-lighten-2; }
+    LiveScreen.-compact #panel-tabs { display: block; }
+    LiveScreen.-compact #log { height: 1fr; border-top: none; }
     """
 
     def __init__(self, model: SessionModel) -> None:
@@ -48,11 +70,20 @@ class LiveScreen(Screen[None]):
         self.model = model
         self.pinned: str | None = None  # a finished cell the user chose; None follows the live one
         self.paused = False
+        self.panel = 0  # on a small terminal: which of PANELS is shown
         self._painted = -1
         self._logged = 0
         self._columns: dict[str, ScenarioColumn] = {}
         self._generation = model.generation
         self._replay_line = ""
+        self._tick = -1
+        self._seen = (0.0, time.monotonic())  # the last event's time, and when it arrived
+        self._shape: tuple[object, ...] = ()
+        self._progress: Text | None = None
+        self._latency_key: tuple[object, ...] = ()
+        self._latency_at = 0.0
+        self._latency_pending = False
+        self._legend: Text | None = None
 
     @property
     def katatui(self) -> KatatuiApp:
@@ -65,6 +96,7 @@ class LiveScreen(Screen[None]):
         yield Static(id="progress")
         yield Static(id="replay")
         yield Horizontal(id="columns")
+        yield Static(id="panel-tabs")
         with Horizontal(id="bottom"):
             yield PercentileTable(id="percentiles")
             with Vertical(id="cdf-box"):
@@ -75,19 +107,28 @@ class LiveScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#replay", Static).display = self.replaying
+        source = getattr(self.app, "source", None)
+        if source is not None:
+            self.model.baseline = getattr(source, "baseline", None)
         self.set_interval(1 / REPAINT_HZ, self.repaint)
         self.repaint(force=True)
+
+    def on_resize(self) -> None:
+        if self.is_mounted:
+            self.call_after_refresh(self.repaint, True)
 
     @property
     def replaying(self) -> bool:
         return getattr(self.app, "replay", None) is not None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Replay keys only in a replay; nothing to abort in one."""
+        """Replay keys only in a replay; nothing to abort in one; the panel key on a small terminal."""
         if action.startswith("replay_"):
             return self.replaying
         if action == "abort":
             return not self.replaying
+        if action == "next_panel":
+            return self.has_class("-compact")
         return True
 
     # -- painting -------------------------------------------------------------------------------
@@ -99,14 +140,30 @@ class LiveScreen(Screen[None]):
             self._paint_replay()
         if self.model.generation != self._generation:
             self._restart()
-        if not force and (self.paused or not self.is_current or self.model.version == self._painted):
+        running = bool(self.model.running())
+        tick = int(self._now()) if running else -1
+        moved = self.model.version != self._painted or tick != self._tick or self._latency_pending
+        if not force and (self.paused or not self.is_current or not moved):
             return
-        self._painted = self.model.version
+        self._painted, self._tick = self.model.version, tick
         with self.app.batch_update():
-            self._paint_columns()
-            self._paint_latency()
+            self._paint_layout()
+            summary = self.model.summary()
+            self._paint_columns(summary)
+            self._paint_latency(summary)
             self._paint_progress()
             self._paint_log()
+
+    def _now(self) -> float:
+        """The time runs are measured against: the last event's, moved on by the time since it
+        arrived (a slow run's seconds tick before its first sample); in a replay, the last event's."""
+        last = self.model.last_at or 0.0
+        if last != self._seen[0]:
+            self._seen = (last, time.monotonic())
+        if self.replaying or self.model.status is not None:
+            return last
+        quiet = time.monotonic() - self._seen[1]
+        return last + quiet if quiet >= QUIET else last  # events arriving move the clock themselves
 
     def _restart(self) -> None:
         """The model was reset (a replay went back): drop the log lines painted from the old one,
@@ -143,7 +200,44 @@ class LiveScreen(Screen[None]):
             text.append("\n" + self.katatui.notice, style="yellow")
         self.query_one("#replay", Static).update(text)
 
-    def _paint_columns(self) -> None:
+    # -- layout ---------------------------------------------------------------------------------
+    def _paint_layout(self) -> None:
+        """Side by side or stacked, full or compact, and which panel shows on a small terminal."""
+        w, h = self.size
+        compact = w < FULL[0] or h < FULL[1]
+        n = max(1, len(self.model.scenarios))
+        stacked = w // n < SIDE_BY_SIDE
+        shape = (compact, stacked, self.panel)
+        if shape == self._shape:
+            return
+        self._shape = shape
+        self.set_class(compact, "-compact")
+        self.query_one("#columns").set_class(stacked, "-stacked")
+        panel = PANELS[self.panel] if compact else ""
+        bottom = self.query_one("#bottom")
+        bottom.display = not compact or panel != "log"
+        self.query_one("#percentiles").display = not compact or panel == "percentiles"
+        self.query_one("#cdf-box").display = not compact or panel == "CDF"
+        self.query_one(RichLog).display = not compact or panel == "log"
+        tabs = Text(" ")
+        for i, name in enumerate(PANELS):
+            tabs.append(f" {name} ", style="reverse bold" if i == self.panel else "dim")
+            tabs.append(" ")
+        tabs.append(" v: next", style="dim")
+        self.query_one("#panel-tabs", Static).update(tabs, layout=False)
+        self.refresh_bindings()
+        self.call_after_refresh(self.repaint, True)  # the panels once they have their new sizes
+
+    def _room(self) -> int:
+        """Lines the columns may take: what the progress, the panels and the footer leave."""
+        w, h = self.size
+        compact = w < FULL[0] or h < FULL[1]
+        replay = self.query_one("#replay").outer_size.height if self.replaying else 0
+        cdf = PANELS[self.panel] == "CDF"  # a CDF needs room to be read
+        bottom = 18 if not compact else max(12, h // 2) if cdf else max(6, h // 3)
+        return max(2, h - 3 - replay - bottom)
+
+    def _paint_columns(self, summary: Summary) -> None:
         m = self.model
         holder = self.query_one("#columns", Horizontal)
         for s in m.scenarios:
@@ -154,21 +248,93 @@ class LiveScreen(Screen[None]):
         cell = self.shown_cell()
         if cell is None:
             return
+        stacked = bool(self._shape) and bool(self._shape[1])
         shown = {s: m.shown_run(cell, s) for s in m.scenarios}
         metrics = metric_order(k for r in shown.values() if r is not None for k in r.series)
-        width = max((c.content_size.width for c in self._columns.values()), default=40) or 40
-        tops = {
-            k: max(
-                (max(r.values(k)[-width:], default=0.0) for r in shown.values() if r is not None), default=0.0
-            )
-            for k in metrics
-        }
+        if not metrics and any(r is not None and r.status == "running" for r in shown.values()):
+            metrics = expected_rows(m.cell_of[cell].kind)  # their rows say "no sample yet"
+        ref = m.reference
+        rows: dict[str, list[MetricRow]] = {s: [] for s in m.scenarios}
+        for k in metrics:
+            history = m.cell_history(cell, k)
+            span = max((pts[-1][0] for pts in history.values() if pts), default=0.0)
+            top = max((v for pts in history.values() for _, v in pts), default=0.0)
+            for s in m.scenarios:
+                run = shown.get(s)
+                versus, style = self._versus(summary, cell, k, s, ref)
+                points = tuple(history.get(s, ()))
+                rows[s].append(MetricRow(k, points, top, span, run.last(k) if run else None, versus, style))
+        if not metrics:  # a workload with results only (launch, boot, footprint): bars of them
+            self._result_rows(cell, summary, ref, rows)
+        col_width = self.size.width // max(1, len(self._columns)) - 4
+        wrap = not stacked and any(len(r.versus) > col_width for rs in rows.values() for r in rs)
+        keep, spark, big = self._fit(rows, stacked, wrap)
         for s, col in self._columns.items():
-            run = shown.get(s)
             state, status = self._status(cell, s)
-            rows = tuple(MetricRow(k, tuple(run.values(k)[-width:]) if run else (), tops[k]) for k in metrics)
             said = m.isolation.get(s) or m.isolation.get(s.rsplit("@", 1)[0])
-            col.show(ColumnView(f"{s} · {said}" if said else s, state, status, rows))
+            these = tuple(rows.get(s, ())[:keep])
+            hidden = len(rows.get(s, ())) - len(these)
+            title = f"{s} · {said}" if said else s
+            col.show(ColumnView(title, state, status, these, stacked, spark, hidden, wrap, big))
+
+    def _fit(self, rows: dict[str, list[MetricRow]], stacked: bool, wrap: bool) -> tuple[int, int, bool]:
+        """How many metrics the columns show, how many rows of chart each gets, and whether the
+        first value is in large type: charts lose rows, then metrics, before anything else."""
+        room = self._room()
+        count = max((len(r) for r in rows.values()), default=0)
+        sample = next((r for r in rows.values() if r), [])
+        if stacked:
+            per = room // max(1, len(rows)) - 1
+            return max(1, min(count, per)), 1, False
+        for spark, big in ((3, True), (3, False), (2, False), (1, False)):
+            need = 4 + sum(row_height(False, spark, wrap, r, big and i == 0) for i, r in enumerate(sample))
+            if need <= room:
+                return count, spark, big
+        keep = count
+        while keep > 1 and 5 + sum(row_height(False, 1, wrap, r) for r in sample[:keep]) > room:
+            keep -= 1
+        return keep, 1, False
+
+    def _versus(self, summary: Summary, cell: str, metric: str, scenario: str,
+                ref: str | None) -> tuple[str, str]:  # fmt: skip
+        """The ratio to the baseline with its verdict and interval (the summary's, once rounds have
+        finished), else the live ratio of the runs' means so far (undecided)."""
+        if ref is None:
+            return "", "dim"
+        if scenario == ref:
+            if self._mean(cell, ref, metric) is None:
+                return "", "dim"  # the baseline has no such figure (bare has no sandbox)
+            return f"baseline ({ref})" if len(ref) < 14 else "baseline", "dim"
+        name = summary_metric_of(metric)
+        row = next((r for r in summary.rows if r.cell == cell and r.metric == name), None)
+        if row is not None and (v := summary.versus(row, scenario)) is not None:
+            ci = f" {interval_text(v)}" if v.ci is not None else " [1 round]"
+            return f"{ratio_text(v.ratio)} {v.verdict}{ci}", verdict_style(v.verdict)
+        mine, theirs = self._mean(cell, scenario, metric), self._mean(cell, ref, metric)
+        if mine is None or not theirs:
+            return "", "dim"
+        ratio = mine / theirs
+        return f"{ratio_text(ratio)} so far", ratio_style(ratio, "", None, metric)
+
+    def _mean(self, cell: str, scenario: str, metric: str) -> float | None:
+        values = [v for r in self.model.runs_of(cell, scenario) for v in r.series.get(metric, ())]
+        return sum(values) / len(values) if values else None
+
+    def _result_rows(self, cell: str, summary: Summary, ref: str | None,
+                     rows: dict[str, list[MetricRow]]) -> None:  # fmt: skip
+        """Bars of the results of a workload without a time series, on a scale shared by columns."""
+        found = [r for r in summary.rows if r.cell == cell]
+        for row in found:
+            medians = {s: st.median for s, st in row.by_scenario.items() if st.values}
+            top = max(medians.values(), default=0.0)
+            for s in self.model.scenarios:
+                versus, style = ("", "dim")
+                if ref is not None and s == ref:
+                    versus = "baseline"
+                elif ref is not None and (v := summary.versus(row, s)) is not None:
+                    ci = f" {interval_text(v)}" if v.ci is not None else " [1 round]"
+                    versus, style = f"{ratio_text(v.ratio)} {v.verdict}{ci}", verdict_style(v.verdict)
+                rows[s].append(MetricRow(row.metric, (), top, 0.0, medians.get(s), versus, style, bar=True))
 
     def _status(self, cell: str, scenario: str) -> tuple[str, str]:
         m = self.model
@@ -178,7 +344,7 @@ class LiveScreen(Screen[None]):
         reps = len(runs)
         for r in runs:
             if r.status == "running":
-                return "running", f"● running · repeat {r.spec.repeat + 1}/{reps} · {r.last_t:.0f} s"
+                return "running", f"● running · repeat {r.spec.repeat + 1}/{reps} · {self._elapsed(r)}"
         ended = [r for r in runs if r.status in ("finished", "failed")]
         if ended and ended[-1].status == "failed":
             return "failed", f"✗ failed: {ended[-1].reason}"
@@ -193,54 +359,79 @@ class LiveScreen(Screen[None]):
             return "waiting", f"waiting for {', '.join(busy)} (repeat {nxt}/{reps}, {m.pairing} pairing)"
         return "waiting", f"waiting to start (repeat {nxt}/{reps})"
 
-    def _paint_latency(self) -> None:
+    def _elapsed(self, run: RunState) -> str:
+        """A running run's seconds, ticking with the clock even before its first sample."""
+        seconds = run.last_t
+        if run.started_at is not None:
+            seconds = max(seconds, self._now() - run.started_at)
+        return f"{seconds:.0f} s"
+
+    def _paint_latency(self, summary: Summary) -> None:
         cell = self.shown_cell()
         if cell is None:
             return
-        lat: dict[str, Latency] = {
-            s: self.model.latency[(cell, s)] for s in self.model.scenarios if (cell, s) in self.model.latency
-        }
-        summary = self.model.summary()
+        m = self.model
+        lat: dict[str, Latency] = {s: m.latency[(cell, s)] for s in m.scenarios if (cell, s) in m.latency}
+        results = {} if lat else m.result_latency(cell)
+        table = self.query_one(PercentileTable)
+        cdf = self.query_one(LatencyCDF)
+        where = (cell, m.reference, self._shape, self.size, table.size, cdf.size, len(summary.rows))
+        key = (*where, tuple(x.version for x in lat.values()), tuple(results.items()))
+        if key == self._latency_key:
+            self._latency_pending = False
+            return
+        now = time.monotonic()
+        if key[: len(where)] == self._latency_key[: len(where)] and now - self._latency_at < LATENCY_EVERY:
+            self._latency_pending = True  # new figures only: at most once a second (a later repaint)
+            return
+        self._latency_key, self._latency_at, self._latency_pending = key, now, False
         verdicts = {
             (row.metric, s): v.verdict
             for row in summary.rows if row.cell == cell
             for s in summary.scenarios if (v := summary.versus(row, s)) is not None
         }  # fmt: skip
-        self.query_one(PercentileTable).show(self.model.scenarios, lat, verdicts)
-        cdf = self.query_one(LatencyCDF)
-        if cdf.size.width and cdf.size.height:
-            cdf.show(self.model.scenarios, lat)
-            self.query_one("#cdf-legend", Static).update(LatencyCDF.legend(self.model.scenarios))
+        kinds = {r.spec.kind for r in m.runs.values() if r.spec.cell == cell}
+        kind = next(iter(kinds), "")
+        order = [m.reference, *(s for s in m.scenarios if s != m.reference)] if m.reference else []
+        if table.display:
+            table.show(order, lat, verdicts, results=results, kind=kind)
+        if cdf.display and cdf.size.width and cdf.size.height:
+            cdf.show_with(m.scenarios, lat, results=results, kind=kind)
+            legend = LatencyCDF.legend(m.scenarios)
+            if legend != self._legend:
+                self._legend = legend
+                self.query_one("#cdf-legend", Static).update(legend, layout=False)
 
     def _paint_progress(self) -> None:
         m = self.model
         cell = self.shown_cell()
         total = len(m.order)
-        line1 = Text()
-        line1.append(f"{m.profile_name or 'katatui'} ", style="bold")
+        parts: list[tuple[str, str]] = [(f"{m.profile_name or 'katatui'}", "bold")]
+        label = -1
         if cell is not None:
             idx = m.cells.index(cell) + 1 if cell in m.cells else 0
-            line1.append(f"cell {idx}/{len(m.cells)} ", style="bold cyan")
-            line1.append(m.cell_of[cell].label)
+            parts.append((f"cell {idx}/{len(m.cells)}", "bold cyan"))
+            label = len(parts)
+            parts.append((m.cell_of[cell].label, ""))
         running = m.running()
         if running:
-            line1.append(f"  repeat {running[0].spec.repeat + 1}/{m.repeats()}")
-        line2 = Text()
-        line2.append(f"run {min(total, m.done_count() + len(running))}/{total}  ")
+            parts.append((f"repeat {running[0].spec.repeat + 1}/{m.repeats()}", ""))
+        parts.append((f"run {min(total, m.done_count() + len(running))}/{total}", ""))
         if m.failed_count():
-            line2.append(f"{m.failed_count()} failed  ", style="bold red")
-        line2.append(f"elapsed {clock(m.elapsed())}  ")
+            parts.append((f"{m.failed_count()} failed", "bold red"))
+        parts.append((f"elapsed {clock(m.elapsed())}", ""))
         remaining = m.remaining()
-        line2.append("remaining " + ("~" + clock(remaining) if remaining is not None else "unknown") + "  ")
+        parts.append(("remaining " + ("~" + clock(remaining) if remaining is not None else "unknown"), ""))
         if m.status is not None:
-            line2.append(
-                f"session {m.status}  ", style="bold green" if m.status == "completed" else "bold red"
-            )
+            parts.append((f"session {m.status}", "bold green" if m.status == "completed" else "bold red"))
         if self.pinned is not None:
-            line2.append("viewing a finished cell (l: follow live)  ", style="reverse")
+            parts.append(("viewing a finished cell (l: follow live)", "reverse"))
         if self.paused:
-            line2.append(" PAUSED (p: resume) ", style="reverse yellow")
-        self.query_one("#progress", Static).update(Text("\n").join([line1, line2]))
+            parts.append((" PAUSED (p: resume) ", "reverse yellow"))
+        text = flow(parts, max(20, self.size.width - 2), 2, cuttable=label)
+        if text != self._progress:
+            self._progress = text
+            self.query_one("#progress", Static).update(text, layout=False)  # two lines, always
 
     def _paint_log(self) -> None:
         log = self.query_one(RichLog)
@@ -248,6 +439,10 @@ class LiveScreen(Screen[None]):
             if line.seq > self._logged:
                 log.write(Text(line.text, style=LOG_STYLES.get(line.level, "")))
                 self._logged = line.seq
+
+    def action_next_panel(self) -> None:
+        self.panel = (self.panel + 1) % len(PANELS)
+        self.repaint(force=True)
 
     # -- actions --------------------------------------------------------------------------------
     def action_pause(self) -> None:
@@ -322,3 +517,36 @@ class LiveScreen(Screen[None]):
 
     def action_replay_faster(self) -> None:
         self._replay("faster")
+
+
+def expected_rows(kind: str) -> list[str]:
+    """The live rows a workload's catalogue promises (before its first sample)."""
+    unit = registry.UNITS.get(kind)
+    if unit is None:
+        return []
+    return metric_order(m for m, spec in unit.metrics.items() if spec.live is not None)
+
+
+def flow(parts: list[tuple[str, str]], width: int, lines: int, cuttable: int = -1) -> Text:
+    """Phrases laid out on ``lines`` lines of ``width``, broken between phrases, never inside one
+    (a phrase longer than a line is cut with an ellipsis; so is the ``cuttable``-th where it does
+    not fit, rather than push the phrases after it off the last line)."""
+    out = Text(no_wrap=True, overflow="ellipsis")
+    line, used = 1, 0
+    for i, (phrase, style) in enumerate(parts):
+        if len(phrase) > width:
+            phrase = phrase[: width - 1] + "…"
+        room = width - used - (2 if used else 0)
+        if i == cuttable and len(phrase) > room >= 12:
+            phrase = phrase[: room - 1] + "…"
+        need = len(phrase) + (2 if used else 0)
+        if used and used + need > width:
+            if line == lines:
+                break
+            out.append("\n")
+            line, used, need = line + 1, 0, len(phrase)
+        if used:
+            out.append("  ")
+        out.append(phrase, style=style)
+        used += need
+    return out

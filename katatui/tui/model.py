@@ -7,6 +7,7 @@ costs the same memory per second as a short one.
 
 from __future__ import annotations
 
+import re
 import statistics
 from collections import Counter, deque
 from collections.abc import Iterable, Mapping
@@ -31,7 +32,7 @@ from katatui.core.events import (
 )
 from katatui.core.report import HEADLINE, Stat, Summary, SummaryRow
 from katatui.core.workloads import registry
-from katatui.core.workloads.fio.parser import percentile_ns
+from katatui.core.workloads.fio.parser import percentiles_ns
 
 # Live metrics in the order their rows appear, as the workloads' catalogues say; names that arrive
 # later and end in one of RATE_SUFFIXES get a row after these.
@@ -42,10 +43,27 @@ SANDBOX_METRICS = registry.sandbox_rows()
 PERCENTILES = ((50.0, "p50"), (90.0, "p90"), (99.0, "p99"), (99.9, "p99.9"))
 HISTORY = 600  # per-second points kept per run and metric
 LOG_LINES = 2000
+# Per-second figures that are not rates but are worth a row: how clients' values combine in a second.
+GAUGES = {"latency_p95_ms": "max", "retransmits": "sum"}  # sysbench's p95, iperf3's retransmits
+# The summary's metric a live row is judged by (its ratio, verdict and interval), when not itself.
+SUMMARY_OF = {
+    "requests_per_s": "requests_per_second",
+    "events_per_s": "events_per_second",
+    "bits_per_second": "received_bits_per_second",
+    "sandbox_cpu_percent": "sandbox_cpu_percent_mean",
+    "sandbox_pss_bytes": "sandbox_pss_mean_bytes",
+    "host_cpu_busy_percent": "host_cpu_busy_percent_mean",
+}
+# Latency percentiles a run reports only in its results (ab, sysbench): ``latency_p99_ms``.
+RESULT_LATENCY = re.compile(r"^latency_(p\d+(?:_\d+)?|max)_ms$")
 
 
 def is_live_metric(name: str) -> bool:
-    return name in LIVE_METRICS or name.endswith(RATE_SUFFIXES)
+    return name in LIVE_METRICS or name in GAUGES or name.endswith(RATE_SUFFIXES)
+
+
+def summary_metric_of(metric: str) -> str:
+    return SUMMARY_OF.get(metric, metric)
 
 
 def metric_order(names: Iterable[str]) -> list[str]:
@@ -67,6 +85,7 @@ class RunState:
     finished_at: float | None = None
     duration: float | None = None
     series: dict[str, deque[float]] = field(default_factory=dict)
+    appended: Counter[str] = field(default_factory=Counter)  # points ever added per metric (some dropped)
     last_t: float = 0.0
     _open: dict[int, dict[str, float]] = field(default_factory=dict)
     _reported: Counter[int] = field(default_factory=Counter)
@@ -80,12 +99,16 @@ class RunState:
             for name in SANDBOX_METRICS:
                 if name in sample.metrics:
                     self.series.setdefault(name, deque(maxlen=HISTORY)).append(sample.metrics[name])
+                    self.appended[name] += 1
             return
         second = round(sample.t)
         acc = self._open.setdefault(second, {})
         for name, value in sample.metrics.items():
             if is_live_metric(name):
-                acc[name] = acc.get(name, 0.0) + value
+                if GAUGES.get(name) == "max":
+                    acc[name] = max(acc.get(name, value), value)
+                else:
+                    acc[name] = acc.get(name, 0.0) + value
         self._reported[second] += 1
         self.last_t = max(self.last_t, sample.t)
         for s in sorted(self._open):
@@ -101,10 +124,15 @@ class RunState:
     def _close(self, second: int) -> None:
         for name, value in self._open.pop(second).items():
             self.series.setdefault(name, deque(maxlen=HISTORY)).append(value)
+            self.appended[name] += 1
         del self._reported[second]
 
     def values(self, metric: str) -> list[float]:
         return list(self.series.get(metric, ()))
+
+    def last(self, metric: str) -> float | None:
+        series = self.series.get(metric)
+        return series[-1] if series else None
 
 
 @dataclass
@@ -129,8 +157,9 @@ class Latency:
         bins = self.bins.get(name)
         out: dict[str, float] = {}
         if bins:
+            found = percentiles_ns(bins, [p for p, _ in PERCENTILES])
             for p, label in PERCENTILES:
-                v = percentile_ns(bins, p)
+                v = found[p]
                 if v is not None:
                     out[label] = v / 1000.0
             out["max"] = max(k for k, c in bins.items() if c > 0) / 1000.0
@@ -171,6 +200,7 @@ class SessionModel:
         self.version = 0  # bumps on every event: a panel repaints only when it moved
         self.generation = 0  # bumps on reset: screens drop what they painted from the old state
         self.planned_run_seconds: float | None = None
+        self.baseline: str | None = None  # the profile's baseline scenario (ratios are to it)
         self._clear()
 
     def reset(self) -> None:
@@ -202,6 +232,8 @@ class SessionModel:
         self.fairness: dict[tuple[str, str], Mapping[str, object]] = {}  # (scenario, target) -> record
         self.isolation: dict[str, str] = {}  # scenario -> its sandbox or isolation, in a few words
         self.latency: dict[tuple[str, str], Latency] = {}
+        self.ended = 0  # bumps when a run ends: the summary is computed again only then
+        self._summary: tuple[tuple[int, str | None], Summary] | None = None
         self.log: deque[LogLine] = deque(maxlen=LOG_LINES)
         self._log_seq = 0
 
@@ -233,11 +265,13 @@ class SessionModel:
                     "finished", ev.results, ev.duration, ev.at,
                 )  # fmt: skip
                 run.close_all()
+                self.ended += 1
         elif isinstance(ev, RunFailed):
             run = self.runs.get(ev.run_id)
             if run is not None:
                 run.status, run.reason, run.results, run.finished_at = "failed", ev.reason, ev.partial, ev.at
                 run.close_all()
+                self.ended += 1
                 where = f"{run.spec.scenario} {run.spec.cell} repeat {run.spec.repeat + 1}"
                 self._log("error", f"run failed: {where}: {ev.reason}", ev.at)
             else:
@@ -259,6 +293,7 @@ class SessionModel:
 
     def _plan(self, ev: SessionStarted) -> None:
         self.session_id, self.profile_name, self.pairing = ev.session_id, ev.profile_name, ev.pairing
+        self.ended += 1
         self.started_at = ev.at
         for spec in ev.runs:
             self.runs[spec.run_id] = RunState(spec)
@@ -278,6 +313,54 @@ class SessionModel:
         self.log.append(LogLine(self._log_seq, at, level, text))
 
     # -- questions the screens ask --------------------------------------------------------------
+    @property
+    def reference(self) -> str | None:
+        """The scenario ratios are taken to: the profile's ``baseline``, else the first."""
+        if self.baseline and self.baseline in self.scenarios:
+            return self.baseline
+        return self.scenarios[0] if self.scenarios else None
+
+    def cell_start(self, cell: str) -> float | None:
+        """When the cell's first run started (the origin of its shared time axis)."""
+        starts = [
+            r.started_at for r in self.runs.values() if r.spec.cell == cell and r.started_at is not None
+        ]
+        return min(starts) if starts else None
+
+    def cell_history(self, cell: str, metric: str) -> dict[str, list[tuple[float, float]]]:
+        """Every round of every scenario in ``cell``: (seconds since the cell started, value) per
+        scenario, on one time axis."""
+        origin = self.cell_start(cell)
+        out: dict[str, list[tuple[float, float]]] = {}
+        if origin is None:
+            return out
+        for rid in self.order:
+            run = self.runs[rid]
+            if run.spec.cell != cell or run.started_at is None:
+                continue
+            series = run.series.get(metric)
+            if not series:
+                continue
+            at = run.started_at - origin + run.appended[metric] - len(series)  # the oldest kept
+            points = out.setdefault(run.spec.scenario, [])
+            points.extend((at + i, v) for i, v in enumerate(series))
+        return out
+
+    def result_latency(self, cell: str) -> dict[str, dict[str, float]]:
+        """Per scenario, the median over its finished runs of the latency percentiles a workload
+        reports only at the end (ab's from its -e file, sysbench's p95): label -> ms."""
+        by: dict[str, dict[str, list[float]]] = {}
+        for rid in self.order:
+            run = self.runs[rid]
+            if run.spec.cell != cell or run.status != "finished":
+                continue
+            for name, m in run.results.items():
+                found = RESULT_LATENCY.match(name)
+                if found:
+                    label = found.group(1).replace("_", ".")
+                    by.setdefault(run.spec.scenario, {}).setdefault(label, []).append(m.value)
+        return {s: {k: statistics.median(v) for k, v in d.items()} for s, d in by.items()}
+
     def running(self) -> list[RunState]:
         return [self.runs[r] for r in self.order if self.runs[r].status == "running"]
 
@@ -347,7 +430,16 @@ class SessionModel:
         return len(left) * per_run
 
     def summary(self) -> Summary:
-        """Medians and spread per cell, metric and scenario, from the runs that finished."""
+        """Medians and spread per cell, metric and scenario, from the runs that finished (computed
+        again only once another run ended)."""
+        key = (self.ended, self.reference)
+        if self._summary is not None and self._summary[0] == key:
+            return self._summary[1]
+        made = self._make_summary()
+        self._summary = (key, made)
+        return made
+
+    def _make_summary(self) -> Summary:
         grouped: dict[tuple[str, str], dict[str, list[float]]] = {}
         rounds: dict[tuple[str, str], dict[str, list[int]]] = {}
         units: dict[str, str] = {}
@@ -382,4 +474,4 @@ class SessionModel:
             for r in (self.runs[x] for x in self.order)
             if r.status == "failed"
         ]
-        return Summary(list(self.scenarios), rows, failed, dict(self.cell_of))
+        return Summary(list(self.scenarios), rows, failed, dict(self.cell_of), baseline=self.reference)

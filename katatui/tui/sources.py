@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from katatui.core.aio import within
+from katatui.core.errors import UserError
 from katatui.core.events import Listener, SessionFinished
 from katatui.core.playback import Moved, Playback, Timeline
 from katatui.tui.checkpoints import interval
@@ -63,6 +65,7 @@ class LiveSource:
         from katatui.core.recording import Recording
 
         self.profile = profile
+        self.baseline: str | None = profile.baseline  # the scenario ratios are taken to
         self.recording = Recording(
             profile, profile_text=profile_text, out=out, repeats=repeats, engine_factory=engine_factory
         )
@@ -156,6 +159,19 @@ class ReplaySource:
         self._aborted = False
         self._wake: asyncio.Event | None = None
         self._last: float | None = None
+
+    @property
+    def baseline(self) -> str | None:
+        """The recorded profile's ``baseline`` scenario (None: the first)."""
+        from katatui.core.session import SessionReader
+
+        try:
+            with SessionReader(self.session_path or "") as reader:
+                doc = json.loads(reader.meta.get("profile_json", "{}"))
+        except (OSError, ValueError, UserError):
+            return None
+        chosen = doc.get("baseline") if isinstance(doc, dict) else None
+        return chosen if isinstance(chosen, str) else None
 
     def load(self) -> Timeline:
         from katatui.core import replay

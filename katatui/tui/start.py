@@ -81,6 +81,8 @@ class StartScreen(Screen[None]):
     #params > Vertical { width: 1fr; height: auto; }
     #estimate { margin-top: 1; height: auto; }
     #start-button { margin-top: 1; }
+    StartScreen.-narrow #start-body { layout: vertical; overflow-y: auto; }
+    StartScreen.-narrow #start-body > VerticalScroll { width: 100%; height: auto; overflow-y: hidden; }
     """
 
     def __init__(
@@ -101,6 +103,10 @@ class StartScreen(Screen[None]):
 
     def on_screen_resume(self) -> None:
         self.app.call_after_refresh(getattr(self.app, "check_size", lambda: None))
+
+    def on_resize(self) -> None:
+        """Below 100 columns the two halves go one above the other (one scroll for both)."""
+        self.set_class(self.size.width < 100, "-narrow")
 
     def compose(self) -> ComposeResult:
         yield Static(id="start-head")

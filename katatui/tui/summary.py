@@ -27,7 +27,8 @@ class SummaryScreen(Screen[None]):
     DEFAULT_CSS = """
     SummaryScreen { layout: vertical; }
     #summary-head { height: auto; padding: 0 1; background: $boost; }
-    #summary-body { height: 1fr; padding: 0 1; }
+    #summary-body { height: 1fr; padding: 0; scrollbar-size-vertical: 1; }
+    #summary-table { width: 100%; }
     """
 
     def __init__(self, model: SessionModel, session_path: Path | None) -> None:

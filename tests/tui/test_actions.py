@@ -200,9 +200,9 @@ async def test_every_action_is_in_the_command_palette(three_events: list[Event])
 
 async def test_a_small_terminal_says_how_big_it_must_be(three_events: list[Event]) -> None:
     app = make_app(FakeSource(three_events, until=5))
-    async with app.run_test(size=(80, 20)) as pilot:
+    async with app.run_test(size=(59, 19)) as pilot:
         await screen_up(pilot, TooSmall)
-        await until(pilot, lambda: "100×30" in text_of(app, "#too-small"), "the notice")
-        assert "80×20" in text_of(app, "#too-small")
+        await until(pilot, lambda: "60×20" in text_of(app, "#too-small"), "the notice")
+        assert "59×19" in text_of(app, "#too-small")
         await pilot.resize_terminal(*SIZE)
         await screen_up(pilot, LiveScreen, "the live screen once the terminal is big enough")

@@ -31,7 +31,7 @@ async def test_columns_fill_as_samples_arrive(three_events: list[Event]) -> None
         bare = cols["bare"].view
         assert bare is not None and bare.state == "running"
         assert [r.metric for r in bare.rows] == ["read_bw_bytes_per_s", "read_iops"]
-        assert bare.rows[0].values and bare.rows[0].top >= max(bare.rows[0].values)
+        assert bare.rows[0].points and bare.rows[0].top >= max(v for _, v in bare.rows[0].points)
         runc = cols["runc"].view
         assert runc is not None and runc.state == "waiting" and "waiting for bare" in runc.status
         # every column shares the same scale for the same metric

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import math
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -399,6 +400,27 @@ def percentile_ns(bins: Mapping[int, int], p: float, total: int | None = None) -
         if running >= threshold:
             return float(value)
     return None
+
+
+def percentiles_ns(bins: Mapping[int, int], ps: Sequence[float]) -> dict[float, float | None]:
+    """:func:`percentile_ns` of each of ``ps`` in one pass over the sorted buckets (the same rounding:
+    a running count, an integer, reaches a threshold exactly when it reaches its ceiling)."""
+    nr = sum(bins.values())
+    out: dict[float, float | None] = dict.fromkeys(ps)
+    if nr <= 0:
+        return out
+    need = sorted(
+        (math.ceil(_rounded_long_double(_rounded_long_double(Fraction(p) / 100) * nr)), p) for p in ps
+    )
+    running, i = 0, 0
+    for value in sorted(bins):
+        running += bins[value]
+        while i < len(need) and running >= need[i][0]:
+            out[need[i][1]] = float(value)
+            i += 1
+        if i == len(need):
+            break
+    return out
 
 
 def merge(snapshots: Sequence[FioSnapshot]) -> FioSnapshot:
