@@ -27,14 +27,19 @@ from katatui.core.events import Event, LogMessage, SessionFinished
 from katatui.tui.checkpoints import Checkpoints
 from katatui.tui.config import TuiConfig
 from katatui.tui.dialogs import MIN_HEIGHT, MIN_WIDTH, ConfirmAbort, ScreenshotPath, TooSmall
-from katatui.tui.keys import ACTIONS, BY_ID, bindings
+from katatui.tui.keys import ACTIONS, BY_ID, Action, Scope, bindings
 from katatui.tui.model import SessionModel
+from katatui.tui.outcomes import outcomes
 from katatui.tui.sources import LiveSource, ReplaySource, Source
 
 if TYPE_CHECKING:
     from katatui.core.profile import Profile
 
-SCREENSHOT_DIR = Path("screenshots")
+# Textual's own palette entries that katatui replaces: its Quit quits without asking, and
+# katatui's Screenshot saves where the config says.
+REPLACED_SYSTEM_COMMANDS = {"Quit", "Screenshot"}
+# what a replay's screens say of a recording cut off before its session ended (as the library does)
+INCOMPLETE = "incomplete (katatui stopped before the end)"
 
 
 class EventsArrived(Message):
@@ -150,9 +155,19 @@ class KatatuiApp(App[int]):
         if self._quit_when_done:
             self.exit(self.exit_status())
             return
-        if self.status is not None and self.model.status is None:
+        if self.model.status is None and self.replay_cut_off():
+            self.feed(SessionFinished(INCOMPLETE))  # type: ignore[arg-type]
+        elif self.status is not None and self.model.status is None:
             self.feed(SessionFinished(self.status))  # type: ignore[arg-type]
+        self._apply_pending()  # the summary opens on the session's end, not a moment before it
         self.show_summary()
+
+    def replay_cut_off(self) -> bool:
+        """The replay reached the end of a recording whose session never ended (its katatui was
+        killed, or the machine stopped): the session is incomplete, not interrupted nor running."""
+        rp = self.replay
+        pb = rp.playback if rp is not None else None
+        return pb is not None and pb.ended and pb.timeline.final_status() is None
 
     # -- events ---------------------------------------------------------------------------------
     def feed(self, event: Event) -> None:
@@ -278,6 +293,8 @@ class KatatuiApp(App[int]):
         self.feed(LogMessage("warning", self.source.skip_cell(cell)))
 
     def confirm_abort(self, *, then_quit: bool = False) -> None:
+        if isinstance(self.screen, ConfirmAbort):
+            return  # already asking
         if self.replay is not None:  # nothing runs on any host: quit at once, nothing to abort
             if then_quit:
                 self.exit(self.exit_status())
@@ -298,7 +315,10 @@ class KatatuiApp(App[int]):
                 self.source.abort()
 
         what = "Abort the session and quit?" if then_quit else "Abort the session?"
-        self.push_screen(ConfirmAbort(f"{what} Runs stop; containers and scratch are removed."), answered)
+        self.push_screen(
+            ConfirmAbort(f"{what} Runs stop; containers and scratch are removed.", then_quit=then_quit),
+            answered,
+        )
 
     def show_summary(self) -> None:
         from katatui.tui.summary import SummaryScreen
@@ -323,20 +343,89 @@ class KatatuiApp(App[int]):
             return 130 if self.session_running else 0
         if self.status == "interrupted":
             return 130
-        return 1 if self.status == "failed" or self.model.failed_count() else 0
+        return 1 if self.status == "failed" or outcomes(self.model).failed else 0
 
     # -- app-wide actions -----------------------------------------------------------------------
     def action_quit_katatui(self) -> None:
         self.confirm_abort(then_quit=True)
 
+    async def action_quit(self) -> None:
+        """ctrl+q: as q, it asks first while a session runs (and cleans up)."""
+        self.confirm_abort(then_quit=True)
+
+    def action_help_quit(self) -> None:
+        """ctrl+c: as q (Textual's own only says to press ctrl+q). In a text field ctrl+c copies."""
+        self.confirm_abort(then_quit=True)
+
     def action_help(self) -> None:
         from katatui.tui.help import HelpScreen
 
-        self.push_screen(HelpScreen(dict(self._keymap)))
+        self.push_screen(HelpScreen(dict(self._keymap), self.screen_actions(self.screen)))
+
+    def screen_scopes(self, screen: Screen[Any]) -> list[Scope]:
+        """The key scopes of ``screen``, its own first, ``app`` (everywhere) last."""
+        from katatui.tui.compare import CompareScreen
+        from katatui.tui.live import LiveScreen
+        from katatui.tui.sessions import SessionsScreen
+        from katatui.tui.start import StartScreen
+
+        scopes: list[Scope] = []
+        if isinstance(screen, LiveScreen):
+            scopes += ["replay", "live"] if self.replay is not None else ["live"]
+        elif isinstance(screen, StartScreen):
+            scopes.append("start")
+        elif isinstance(screen, SessionsScreen):
+            scopes.append("sessions")
+        elif isinstance(screen, CompareScreen):
+            scopes.append("compare")
+        return [*scopes, "app"]
+
+    def screen_actions(self, screen: Screen[Any]) -> list[Action]:
+        """The actions ``screen`` offers now (its own first, then those of everywhere), without
+        the ones it refuses in this state (a live run's stop in a replay, a replay's keys live)."""
+        found: list[Action] = []
+        for scope in self.screen_scopes(screen):
+            for a in ACTIONS:
+                if a.scope != scope:
+                    continue
+                target, _, name = a.action.rpartition(".")
+                node = self if target == "app" else screen
+                if node.check_action(name, ()):
+                    found.append(a)
+        return found
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("replay_end_run", "replay_end_cell"):
+            return self.replay is not None
+        return True
+
+    def action_replay_end_run(self) -> None:
+        """x in a replay: on to where the runs being replayed ended."""
+        rp, running = self.replay, self.model.running()
+        if rp is None or not running:
+            self.notify("no run is being replayed now", severity="warning")
+            return
+        for run in running:
+            self.feed(LogMessage("info", rp.stop_run(run.spec.run_id), run.spec.run_id))
+
+    def action_replay_end_cell(self) -> None:
+        """n in a replay: on to where the cell being replayed ended."""
+        rp, cell = self.replay, self.model.live_cell()
+        if rp is None or cell is None or self.model.status is not None:
+            self.notify("no cell is being replayed now", severity="warning")
+            return
+        self.feed(LogMessage("info", rp.skip_cell(cell)))
+
+    def screenshot_dir(self) -> Path:
+        """The config's screenshot directory, else screenshots/ in katatui's data directory (never
+        the current directory: from a clone, that is the repository's documentation)."""
+        from katatui.core.library import data_dir
+
+        return self.config.screenshot_dir or data_dir() / "screenshots"
 
     def default_screenshot(self) -> Path:
         name = type(self.screen).__name__.removesuffix("Screen").lower() or "screen"
-        return SCREENSHOT_DIR / f"katatui-{name}-{time.strftime('%Y%m%d-%H%M%S')}.svg"
+        return self.screenshot_dir() / f"katatui-{name}-{time.strftime('%Y%m%d-%H%M%S')}.svg"
 
     def action_save_screenshot(self, path: str | None = None) -> None:
         target = Path(path).expanduser() if path else self.default_screenshot()
@@ -356,22 +445,16 @@ class KatatuiApp(App[int]):
         self.push_screen(ScreenshotPath(str(self.default_screenshot())), chosen)
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
-        from katatui.tui.compare import CompareScreen
-        from katatui.tui.live import LiveScreen
-        from katatui.tui.sessions import SessionsScreen
-        from katatui.tui.start import StartScreen
+        from textual.markup import escape
 
-        scopes = {"app"} | ({"live"} if isinstance(screen, LiveScreen) else set())
-        scopes |= {"replay"} if isinstance(screen, LiveScreen) and self.replay is not None else set()
-        scopes |= {"start"} if isinstance(screen, StartScreen) else set()
-        scopes |= {"sessions"} if isinstance(screen, SessionsScreen) else set()
-        scopes |= {"compare"} if isinstance(screen, CompareScreen) else set()
-        for a in ACTIONS:
-            if a.scope in scopes:
-                yield SystemCommand(
-                    a.description, a.help, partial(self.call_later, screen.run_action, a.action)
-                )
+        for command in super().get_system_commands(screen):
+            if command.title not in REPLACED_SYSTEM_COMMANDS:
+                yield command
+        for a in self.screen_actions(screen):
+            # the palette reads help as markup: "[replay] seek_seconds" must stay text
+            yield SystemCommand(
+                a.description, escape(a.help), partial(self.call_later, screen.run_action, a.action)
+            )
 
     # -- terminal size --------------------------------------------------------------------------
     def on_resize(self, _event: Resize) -> None:

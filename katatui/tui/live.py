@@ -20,6 +20,7 @@ from katatui.tui.clock import clock
 from katatui.tui.column import ColumnView, MetricRow, ScenarioColumn
 from katatui.tui.keys import bindings
 from katatui.tui.model import Latency, SessionModel, metric_order
+from katatui.tui.outcomes import ended_by_user, outcomes
 from katatui.tui.percentiles import PercentileTable
 
 if TYPE_CHECKING:
@@ -83,10 +84,11 @@ class LiveScreen(Screen[None]):
         return getattr(self.app, "replay", None) is not None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Replay keys only in a replay; nothing to abort in one."""
+        """Replay keys only in a replay; nothing to stop, skip or abort in one (its x and n are
+        the replay's own)."""
         if action.startswith("replay_"):
             return self.replaying
-        if action == "abort":
+        if action in ("abort", "stop_run", "skip_cell"):
             return not self.replaying
         return True
 
@@ -181,6 +183,8 @@ class LiveScreen(Screen[None]):
                 return "running", f"● running · repeat {r.spec.repeat + 1}/{reps} · {r.last_t:.0f} s"
         ended = [r for r in runs if r.status in ("finished", "failed")]
         if ended and ended[-1].status == "failed":
+            if (how := ended_by_user(ended[-1].reason)) is not None:
+                return "idle", f"■ {how} by the user"
             return "failed", f"✗ failed: {ended[-1].reason}"
         if len(ended) == reps:
             took = ended[-1].duration
@@ -227,8 +231,7 @@ class LiveScreen(Screen[None]):
             line1.append(f"  repeat {running[0].spec.repeat + 1}/{m.repeats()}")
         line2 = Text()
         line2.append(f"run {min(total, m.done_count() + len(running))}/{total}  ")
-        if m.failed_count():
-            line2.append(f"{m.failed_count()} failed  ", style="bold red")
+        line2.append_text(outcomes(m).ended_text())
         line2.append(f"elapsed {clock(m.elapsed())}  ")
         remaining = m.remaining()
         line2.append("remaining " + ("~" + clock(remaining) if remaining is not None else "unknown") + "  ")
