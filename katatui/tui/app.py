@@ -24,16 +24,16 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from katatui.core.events import Event, LogMessage, SessionFinished
-from katatui.tui.checkpoints import Checkpoints
 from katatui.tui.config import TuiConfig
 from katatui.tui.dialogs import MIN_HEIGHT, MIN_WIDTH, ConfirmAbort, ScreenshotPath, TooSmall
 from katatui.tui.keys import ACTIONS, BY_ID, Action, Scope, bindings
-from katatui.tui.model import SessionModel
 from katatui.tui.outcomes import outcomes
-from katatui.tui.sources import LiveSource, ReplaySource, Source
 
 if TYPE_CHECKING:
     from katatui.core.profile import Profile
+    from katatui.tui.checkpoints import Checkpoints
+    from katatui.tui.model import SessionModel
+    from katatui.tui.sources import ReplaySource, Source
 
 # Textual's own palette entries that katatui replaces: its Quit quits without asking, and
 # katatui's Screenshot saves where the config says.
@@ -69,8 +69,9 @@ class KatatuiApp(App[int]):
         self.from_library = False  # the replay being shown was opened from the sessions screen
         self.notice = notice  # said once the screen is up (the demo says why it is playing)
         self.sets = sets or []  # --set KEY=VALUE changes to the profile
-        self.model = SessionModel()
-        self._checkpoints = Checkpoints(self.model)  # a replay's copies of the model, to go back
+        # made when first needed: the start screen's first frame does without the model's imports
+        self._model: SessionModel | None = None
+        self._kept: Checkpoints | None = None  # a replay's copies of the model, to go back
         self.profile_path = profile_path
         self.targets = targets or []
         self.out = out
@@ -95,23 +96,46 @@ class KatatuiApp(App[int]):
         for problem in self.config.problems:
             self.feed(LogMessage("warning", problem))
         if self.source is not None:
-            if isinstance(self.source, ReplaySource):
-                self.source.rewinder = self
+            if self.replay is not None:
+                self.replay.rewinder = self
             self._open_live()
             self.run_source()
         elif self.first is not None:
             self.push_screen(self.first)
-        else:
-            from katatui.tui.start import StartScreen
-
-            self.push_screen(StartScreen(self.profile_path, self.targets, self.repeats))
         if self.notice:
             self.call_after_refresh(self.notify, self.notice, title="katatui", timeout=15)
         self.call_after_refresh(self.check_size)
 
+    @property
+    def model(self) -> SessionModel:
+        """What the session's events said so far, as the screens show it."""
+        if self._model is None:
+            from katatui.tui.model import SessionModel
+
+            self._model = SessionModel()
+        return self._model
+
+    @property
+    def _checkpoints(self) -> Checkpoints:
+        if self._kept is None:
+            from katatui.tui.checkpoints import Checkpoints
+
+            self._kept = Checkpoints(self.model)
+        return self._kept
+
+    def get_default_screen(self) -> Screen[Any]:
+        """The start screen is the first screen itself (one screen less to lay out before the first
+        frame); a replay or another first screen goes over a blank one."""
+        if self.source is not None or self.first is not None:
+            return super().get_default_screen()
+        from katatui.tui.start import StartScreen
+
+        return StartScreen(self.profile_path, self.targets, self.repeats)
+
     def start_session(self, profile: Profile) -> None:
         """The start screen's Start: run the chosen profile live, recorded to the session file."""
         from katatui.tui.choices import planned_run_seconds
+        from katatui.tui.sources import LiveSource
 
         text = self.profile_text
         if not text and self.profile_path is not None and self.profile_path.is_file():
@@ -205,6 +229,10 @@ class KatatuiApp(App[int]):
     # -- replays --------------------------------------------------------------------------------
     @property
     def replay(self) -> ReplaySource | None:
+        if self.source is None:
+            return None
+        from katatui.tui.sources import ReplaySource  # not before a source: the first frame
+
         return self.source if isinstance(self.source, ReplaySource) else None
 
     def replay_control(self, what: str) -> None:
@@ -250,8 +278,7 @@ class KatatuiApp(App[int]):
             self.notify("a session is running: it must end before another is opened", severity="warning")
             return
         self._drop_replay()
-        self.model = SessionModel()
-        self._checkpoints = Checkpoints(self.model)
+        self._model, self._kept = None, None  # a fresh model
         self.status = None
         source.rewinder = self
         self.source = source
