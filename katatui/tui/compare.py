@@ -247,7 +247,8 @@ class CompareScreen(Screen[None]):
             table.add_column(label, key=col)
         published = cmp.seed is not None
         if published:
-            table.add_column(Text(reference.PUBLISHED_LABEL, style="magenta"), key="published")
+            # short: beside the frozen columns it must fit an 80-column terminal (the head says it all)
+            table.add_column(Text("published (other hw)", style="magenta"), key="published")
         per_cell = Counter(row.key for row in cmp.rows)
         labels: dict[CellKey, list[str]] = {}
         for i, row in enumerate(cmp.rows):
