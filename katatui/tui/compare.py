@@ -70,7 +70,7 @@ class Loaded:
 # dark and light terminals; each session draws with a line style of its own besides.
 SERIES_COLORS = (51, 208, 201, 46, 196, 33, 226, 250, 141, 130, 218, 30)
 # plotext markers: a session's line style, and the glyphs the legend shows for it
-LINE_STYLES = (("braille", "━━"), ("hd", "▚▚"), ("•", "••"), ("+", "++"), ("x", "××"), ("*", "**"))
+LINE_STYLES = (("braille", "━━"), ("•", "••"), ("+", "++"), ("x", "××"), ("*", "**"), ("o", "oo"))
 
 
 @dataclass(frozen=True)
@@ -229,6 +229,7 @@ class CompareScreen(Screen[None]):
         for s in cmp.sessions:
             head.append(f"{s.letter}", style="bold")
             head.append(f": {s.path} ({s.profile}, {s.status})" + (f" [{s.label}]" if s.label else "") + "\n")
+        head.append("← → scroll the columns (cell and metric stay)\n", style="dim")
         if cmp.seed is not None:
             head.append(f"{reference.PUBLISHED_LABEL}: ", style="bold magenta")
             head.append(reference.SEED_TITLES.get(cmp.seed, cmp.seed), style="magenta")
