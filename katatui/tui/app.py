@@ -24,17 +24,22 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from katatui.core.events import Event, LogMessage, SessionFinished
-from katatui.tui.checkpoints import Checkpoints
 from katatui.tui.config import TuiConfig
 from katatui.tui.dialogs import MIN_HEIGHT, MIN_WIDTH, ConfirmAbort, ScreenshotPath, TooSmall
-from katatui.tui.keys import ACTIONS, BY_ID, bindings
-from katatui.tui.model import SessionModel
-from katatui.tui.sources import LiveSource, ReplaySource, Source
+from katatui.tui.keys import ACTIONS, BY_ID, Action, Scope, bindings
+from katatui.tui.outcomes import outcomes
 
 if TYPE_CHECKING:
     from katatui.core.profile import Profile
+    from katatui.tui.checkpoints import Checkpoints
+    from katatui.tui.model import SessionModel
+    from katatui.tui.sources import ReplaySource, Source
 
-SCREENSHOT_DIR = Path("screenshots")
+# Textual's own palette entries that katatui replaces: its Quit quits without asking, and
+# katatui's Screenshot saves where the config says.
+REPLACED_SYSTEM_COMMANDS = {"Quit", "Screenshot"}
+# what a replay's screens say of a recording cut off before its session ended (as the library does)
+INCOMPLETE = "incomplete (katatui stopped before the end)"
 
 
 class EventsArrived(Message):
@@ -64,8 +69,9 @@ class KatatuiApp(App[int]):
         self.from_library = False  # the replay being shown was opened from the sessions screen
         self.notice = notice  # said once the screen is up (the demo says why it is playing)
         self.sets = sets or []  # --set KEY=VALUE changes to the profile
-        self.model = SessionModel()
-        self._checkpoints = Checkpoints(self.model)  # a replay's copies of the model, to go back
+        # made when first needed: the start screen's first frame does without the model's imports
+        self._model: SessionModel | None = None
+        self._kept: Checkpoints | None = None  # a replay's copies of the model, to go back
         self.profile_path = profile_path
         self.targets = targets or []
         self.out = out
@@ -90,23 +96,46 @@ class KatatuiApp(App[int]):
         for problem in self.config.problems:
             self.feed(LogMessage("warning", problem))
         if self.source is not None:
-            if isinstance(self.source, ReplaySource):
-                self.source.rewinder = self
+            if self.replay is not None:
+                self.replay.rewinder = self
             self._open_live()
             self.run_source()
         elif self.first is not None:
             self.push_screen(self.first)
-        else:
-            from katatui.tui.start import StartScreen
-
-            self.push_screen(StartScreen(self.profile_path, self.targets, self.repeats))
         if self.notice:
             self.call_after_refresh(self.notify, self.notice, title="katatui", timeout=15)
         self.call_after_refresh(self.check_size)
 
+    @property
+    def model(self) -> SessionModel:
+        """What the session's events said so far, as the screens show it."""
+        if self._model is None:
+            from katatui.tui.model import SessionModel
+
+            self._model = SessionModel()
+        return self._model
+
+    @property
+    def _checkpoints(self) -> Checkpoints:
+        if self._kept is None:
+            from katatui.tui.checkpoints import Checkpoints
+
+            self._kept = Checkpoints(self.model)
+        return self._kept
+
+    def get_default_screen(self) -> Screen[Any]:
+        """The start screen is the first screen itself (one screen less to lay out before the first
+        frame); a replay or another first screen goes over a blank one."""
+        if self.source is not None or self.first is not None:
+            return super().get_default_screen()
+        from katatui.tui.start import StartScreen
+
+        return StartScreen(self.profile_path, self.targets, self.repeats)
+
     def start_session(self, profile: Profile) -> None:
         """The start screen's Start: run the chosen profile live, recorded to the session file."""
         from katatui.tui.choices import planned_run_seconds
+        from katatui.tui.sources import LiveSource
 
         text = self.profile_text
         if not text and self.profile_path is not None and self.profile_path.is_file():
@@ -150,9 +179,19 @@ class KatatuiApp(App[int]):
         if self._quit_when_done:
             self.exit(self.exit_status())
             return
-        if self.status is not None and self.model.status is None:
+        if self.model.status is None and self.replay_cut_off():
+            self.feed(SessionFinished(INCOMPLETE))  # type: ignore[arg-type]
+        elif self.status is not None and self.model.status is None:
             self.feed(SessionFinished(self.status))  # type: ignore[arg-type]
+        self._apply_pending()  # the summary opens on the session's end, not a moment before it
         self.show_summary()
+
+    def replay_cut_off(self) -> bool:
+        """The replay reached the end of a recording whose session never ended (its katatui was
+        killed, or the machine stopped): the session is incomplete, not interrupted nor running."""
+        rp = self.replay
+        pb = rp.playback if rp is not None else None
+        return pb is not None and pb.ended and pb.timeline.final_status() is None
 
     # -- events ---------------------------------------------------------------------------------
     def feed(self, event: Event) -> None:
@@ -190,6 +229,10 @@ class KatatuiApp(App[int]):
     # -- replays --------------------------------------------------------------------------------
     @property
     def replay(self) -> ReplaySource | None:
+        if self.source is None:
+            return None
+        from katatui.tui.sources import ReplaySource  # not before a source: the first frame
+
         return self.source if isinstance(self.source, ReplaySource) else None
 
     def replay_control(self, what: str) -> None:
@@ -235,8 +278,7 @@ class KatatuiApp(App[int]):
             self.notify("a session is running: it must end before another is opened", severity="warning")
             return
         self._drop_replay()
-        self.model = SessionModel()
-        self._checkpoints = Checkpoints(self.model)
+        self._model, self._kept = None, None  # a fresh model
         self.status = None
         source.rewinder = self
         self.source = source
@@ -278,6 +320,8 @@ class KatatuiApp(App[int]):
         self.feed(LogMessage("warning", self.source.skip_cell(cell)))
 
     def confirm_abort(self, *, then_quit: bool = False) -> None:
+        if isinstance(self.screen, ConfirmAbort):
+            return  # already asking
         if self.replay is not None:  # nothing runs on any host: quit at once, nothing to abort
             if then_quit:
                 self.exit(self.exit_status())
@@ -298,7 +342,10 @@ class KatatuiApp(App[int]):
                 self.source.abort()
 
         what = "Abort the session and quit?" if then_quit else "Abort the session?"
-        self.push_screen(ConfirmAbort(f"{what} Runs stop; containers and scratch are removed."), answered)
+        self.push_screen(
+            ConfirmAbort(f"{what} Runs stop; containers and scratch are removed.", then_quit=then_quit),
+            answered,
+        )
 
     def show_summary(self) -> None:
         from katatui.tui.summary import SummaryScreen
@@ -323,20 +370,89 @@ class KatatuiApp(App[int]):
             return 130 if self.session_running else 0
         if self.status == "interrupted":
             return 130
-        return 1 if self.status == "failed" or self.model.failed_count() else 0
+        return 1 if self.status == "failed" or outcomes(self.model).failed else 0
 
     # -- app-wide actions -----------------------------------------------------------------------
     def action_quit_katatui(self) -> None:
         self.confirm_abort(then_quit=True)
 
+    async def action_quit(self) -> None:
+        """ctrl+q: as q, it asks first while a session runs (and cleans up)."""
+        self.confirm_abort(then_quit=True)
+
+    def action_help_quit(self) -> None:
+        """ctrl+c: as q (Textual's own only says to press ctrl+q). In a text field ctrl+c copies."""
+        self.confirm_abort(then_quit=True)
+
     def action_help(self) -> None:
         from katatui.tui.help import HelpScreen
 
-        self.push_screen(HelpScreen(dict(self._keymap)))
+        self.push_screen(HelpScreen(dict(self._keymap), self.screen_actions(self.screen)))
+
+    def screen_scopes(self, screen: Screen[Any]) -> list[Scope]:
+        """The key scopes of ``screen``, its own first, ``app`` (everywhere) last."""
+        from katatui.tui.compare import CompareScreen
+        from katatui.tui.live import LiveScreen
+        from katatui.tui.sessions import SessionsScreen
+        from katatui.tui.start import StartScreen
+
+        scopes: list[Scope] = []
+        if isinstance(screen, LiveScreen):
+            scopes += ["replay", "live"] if self.replay is not None else ["live"]
+        elif isinstance(screen, StartScreen):
+            scopes.append("start")
+        elif isinstance(screen, SessionsScreen):
+            scopes.append("sessions")
+        elif isinstance(screen, CompareScreen):
+            scopes.append("compare")
+        return [*scopes, "app"]
+
+    def screen_actions(self, screen: Screen[Any]) -> list[Action]:
+        """The actions ``screen`` offers now (its own first, then those of everywhere), without
+        the ones it refuses in this state (a live run's stop in a replay, a replay's keys live)."""
+        found: list[Action] = []
+        for scope in self.screen_scopes(screen):
+            for a in ACTIONS:
+                if a.scope != scope:
+                    continue
+                target, _, name = a.action.rpartition(".")
+                node = self if target == "app" else screen
+                if node.check_action(name, ()):
+                    found.append(a)
+        return found
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("replay_end_run", "replay_end_cell"):
+            return self.replay is not None
+        return True
+
+    def action_replay_end_run(self) -> None:
+        """x in a replay: on to where the runs being replayed ended."""
+        rp, running = self.replay, self.model.running()
+        if rp is None or not running:
+            self.notify("no run is being replayed now", severity="warning")
+            return
+        for run in running:
+            self.feed(LogMessage("info", rp.stop_run(run.spec.run_id), run.spec.run_id))
+
+    def action_replay_end_cell(self) -> None:
+        """n in a replay: on to where the cell being replayed ended."""
+        rp, cell = self.replay, self.model.live_cell()
+        if rp is None or cell is None or self.model.status is not None:
+            self.notify("no cell is being replayed now", severity="warning")
+            return
+        self.feed(LogMessage("info", rp.skip_cell(cell)))
+
+    def screenshot_dir(self) -> Path:
+        """The config's screenshot directory, else screenshots/ in katatui's data directory (never
+        the current directory: from a clone, that is the repository's documentation)."""
+        from katatui.core.library import data_dir
+
+        return self.config.screenshot_dir or data_dir() / "screenshots"
 
     def default_screenshot(self) -> Path:
         name = type(self.screen).__name__.removesuffix("Screen").lower() or "screen"
-        return SCREENSHOT_DIR / f"katatui-{name}-{time.strftime('%Y%m%d-%H%M%S')}.svg"
+        return self.screenshot_dir() / f"katatui-{name}-{time.strftime('%Y%m%d-%H%M%S')}.svg"
 
     def action_save_screenshot(self, path: str | None = None) -> None:
         target = Path(path).expanduser() if path else self.default_screenshot()
@@ -356,22 +472,16 @@ class KatatuiApp(App[int]):
         self.push_screen(ScreenshotPath(str(self.default_screenshot())), chosen)
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
-        from katatui.tui.compare import CompareScreen
-        from katatui.tui.live import LiveScreen
-        from katatui.tui.sessions import SessionsScreen
-        from katatui.tui.start import StartScreen
+        from textual.markup import escape
 
-        scopes = {"app"} | ({"live"} if isinstance(screen, LiveScreen) else set())
-        scopes |= {"replay"} if isinstance(screen, LiveScreen) and self.replay is not None else set()
-        scopes |= {"start"} if isinstance(screen, StartScreen) else set()
-        scopes |= {"sessions"} if isinstance(screen, SessionsScreen) else set()
-        scopes |= {"compare"} if isinstance(screen, CompareScreen) else set()
-        for a in ACTIONS:
-            if a.scope in scopes:
-                yield SystemCommand(
-                    a.description, a.help, partial(self.call_later, screen.run_action, a.action)
-                )
+        for command in super().get_system_commands(screen):
+            if command.title not in REPLACED_SYSTEM_COMMANDS:
+                yield command
+        for a in self.screen_actions(screen):
+            # the palette reads help as markup: "[replay] seek_seconds" must stay text
+            yield SystemCommand(
+                a.description, escape(a.help), partial(self.call_later, screen.run_action, a.action)
+            )
 
     # -- terminal size --------------------------------------------------------------------------
     def on_resize(self, _event: Resize) -> None:

@@ -11,6 +11,7 @@ hardware.
 from __future__ import annotations
 
 import asyncio
+import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -29,9 +30,10 @@ from katatui.core import reference
 from katatui.core.compare import LETTERS, CellKey, CompareRow, Comparison, compare
 from katatui.core.errors import UserError
 from katatui.core.session import SessionReader
-from katatui.tui.cdf import LatencyCDF
+from katatui.tui.cdf import DECADES, LatencyCDF
 from katatui.tui.keys import bindings
 from katatui.tui.model import Latency
+from katatui.tui.percentiles import latency_label
 from katatui.views.compare import cell_text
 from katatui.views.labels import format_value, metric_label
 
@@ -64,12 +66,71 @@ class Loaded:
     curves: Curves
 
 
+# Colours of the 256-colour palette (plotext and Rich name them alike), twelve that stay apart on
+# dark and light terminals; each session draws with a line style of its own besides.
+SERIES_COLORS = (51, 208, 201, 46, 196, 33, 226, 250, 141, 130, 218, 30)
+# plotext markers: a session's line style, and the glyphs the legend shows for it
+LINE_STYLES = (("braille", "━━"), ("•", "••"), ("+", "++"), ("x", "××"), ("*", "**"), ("o", "oo"))
+
+
+@dataclass(frozen=True)
+class SeriesStyle:
+    color: int  # 256-colour palette index
+    marker: str  # plotext's marker
+    glyph: str  # how the legend draws the line
+
+    @property
+    def rich(self) -> str:
+        return f"color({self.color})"
+
+
+def series_styles(columns: Sequence[str]) -> dict[str, SeriesStyle]:
+    """A style per column (``LETTER:scenario``): its own colour (twelve before one comes back),
+    and its session's line style, so that two columns never look alike up to 12 series and A's
+    crun and B's runc are told apart by colour and by line."""
+    letters = sorted({c.split(":", 1)[0] for c in columns if ":" in c})
+    out: dict[str, SeriesStyle] = {}
+    for i, column in enumerate(columns):
+        letter = column.split(":", 1)[0] if ":" in column else ""
+        marker, glyph = LINE_STYLES[(letters.index(letter) if letter in letters else 0) % len(LINE_STYLES)]
+        out[column] = SeriesStyle(SERIES_COLORS[i % len(SERIES_COLORS)], marker, glyph)
+    return out
+
+
 class CompareCDF(LatencyCDF):
-    """The live screen's CDF, redrawn whenever another cell is shown."""
+    """The live screen's CDF on the same log axis, one colour and line style per column, redrawn
+    whenever another cell is shown."""
 
     def show(self, scenarios: Sequence[str], latency: Mapping[str, Latency]) -> None:
-        self._drawn = ()
-        super().show(scenarios, latency)
+        styles = series_styles(scenarios)
+        names = sorted({n for lat in latency.values() for n in lat.bins})
+        name = "read_clat_ns" if "read_clat_ns" in names else (names[0] if names else None)
+        plt = self.plt
+        plt.clear_data()
+        plt.clear_figure()
+        series = [(s, latency[s].cdf(name)) for s in scenarios if s in latency] if name else []
+        series = [(s, xy) for s, xy in series if len(xy[0]) >= 2 and min(xy[0]) > 0]
+        if name is None or not series:
+            plt.title("latency CDF: no histogram with enough samples in this cell")
+        else:
+            plt.title(f"{latency_label(name)} completion latency CDF (µs, log scale)")
+            plt.ylim(0, 1)
+            lo = min(min(xs) for _, (xs, _) in series)
+            hi = max(max(xs) for _, (xs, _) in series)
+            ticks = list(range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1))
+            plt.xticks([float(t) for t in ticks], [DECADES.get(d, f"1e{d} µs") for d in ticks])
+            for s, (xs, ys) in series:
+                style = styles[s]
+                plt.plot([math.log10(x) for x in xs], ys, color=style.color, marker=style.marker)
+        self.refresh()
+
+    @staticmethod
+    def legend(scenarios: Sequence[str]) -> Text:
+        out = Text(" ")
+        for column, style in series_styles(scenarios).items():
+            out.append(f"{style.glyph} ", style=style.rich)
+            out.append(f"{column}   ")
+        return out
 
 
 def label_lines(key: CellKey, rows: int, width: int = 24) -> list[str]:
@@ -104,7 +165,7 @@ class CompareScreen(Screen[None]):
     #compare-table { height: 1fr; min-height: 8; }
     #compare-plot { height: 16; }
     #compare-cdf-title { height: 1; padding: 0 1; }
-    #compare-legend { height: 1; }
+    #compare-legend { height: auto; max-height: 3; }
     #compare-only { height: auto; max-height: 4; padding: 0 1; color: $text-muted; }
     """
 
@@ -118,10 +179,12 @@ class CompareScreen(Screen[None]):
         self.comparison: Comparison | None = None
         self.curves: Curves = {}
         self.loaded = False  # the first comparison is on the screen (tests wait on it)
+        self.show_published = False  # scroll the published figures into view once they are shown
 
     def compose(self) -> ComposeResult:
         yield Static(f"katatui: comparing {len(self.paths)} sessions…", id="compare-head")
-        yield DataTable[str | Text](id="compare-table", cursor_type="row")
+        # the cell and metric columns stay while the sessions' columns scroll (left / right)
+        yield DataTable[str | Text](id="compare-table", cursor_type="row", fixed_columns=2)
         with Vertical(id="compare-plot"):
             yield Static(id="compare-cdf-title")
             yield CompareCDF(id="compare-cdf")
@@ -166,6 +229,7 @@ class CompareScreen(Screen[None]):
         for s in cmp.sessions:
             head.append(f"{s.letter}", style="bold")
             head.append(f": {s.path} ({s.profile}, {s.status})" + (f" [{s.label}]" if s.label else "") + "\n")
+        head.append("← → scroll the columns (cell and metric stay)\n", style="dim")
         if cmp.seed is not None:
             head.append(f"{reference.PUBLISHED_LABEL}: ", style="bold magenta")
             head.append(reference.SEED_TITLES.get(cmp.seed, cmp.seed), style="magenta")
@@ -184,7 +248,8 @@ class CompareScreen(Screen[None]):
             table.add_column(label, key=col)
         published = cmp.seed is not None
         if published:
-            table.add_column(Text(reference.PUBLISHED_LABEL, style="magenta"), key="published")
+            # short: beside the frozen columns it must fit an 80-column terminal (the head says it all)
+            table.add_column(Text("published (other hw)", style="magenta"), key="published")
         per_cell = Counter(row.key for row in cmp.rows)
         labels: dict[CellKey, list[str]] = {}
         for i, row in enumerate(cmp.rows):
@@ -206,6 +271,9 @@ class CompareScreen(Screen[None]):
             )
         elif table.row_count:
             table.move_cursor(row=min(max(row_at, 0), table.row_count - 1))
+        if published and self.show_published:
+            self.show_published = False
+            table.call_after_refresh(lambda: table.scroll_to(x=table.max_scroll_x, animate=False))
         only = Text()
         for letter, cell in cmp.only_in:
             only.append(f"only in {letter}: {cell}\n", style="dim")
@@ -245,7 +313,7 @@ class CompareScreen(Screen[None]):
         )
         plot.display = legend.display = True
         plot.show(columns, by_column)
-        legend.update(LatencyCDF.legend(columns))
+        legend.update(CompareCDF.legend(columns))
 
     # -- actions --------------------------------------------------------------------------------
     def action_baseline(self) -> None:
@@ -262,12 +330,14 @@ class CompareScreen(Screen[None]):
         self.seed = seeds[(seeds.index(self.seed) + 1) % len(seeds) if self.seed in seeds else 0]
         self.notify(
             f"{reference.PUBLISHED_LABEL}: {reference.SEED_TITLES.get(self.seed, self.seed)}"
-            if self.seed else "no published figures"
+            " (the last columns: ← → scroll)" if self.seed else "no published figures"
         )  # fmt: skip
+        self.show_published = self.seed is not None
         self.load()
 
     def action_back(self) -> None:
-        if len(self.app.screen_stack) > 2:
+        stack = self.app.screen_stack
+        if len(stack) > 1 and stack[-2].id != "_default":  # a screen to go back to
             self.app.pop_screen()
         else:
             self.notify("q quits", severity="information")

@@ -7,6 +7,9 @@ stop_run = "ctrl+x"
 
 [replay]
 seek_seconds = 10      # how far b / f jump in a replay
+
+[screenshots]
+directory = "~/Pictures/katatui"   # where s saves (default: screenshots/ in the data directory)
 ```
 """
 
@@ -33,6 +36,7 @@ def config_path() -> Path:
 class TuiConfig:
     keymap: dict[str, str] = field(default_factory=dict)
     seek_seconds: float = DEFAULT_SEEK
+    screenshot_dir: Path | None = None  # None: screenshots/ in katatui's data directory
     problems: tuple[str, ...] = ()  # shown in the log: a typo must not stop the dashboard
 
 
@@ -63,4 +67,11 @@ def load_config(path: Path | None = None) -> TuiConfig:
         seek = float(value)
     else:
         problems.append(f"{path}: replay.seek_seconds: expected a number of seconds above 0, such as 10")
-    return TuiConfig(keymap=keymap, seek_seconds=seek, problems=tuple(problems))
+    shots: Path | None = None
+    section = data.get("screenshots", {})
+    where = section.get("directory") if isinstance(section, dict) else None
+    if isinstance(where, str) and where.strip():
+        shots = Path(where.strip()).expanduser()
+    elif where is not None or not isinstance(section, dict):
+        problems.append(f'{path}: screenshots.directory: expected a directory such as "~/Pictures/katatui"')
+    return TuiConfig(keymap=keymap, seek_seconds=seek, screenshot_dir=shots, problems=tuple(problems))

@@ -22,18 +22,21 @@ class ConfirmAbort(ModalScreen[bool]):
     DEFAULT_CSS = """
     ConfirmAbort { align: center middle; }
     ConfirmAbort > Vertical {
-        width: 64; height: auto; border: thick $error; background: $surface; padding: 1 2;
+        width: 64; max-width: 100%; height: auto; border: thick $error; background: $surface; padding: 1 2;
     }
+    ConfirmAbort Label { width: 100%; }
     """
 
-    def __init__(self, question: str) -> None:
+    def __init__(self, question: str, *, then_quit: bool = False) -> None:
         super().__init__()
         self.question = question
+        self.then_quit = then_quit
 
     def compose(self) -> ComposeResult:
+        yes = "abort, clean up and quit" if self.then_quit else "abort and clean up"
         with Vertical():
-            yield Label(self.question)
-            yield Label("[b]y[/b] abort and clean up   [b]n[/b] keep running")
+            yield Label(self.question, markup=False)  # wraps: every word stays on the screen
+            yield Label(f"[b]y[/b] {yes}   [b]n[/b] keep running")
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
@@ -44,8 +47,9 @@ class ScreenshotPath(ModalScreen[str | None]):
     DEFAULT_CSS = """
     ScreenshotPath { align: center middle; }
     ScreenshotPath > Vertical {
-        width: 80; height: auto; border: thick $accent; background: $surface; padding: 1 2;
+        width: 80; max-width: 100%; height: auto; border: thick $accent; background: $surface; padding: 1 2;
     }
+    ScreenshotPath Label { width: 100%; }
     """
 
     def __init__(self, default: str) -> None:
@@ -69,7 +73,7 @@ class TooSmall(ModalScreen[None]):
 
     DEFAULT_CSS = """
     TooSmall { align: center middle; background: $background; }
-    TooSmall > Label { width: auto; }
+    TooSmall > Label { width: auto; max-width: 100%; }
     """
 
     def compose(self) -> ComposeResult:

@@ -1,7 +1,9 @@
-"""The help screen, built from the action table and the keys in effect (after the config's keymap)."""
+"""The help screen: the keys of the screen it was opened on, then those that work everywhere, from
+the action table and the keys in effect (after the config's keymap)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
 from rich.table import Table
@@ -13,7 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from katatui.tui.config import config_path
-from katatui.tui.keys import ACTIONS
+from katatui.tui.keys import ACTIONS, Action
 
 SCOPES = {
     "app": "everywhere",
@@ -31,28 +33,39 @@ class HelpScreen(ModalScreen[None]):
     ]
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
-    HelpScreen > VerticalScroll { width: 100; height: 80%; border: thick $accent; background: $surface; }
+    HelpScreen > VerticalScroll {
+        width: 100; max-width: 100%; height: 80%; min-height: 12; max-height: 100%;
+        border: thick $accent; background: $surface;
+    }
     """
 
-    def __init__(self, keymap: dict[str, str]) -> None:
+    def __init__(self, keymap: dict[str, str], actions: Sequence[Action] = ACTIONS) -> None:
+        """``actions``: what the screen below offers, its own first (all of them by default)."""
         super().__init__()
         self.keymap = keymap
-        self.rows = [(pretty_key(keymap.get(a.id, a.key)), a.help, SCOPES[a.scope], a.id) for a in ACTIONS]
+        self.rows = [(pretty_key(keymap.get(a.id, a.key)), a.help, SCOPES[a.scope], a.id) for a in actions]
 
     def compose(self) -> ComposeResult:
-        table = Table(title="katatui keys", expand=True, header_style="bold")
-        table.add_column("key")
-        table.add_column("action")
-        table.add_column("where")
-        table.add_column(Text("id (for [keys])"), style="dim")
+        table = Table(title="katatui keys on this screen", expand=True, header_style="bold")
+        table.add_column("key", no_wrap=True)
+        table.add_column("action", ratio=1)
+        table.add_column("where", no_wrap=True)
+        table.add_column(Text("id (for [keys])"), style="dim", no_wrap=True)
+        last = None
         for row in self.rows:
+            if last is not None and row[2] != last and row[2] == SCOPES["app"]:
+                table.add_section()  # this screen's keys above, everywhere's below
+            last = row[2]
             table.add_row(*(Text(cell) for cell in row))  # literal: "[replay]" is not markup
         table.caption = Text(
-            f'Remap keys in {config_path()} under [keys], e.g.  pause = "space"', style="dim"
+            f"Other screens list their own keys here (?). Remap keys in {config_path()} under [keys], "
+            'e.g.  pause = "space"',
+            style="dim",
         )
         with VerticalScroll():
             yield Static(table)
-            yield Static("ctrl+p opens the command palette: every action above is there too.")
+            yield Static("ctrl+p opens the command palette: every action above is there too; "
+                         "ctrl+c or ctrl+q quits as q does.")  # fmt: skip
 
 
 def pretty_key(key: str) -> str:

@@ -52,14 +52,23 @@ ACTIONS: tuple[Action, ...] = (
     Action("follow", "l", "follow", "Follow live", "Show the cell being measured now", "live"),
     Action("summary", "t", "summary", "Summary", "Open the table of all results so far", "live"),
     Action("abort", "a", "abort", "Abort", "Stop the session, cleaning up containers and scratch", "live"),
-    # Replay keys: listed on the replay's status line, so not in the footer.
+    # Replay keys (a live run's x, n and a are not offered in a replay); the rarer ones are listed
+    # on the replay's status line rather than in the footer.
+    Action(
+        "replay_end_run", "x", "app.replay_end_run", "End of run",
+        "Replay: on to where the run being replayed ended", "replay",
+    ),
+    Action(
+        "replay_end_cell", "n", "app.replay_end_cell", "End of cell",
+        "Replay: on to where the cell being replayed ended", "replay",
+    ),
     Action(
         "replay_back", "b", "replay_back", "Back",
-        "Replay: go back [replay] seek_seconds (10 s); the view is rebuilt up to there", "replay", False,
+        "Replay: go back [replay] seek_seconds (10 s); the view is rebuilt up to there", "replay",
     ),
     Action(
         "replay_forward", "f", "replay_forward", "Forward",
-        "Replay: jump forward [replay] seek_seconds (10 s)", "replay", False,
+        "Replay: jump forward [replay] seek_seconds (10 s)", "replay",
     ),
     Action(
         "replay_step", "full_stop", "replay_step", "Step",
@@ -108,7 +117,7 @@ ACTIONS: tuple[Action, ...] = (
         "s",
         "app.save_screenshot",
         "Screenshot",
-        "Save an SVG screenshot in screenshots/",
+        "Save an SVG screenshot (in screenshots/ under the data directory, or [screenshots] directory)",
         "app",
     ),
     Action(

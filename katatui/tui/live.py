@@ -28,6 +28,7 @@ from katatui.tui.clock import clock
 from katatui.tui.column import ColumnView, MetricRow, ScenarioColumn, ratio_text, row_height
 from katatui.tui.keys import bindings
 from katatui.tui.model import Latency, RunState, SessionModel, metric_order, summary_metric_of
+from katatui.tui.outcomes import ended_by_user, outcomes
 from katatui.tui.percentiles import PercentileTable
 from katatui.views.ratio import interval_text, ratio_style, verdict_style
 
@@ -122,10 +123,11 @@ class LiveScreen(Screen[None]):
         return getattr(self.app, "replay", None) is not None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Replay keys only in a replay; nothing to abort in one; the panel key on a small terminal."""
+        """Replay keys only in a replay; nothing to stop, skip or abort in one (its x and n are
+        the replay's own); the panel key on a small terminal."""
         if action.startswith("replay_"):
             return self.replaying
-        if action == "abort":
+        if action in ("abort", "stop_run", "skip_cell"):
             return not self.replaying
         if action == "next_panel":
             return self.has_class("-compact")
@@ -347,6 +349,8 @@ class LiveScreen(Screen[None]):
                 return "running", f"● running · repeat {r.spec.repeat + 1}/{reps} · {self._elapsed(r)}"
         ended = [r for r in runs if r.status in ("finished", "failed")]
         if ended and ended[-1].status == "failed":
+            if (how := ended_by_user(ended[-1].reason)) is not None:
+                return "idle", f"■ {how} by the user"
             return "failed", f"✗ failed: {ended[-1].reason}"
         if len(ended) == reps:
             took = ended[-1].duration
@@ -417,8 +421,14 @@ class LiveScreen(Screen[None]):
         if running:
             parts.append((f"repeat {running[0].spec.repeat + 1}/{m.repeats()}", ""))
         parts.append((f"run {min(total, m.done_count() + len(running))}/{total}", ""))
-        if m.failed_count():
-            parts.append((f"{m.failed_count()} failed", "bold red"))
+        ended = outcomes(m)
+        for count, what, style in (
+            (ended.failed, "failed", "bold red"),
+            (ended.stopped, "stopped", "yellow"),
+            (ended.skipped, "skipped", "yellow"),
+        ):
+            if count:
+                parts.append((f"{count} {what}", style))
         parts.append((f"elapsed {clock(m.elapsed())}", ""))
         remaining = m.remaining()
         parts.append(("remaining " + ("~" + clock(remaining) if remaining is not None else "unknown"), ""))

@@ -21,8 +21,9 @@ class Confirm(ModalScreen[bool]):
     DEFAULT_CSS = """
     Confirm { align: center middle; }
     Confirm > Vertical {
-        width: 90; height: auto; border: thick $error; background: $surface; padding: 1 2;
+        width: 90; max-width: 100%; height: auto; border: thick $error; background: $surface; padding: 1 2;
     }
+    Confirm Label { width: 100%; }
     """
 
     def __init__(self, question: str, yes: str, no: str) -> None:
@@ -45,8 +46,9 @@ class AskText(ModalScreen[str | None]):
     DEFAULT_CSS = """
     AskText { align: center middle; }
     AskText > Vertical {
-        width: 90; height: auto; border: thick $accent; background: $surface; padding: 1 2;
+        width: 90; max-width: 100%; height: auto; border: thick $accent; background: $surface; padding: 1 2;
     }
+    AskText Label { width: 100%; }
     """
 
     def __init__(self, question: str, value: str) -> None:

@@ -271,7 +271,8 @@ class SessionsScreen(Screen[None]):
         self.load()
 
     def action_back(self) -> None:
-        if len(self.app.screen_stack) > 2:
+        stack = self.app.screen_stack
+        if len(stack) > 1 and stack[-2].id != "_default":  # a screen to go back to
             self.app.pop_screen()
         else:
             self.notify("q quits", severity="information")

@@ -15,7 +15,9 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.lazy import Lazy
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Button, Footer, Input, Label, Select, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
@@ -33,7 +35,6 @@ from katatui.tui.choices import (
 )
 from katatui.tui.clock import clock
 from katatui.tui.keys import bindings
-from katatui.views.doctor import compact
 
 if TYPE_CHECKING:
     from katatui.core.doctor import Diagnosis
@@ -67,6 +68,19 @@ def matrix_text(profile: Profile, name: str) -> str:
     return f"{wl.name} ({wl.type}): {shown} → {cells} cell(s), {each}"
 
 
+class MountedLater(Lazy):
+    """Holds its widget until ``reveal`` mounts it: the first frame goes out without it."""
+
+    async def mount_composed_widgets(self, widgets: list[Widget]) -> None:
+        pass
+
+    async def reveal(self) -> None:
+        parent = self.parent
+        if isinstance(parent, Widget):
+            await parent.mount(self._replace_widget, after=self)
+            await self.remove()
+
+
 class StartScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = bindings("start")
     DEFAULT_CSS = """
@@ -83,6 +97,7 @@ class StartScreen(Screen[None]):
     #start-button { margin-top: 1; }
     StartScreen.-narrow #start-body { layout: vertical; overflow-y: auto; }
     StartScreen.-narrow #start-body > VerticalScroll { width: 100%; height: auto; overflow-y: hidden; }
+    #doctor-info { display: none; }
     """
 
     def __init__(
@@ -111,7 +126,8 @@ class StartScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static(id="start-head")
         yield Static(classes="problems", id="err-general")
-        with Horizontal(id="start-body"):
+        # the body is mounted once the profile is read (until then it has nothing to show)
+        with MountedLater(Horizontal(id="start-body")):
             with VerticalScroll():
                 yield Label("Targets", classes="section")
                 yield SelectionList[str](id="targets")
@@ -144,28 +160,42 @@ class StartScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#doctor-info", Static).display = False  # until d has run the checks
         self.query_one("#start-head", Static).update(f"katatui: reading {self.profile_path}…")
-        self.call_after_refresh(self.action_reload)  # the first frame first, then the profile
+        self.call_after_refresh(self.action_reload)  # the first frame first, then the profile (in a thread)
 
     # -- loading --------------------------------------------------------------------------------
     def action_reload(self) -> None:
-        from katatui.core.profile import load_profile, override_targets  # pydantic: after the first frame
+        self.read_profile()
 
-        self.problems = {}
+    @work(exclusive=True, group="profile", exit_on_error=False)
+    async def read_profile(self) -> None:
+        """Read the profile off the screen's loop (pydantic's import and the validation take longer
+        than a frame), then fill the screen and probe the targets."""
+        import asyncio
+
         self.profile = None
+        path, sets, overrides = self.profile_path, list(getattr(self.app, "sets", [])), self.target_overrides
+
+        def read() -> tuple[Profile | None, dict[str, list[str]]]:
+            from katatui.core.profile import load_profile, override_targets
+
+            problems: dict[str, list[str]] = {}
+            try:
+                if path is None:
+                    raise UserError("no profile given")
+                return override_targets(load_profile(path, sets), overrides), problems
+            except ProfileError as exc:
+                for p in exc.problems:
+                    sec, text = section_of(p, exc.path)
+                    problems.setdefault(sec, []).append(text)
+            except UserError as exc:
+                problems.setdefault("general", []).append(str(exc))
+            return None, problems
+
+        self.profile, self.problems = await asyncio.to_thread(read)
+        for later in self.query(MountedLater):  # the first time: the body, now it has content
+            await later.reveal()
         source = str(self.profile_path)
-        try:
-            if self.profile_path is None:
-                raise UserError("no profile given")
-            sets = getattr(self.app, "sets", [])
-            self.profile = override_targets(load_profile(self.profile_path, sets), self.target_overrides)
-        except ProfileError as exc:
-            for p in exc.problems:
-                sec, text = section_of(p, exc.path)
-                self.problems.setdefault(sec, []).append(text)
-        except UserError as exc:
-            self.problems.setdefault("general", []).append(str(exc))
         head = Text()
         head.append("katatui ", style="bold")
         head.append(f"profile {source}")
@@ -210,9 +240,10 @@ class StartScreen(Screen[None]):
     async def probe_all(self, profile: Profile) -> None:
         """Probe every target at once; each answer repaints the screen as it comes."""
         import asyncio
+        import importlib
 
-        from katatui.core.hosts import uses_docker
-
+        hosts = await asyncio.to_thread(importlib.import_module, "katatui.core.hosts")  # off the loop
+        uses_docker = hosts.uses_docker
         self.probes = {}
         self._refresh_targets()
 
@@ -334,6 +365,7 @@ class StartScreen(Screen[None]):
         """Open the doctor screen for the profile's targets (this machine without a profile)."""
         from katatui.core.profile import TargetConfig
         from katatui.tui.doctor import DoctorScreen
+        from katatui.views.doctor import compact
 
         targets = dict(self.profile.targets) if self.profile is not None else {"local": TargetConfig()}
 

@@ -17,6 +17,7 @@ from katatui.core import fairness
 from katatui.core.workloads.boot.procedure import timeline
 from katatui.tui.boot import BootTimeline
 from katatui.tui.model import SessionModel
+from katatui.tui.outcomes import ended_by_user, outcomes
 from katatui.views.summary import summary_table
 
 
@@ -57,7 +58,9 @@ class SummaryScreen(Screen[None]):
         head.append(f"{m.profile_name}: ", style="bold")
         state = m.status or "running"
         head.append(f"session {state}", style="green" if state == "completed" else "yellow")
-        head.append(f" · {m.done_count() - m.failed_count()} runs finished, {m.failed_count()} failed\n")
+        head.append(" · runs: ")
+        head.append_text(outcomes(m).text())
+        head.append("\n")
         if self.session_path is not None:
             head.append("session file: ", style="dim")
             head.append(str(self.session_path), style="bold")
@@ -72,7 +75,12 @@ class SummaryScreen(Screen[None]):
         else:
             parts.append(Text("no run has finished yet", style="dim"))
         for scenario, cell, reason in summary.failed:
-            parts.append(Text(f"failed: {scenario} {cell}: {reason}", style="red"))
+            how = ended_by_user(reason)
+            style = "yellow" if how else "red"
+            said = (
+                f"{how}: {scenario} {cell} (by the user)" if how else f"failed: {scenario} {cell}: {reason}"
+            )
+            parts.append(Text(said, style=style))
         by_target: dict[str, list[fairness.Side]] = {}
         for (scenario, target), record in m.fairness.items():
             by_target.setdefault(target, []).append(fairness.Side(scenario, target, None, record))
