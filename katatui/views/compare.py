@@ -10,6 +10,7 @@ import math
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -68,7 +69,7 @@ def table(cmp: Comparison, columns: list[str] | None = None) -> Table:
     labels = cmp.column_labels if columns is None else columns
     t = Table(
         title=f"medians; ×ratio to {cmp.baseline}",
-        caption=footer(_methods(cmp), [], cmp.baseline),
+        caption=escape(footer(_methods(cmp), [], cmp.baseline)),
         header_style="bold",
     )
     t.add_column("cell", overflow="fold", max_width=28)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -123,7 +124,7 @@ def print_summary(console: Console, summary: Summary, title: str) -> None:
 
 def _table(summary: Summary, title: str, scenarios: list[str]) -> Table:
     ref = summary.reference
-    caption = summary_footer(summary) if summary.rows else None
+    caption = escape(summary_footer(summary)) if summary.rows else None  # "[no interval]" is text, not markup
     table = Table(title=title, caption=caption, show_lines=False, header_style="bold")
     table.add_column("cell", overflow="fold", max_width=24)
     table.add_column("metric")

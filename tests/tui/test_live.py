@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import io
+
+from rich.console import Console
+from textual.widgets import Static
+
 from katatui.core.events import Event, RunFailed, RunFinished, RunStarted, Sample
 from katatui.tui.column import ScenarioColumn
 from katatui.tui.percentiles import PercentileTable
@@ -110,3 +115,29 @@ async def test_a_scenario_that_cannot_start() -> None:
         assert bare is not None and bare.state == "finished"
         assert app.exit_status() == 1
         assert any(isinstance(e, RunFinished) for e in events)
+
+
+async def test_the_summary_caption_says_what_one_round_shows(three_events: list[Event]) -> None:
+    """After the first round only, every ratio is without an interval: the caption says what
+    "[no interval]" means, as text (Rich markup would swallow the brackets)."""
+    ends = [i for i, e in enumerate(three_events) if isinstance(e, RunFinished)]
+    src = FakeSource(three_events, until=ends[2] + 1)  # bare, runc, runc-alt of round 1 of cell 1
+    app = make_app(src)
+    async with app.run_test(size=SIZE) as pilot:
+        await caught_up(pilot, app)
+        await pilot.press("t")
+        screen = await screen_up(pilot, SummaryScreen)
+        table = screen.query_one("#summary-table", Static)
+        await until(
+            pilot, lambda: "one round" in _painted(table), "the caption", detail=lambda: _painted(table)
+        )
+        text = " ".join(_painted(table).split())
+        assert "[no interval]: one round" in text and "; : one round" not in text
+        assert "[95% interval]" in text
+
+
+def _painted(widget: Static) -> str:
+    """The text a Static shows, as a terminal would (markup rendered)."""
+    console = Console(width=widget.size.width or 160, record=True, file=io.StringIO())
+    console.print(widget.content)
+    return console.export_text()
