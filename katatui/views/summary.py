@@ -33,9 +33,10 @@ SHOWN = (
 class HeadlessPrinter:
     """A listener that prints progress; it never blocks the engine for longer than a print."""
 
-    def __init__(self, console: Console, *, verbose: bool = False) -> None:
+    def __init__(self, console: Console, *, verbose: bool = False, auto: bool = False) -> None:
         self.console = console
         self.verbose = verbose
+        self.auto = auto  # repeats = "auto": the plan is the most runs the session may take
         self.runs: dict[str, RunSpec] = {}
         self.total = 0
         self.done = 0
@@ -46,7 +47,8 @@ class HeadlessPrinter:
             self.total = len(ev.runs)
             scen = sorted({r.scenario for r in ev.runs}, key=[r.scenario for r in ev.runs].index)
             self.console.print(
-                f"[bold]{ev.profile_name}[/]: {self.total} runs, scenarios {', '.join(scen)}, "
+                f"[bold]{ev.profile_name}[/]: {'up to ' if self.auto else ''}{self.total} runs, "
+                f"scenarios {', '.join(scen)}, "
                 f"pairing {ev.pairing}, session {ev.session_id}"
             )
         elif isinstance(ev, RunStarted) and self.verbose:

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-import io
-
-from rich.console import Console
-from textual.widgets import Static
-
 from katatui.core.events import Event, RunFailed, RunFinished, RunStarted, Sample
 from katatui.tui.column import ScenarioColumn
 from katatui.tui.percentiles import PercentileTable
 from katatui.tui.summary import SummaryScreen
 from katatui.views.ratio import STYLE
-from tests.tui.conftest import MISSING, SIZE, FakeSource, caught_up, make_app, recorded, screen_up, until
+from tests.tui.conftest import (
+    MISSING,
+    SIZE,
+    FakeSource,
+    caught_up,
+    make_app,
+    recorded,
+    rendered,
+    screen_up,
+    until,
+)
 
 
 def index_of_samples(events: list[Event], n: int) -> int:
@@ -126,18 +131,13 @@ async def test_the_summary_caption_says_what_one_round_shows(three_events: list[
     async with app.run_test(size=SIZE) as pilot:
         await caught_up(pilot, app)
         await pilot.press("t")
-        screen = await screen_up(pilot, SummaryScreen)
-        table = screen.query_one("#summary-table", Static)
+        await screen_up(pilot, SummaryScreen)
         await until(
-            pilot, lambda: "one round" in _painted(table), "the caption", detail=lambda: _painted(table)
+            pilot,
+            lambda: "one round" in rendered(app, "#summary-table"),
+            "the caption",
+            detail=lambda: rendered(app, "#summary-table"),
         )
-        text = " ".join(_painted(table).split())
+        text = " ".join(rendered(app, "#summary-table").split())
         assert "[no interval]: one round" in text and "; : one round" not in text
         assert "[95% interval]" in text
-
-
-def _painted(widget: Static) -> str:
-    """The text a Static shows, as a terminal would (markup rendered)."""
-    console = Console(width=widget.size.width or 160, record=True, file=io.StringIO())
-    console.print(widget.content)
-    return console.export_text()
