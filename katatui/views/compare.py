@@ -90,7 +90,7 @@ def table(cmp: Comparison, columns: list[str] | None = None) -> Table:
             cells.append("\n".join(f"{m.label}: {format_value(m.value, m.unit)}" for m in row.published))
         rows.append(cells)
     for i, col in enumerate(labels):
-        t.add_column(col, justify="right", min_width=widest([r[2 + i] for r in rows]))
+        t.add_column(col, justify="right", min_width=widest([r[2 + i] for r in rows]), no_wrap=True)
     if published:
         t.add_column(f"{reference.PUBLISHED_LABEL}", justify="right", style="magenta")
     for n, cells in enumerate(rows):

@@ -156,7 +156,7 @@ def _table(summary: Summary, title: str, scenarios: list[str]) -> Table:
     for i, s in enumerate(scenarios):
         # Wide enough for the longest line of a figure: a figure is never cut nor wrapped.
         table.add_column(s if s == ref else f"{s}\n(vs {ref})", justify="right",
-                         min_width=widest([r[2 + i] for r in rows]))  # fmt: skip
+                         min_width=widest([r[2 + i] for r in rows]), no_wrap=True)  # fmt: skip
     for n, cells in enumerate(rows):
         if n and summary.rows[n].cell != summary.rows[n - 1].cell:
             table.add_section()
