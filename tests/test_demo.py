@@ -140,3 +140,11 @@ def test_a_file_that_is_not_a_session(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "not a readable katatui session file" in capsys.readouterr().err
     assert bogus.read_text() == "not a database\n" * 100
     assert os.listdir(tmp_path) == ["notes.katatui"]
+
+
+def test_the_demo_notice_names_the_sessions_own_scenarios() -> None:
+    notice = demo.demo_notice("no Docker here")
+    assert notice.startswith("no Docker here\nDemo: a session recorded on")
+    assert "(bare vs runc vs crun vs runsc)" in notice and "runc-alt" not in notice
+    other = Path(__file__).parent / "tui" / "fixtures" / "three_columns.katatui"
+    assert "(bare vs runc vs runc-alt)" in demo.demo_notice(path=other)

@@ -356,3 +356,35 @@ async def test_the_engine_drops_the_rounds_a_settled_or_skipped_cell_no_longer_n
         "skipped by the user"
     ]  # the running one
     assert outcome.finished == 2 and outcome.failed == 1
+
+
+def test_the_headless_start_line_says_up_to_for_an_auto_plan() -> None:
+    """Under "auto" the plan is the most runs a session may take; the count of each run line drops
+    the runs a settled cell no longer needs."""
+    import io
+
+    from rich.console import Console
+
+    from katatui.views.summary import HeadlessPrinter
+
+    specs = [spec(name, rep, 2 * rep + i) for rep in range(4) for i, name in enumerate(("runc", "x"))]
+    out = io.StringIO()
+    printer = HeadlessPrinter(Console(file=out, width=200), auto=True)
+    printer(SessionStarted("s", "p", "sequential", tuple(specs)))
+    results = {}
+    for s in specs[:4]:
+        results[s.run_id] = {"read_iops": Metric(1000.0 if s.scenario == "runc" else 500.0, "IO/s")}
+        printer(RunFinished(s.run_id, results[s.run_id], 1.0))
+    found = rounds.comparisons(specs[:4], results, baseline="runc", looks=3)
+    printer(
+        RoundFinished(
+            CELL, 1, found, "settled", "settled after 2 rounds", tuple(s.run_id for s in specs[4:]), 3
+        )
+    )
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("p: up to 8 runs, scenarios runc, x")
+    assert lines[1].startswith("[1/8] runc") and lines[4].startswith("[4/8] x")
+    assert printer.total == 4 and "settled after 2 rounds" in lines[-1]  # 4 runs in all
+    printer = HeadlessPrinter(Console(file=io.StringIO(), width=200))
+    printer(SessionStarted("s", "p", "sequential", tuple(specs)))
+    assert printer.console.file.getvalue().startswith("p: 8 runs")  # type: ignore[attr-defined]

@@ -34,7 +34,7 @@ def demo_path() -> Path:
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser(
-        "demo", help="replay the shipped demo session (bare vs runc vs runc-alt) in the dashboard"
+        "demo", help="replay the shipped demo session (bare metal against Docker runtimes) in the dashboard"
     )
     p.add_argument("--speed", type=float, default=1.0, help="times real time; 0 plays it at once (default 1)")
     p.add_argument("--from", dest="start", metavar="T", help="start T into the session: 90, 1:30, 2m")
@@ -50,12 +50,27 @@ def run(args: argparse.Namespace) -> int:
     )
 
 
-def demo_notice(reason: str = "") -> str:
+def demo_notice(reason: str = "", path: Path | None = None) -> str:
+    """What the demo is: where it was recorded and the scenarios it compares (read from the session
+    ``path``, the shipped demo by default), after ``reason`` when there is one."""
     head = f"{reason}\n" if reason else ""
+    scenarios = " vs ".join(session_scenarios(path or demo_path()))
+    what = f" ({scenarios})" if scenarios else ""
     return (
-        f"{head}Demo: a session recorded on {RECORDED_ON} (bare vs runc vs runc-alt, the same runc "
-        "registered twice); its figures are from that machine, not this one."
+        f"{head}Demo: a session recorded on {RECORDED_ON}{what}; its figures are from that machine, "
+        "not this one."
     )
+
+
+def session_scenarios(path: Path) -> list[str]:
+    """The scenarios of the session at ``path`` in the order its plan has them ([] when it cannot be read)."""
+    from katatui.core.session import SessionReader
+
+    try:
+        with SessionReader(path) as reader:
+            return list(dict.fromkeys(r.spec.scenario for r in reader.runs()))
+    except (OSError, UserError):
+        return []
 
 
 @dataclass(frozen=True)

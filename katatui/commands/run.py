@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
     recording = Recording(profile, profile_text=profile_text, out=args.out, repeats=args.repeat)
     out = recording.path
     console = Console(stderr=False, highlight=False)
-    engine = recording.open([HeadlessPrinter(console, verbose=args.verbose)])
+    engine = recording.open([HeadlessPrinter(console, verbose=args.verbose, auto=profile.auto)])
     try:
         outcome = asyncio.run(_run(engine, console))
     finally:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:  # pydantic and the plan load when a profile does, not before the first frame
     from katatui.core.plan import ResolvedScenario
@@ -109,7 +109,7 @@ class Choices:
     targets: Sequence[str]
     scenarios: Sequence[str]  # ScenarioOption keys
     workloads: Sequence[str]
-    repeats: int | None = None
+    repeats: int | Literal["auto"] | None = None  # rounds per cell, or "auto" (until decided)
     pairing: str | None = None
     duration: int | None = None  # every chosen workload's run time in seconds (runtime, duration, time)
 
@@ -146,6 +146,31 @@ def build_profile(profile: Profile, options: Sequence[ScenarioOption], choices: 
             if f is not None:
                 w[f] = choices.duration
     return profile_from_dict(data, "your choices")
+
+
+def parse_repeats(text: str) -> int | Literal["auto"]:
+    """The start screen's repeats field: a whole number of rounds (1 or more), or ``auto``; anything
+    else is a ValueError saying what to enter."""
+    raw = text.strip()
+    if raw.lower() == "auto":
+        return "auto"
+    if raw.isdigit() and int(raw) >= 1:
+        return int(raw)
+    shown = f"{raw!r}" if raw else "nothing"
+    raise ValueError(
+        f"repeats: {shown} is not a number of rounds; enter a whole number of 1 or more, or auto "
+        "(rounds until every verdict is decided, from min_repeats to max_repeats)"
+    )
+
+
+def repeats_text(profile: Profile) -> str:
+    """How many rounds each cell runs, for the start screen: ``3 rounds per cell`` or, under
+    ``repeats = "auto"``, ``2 to 10 rounds per cell until every verdict is decided``."""
+    if profile.auto:
+        budget = f", at most {profile.time_budget} per cell" if profile.time_budget else ""
+        return (f'repeats "auto": {profile.min_repeats} to {profile.max_repeats} rounds per cell until '
+                f"every verdict is decided{budget}")  # fmt: skip
+    return f"{profile.repeats} round(s) per cell"
 
 
 def resolved(profile: Profile) -> list[ResolvedScenario]:

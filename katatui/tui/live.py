@@ -30,7 +30,13 @@ from katatui.tui.keys import bindings
 from katatui.tui.model import Latency, RunState, SessionModel, metric_order, summary_metric_of
 from katatui.tui.outcomes import ended_by_user, outcomes
 from katatui.tui.percentiles import PercentileTable
-from katatui.views.ratio import interval_text, ratio_style, verdict_style
+from katatui.views.ratio import (
+    comparison_interval,
+    comparison_verdict,
+    interval_text,
+    ratio_style,
+    verdict_style,
+)
 
 if TYPE_CHECKING:
     from katatui.tui.app import KatatuiApp
@@ -111,6 +117,7 @@ class LiveScreen(Screen[None]):
         source = getattr(self.app, "source", None)
         if source is not None:
             self.model.baseline = getattr(source, "baseline", None)
+            self.model.auto = bool(getattr(source, "auto", False))
         self.set_interval(1 / REPAINT_HZ, self.repaint)
         self.repaint(force=True)
 
@@ -299,8 +306,9 @@ class LiveScreen(Screen[None]):
 
     def _versus(self, summary: Summary, cell: str, metric: str, scenario: str,
                 ref: str | None) -> tuple[str, str]:  # fmt: skip
-        """The ratio to the baseline with its verdict and interval (the summary's, once rounds have
-        finished), else the live ratio of the runs' means so far (undecided)."""
+        """The ratio to the baseline with its verdict and interval: the engine's after the cell's
+        latest round (at the level it judged it, so that the screen and the report agree), else the
+        summary's of the rounds that finished, else the live ratio of the runs' means so far."""
         if ref is None:
             return "", "dim"
         if scenario == ref:
@@ -308,6 +316,9 @@ class LiveScreen(Screen[None]):
                 return "", "dim"  # the baseline has no such figure (bare has no sandbox)
             return f"baseline ({ref})" if len(ref) < 14 else "baseline", "dim"
         name = summary_metric_of(metric)
+        said = self._engine_versus(cell, name, scenario)
+        if said is not None:
+            return said
         row = next((r for r in summary.rows if r.cell == cell and r.metric == name), None)
         if row is not None and (v := summary.versus(row, scenario)) is not None:
             ci = f" {interval_text(v)}" if v.ci is not None else " [1 round]"
@@ -317,6 +328,14 @@ class LiveScreen(Screen[None]):
             return "", "dim"
         ratio = mine / theirs
         return f"{ratio_text(ratio)} so far", ratio_style(ratio, "", None, metric)
+
+    def _engine_versus(self, cell: str, metric: str, scenario: str) -> tuple[str, str] | None:
+        """The engine's verdict after the cell's latest round, as a column says it (None: none yet)."""
+        c = self.model.comparison(cell, metric, scenario)
+        if c is None:
+            return None
+        v = comparison_verdict(c)
+        return f"{ratio_text(c.ratio)} {v} {comparison_interval(c)}", verdict_style(v)
 
     def _mean(self, cell: str, scenario: str, metric: str) -> float | None:
         values = [v for r in self.model.runs_of(cell, scenario) for v in r.series.get(metric, ())]
@@ -333,6 +352,8 @@ class LiveScreen(Screen[None]):
                 versus, style = ("", "dim")
                 if ref is not None and s == ref:
                     versus = "baseline"
+                elif ref is not None and (said := self._engine_versus(cell, row.metric, s)) is not None:
+                    versus, style = said
                 elif ref is not None and (v := summary.versus(row, s)) is not None:
                     ci = f" {interval_text(v)}" if v.ci is not None else " [1 round]"
                     versus, style = f"{ratio_text(v.ratio)} {v.verdict}{ci}", verdict_style(v.verdict)
@@ -344,9 +365,10 @@ class LiveScreen(Screen[None]):
         if not runs:
             return "idle", "not in this cell"
         reps = len(runs)
+        most = f"≤{reps}" if m.open_ended(cell) else str(reps)  # "auto": the cell may stop before
         for r in runs:
             if r.status == "running":
-                return "running", f"● running · repeat {r.spec.repeat + 1}/{reps} · {self._elapsed(r)}"
+                return "running", f"● running · repeat {r.spec.repeat + 1}/{most} · {self._elapsed(r)}"
         ended = [r for r in runs if r.status in ("finished", "failed")]
         if ended and ended[-1].status == "failed":
             if (how := ended_by_user(ended[-1].reason)) is not None:
@@ -354,14 +376,17 @@ class LiveScreen(Screen[None]):
             return "failed", f"✗ failed: {ended[-1].reason}"
         if len(ended) == reps:
             took = ended[-1].duration
-            return "finished", f"✓ {reps} repeat(s) done" + (f" · last {took:.1f} s" if took else "")
+            why = m.stop_text(cell)
+            return "finished", f"✓ {reps} repeat(s) done" + (f" · {why}" if why else "") + (
+                f" · last {took:.1f} s" if took else ""
+            )
         if m.status is not None:
             return "idle", f"not run: session {m.status}"
         busy = [r.spec.scenario for r in m.running()]
         nxt = len(ended) + 1
         if busy:
-            return "waiting", f"waiting for {', '.join(busy)} (repeat {nxt}/{reps}, {m.pairing} pairing)"
-        return "waiting", f"waiting to start (repeat {nxt}/{reps})"
+            return "waiting", f"waiting for {', '.join(busy)} (repeat {nxt}/{most}, {m.pairing} pairing)"
+        return "waiting", f"waiting to start (repeat {nxt}/{most})"
 
     def _elapsed(self, run: RunState) -> str:
         """A running run's seconds, ticking with the clock even before its first sample."""
@@ -379,7 +404,9 @@ class LiveScreen(Screen[None]):
         results = {} if lat else m.result_latency(cell)
         table = self.query_one(PercentileTable)
         cdf = self.query_one(LatencyCDF)
-        where = (cell, m.reference, self._shape, self.size, table.size, cdf.size, len(summary.rows))
+        done = m.rounds.get(cell)
+        where = (cell, m.reference, self._shape, self.size, table.size, cdf.size, len(summary.rows),
+                 done.round if done is not None else -1)  # fmt: skip
         key = (*where, tuple(x.version for x in lat.values()), tuple(results.items()))
         if key == self._latency_key:
             self._latency_pending = False
@@ -394,6 +421,11 @@ class LiveScreen(Screen[None]):
             for row in summary.rows if row.cell == cell
             for s in summary.scenarios if (v := summary.versus(row, s)) is not None
         }  # fmt: skip
+        # The engine's verdicts after the latest round, where it gave them.
+        said = done.comparisons if done is not None else ()
+        verdicts.update(
+            {(c.metric, c.scenario): comparison_verdict(c) for c in said if c.reference == m.reference}
+        )
         kinds = {r.spec.kind for r in m.runs.values() if r.spec.cell == cell}
         kind = next(iter(kinds), "")
         order = [m.reference, *(s for s in m.scenarios if s != m.reference)] if m.reference else []
@@ -419,8 +451,13 @@ class LiveScreen(Screen[None]):
             parts.append((m.cell_of[cell].label, ""))
         running = m.running()
         if running:
-            parts.append((f"repeat {running[0].spec.repeat + 1}/{m.repeats()}", ""))
-        parts.append((f"run {min(total, m.done_count() + len(running))}/{total}", ""))
+            now = running[0].spec
+            most = "≤" if m.open_ended(now.cell) else ""
+            parts.append((f"repeat {now.repeat + 1}/{most}{m.cell_rounds(now.cell)}", ""))
+        if cell is not None and m.stop_text(cell):
+            parts.append((m.stop_text(cell), "bold"))
+        upto = "up to " if m.open_ended() else ""  # runs a cell under "auto" may not need
+        parts.append((f"run {min(total, m.done_count() + len(running))}/{upto}{total}", ""))
         ended = outcomes(m)
         for count, what, style in (
             (ended.failed, "failed", "bold red"),
@@ -431,7 +468,8 @@ class LiveScreen(Screen[None]):
                 parts.append((f"{count} {what}", style))
         parts.append((f"elapsed {clock(m.elapsed())}", ""))
         remaining = m.remaining()
-        parts.append(("remaining " + ("~" + clock(remaining) if remaining is not None else "unknown"), ""))
+        left = ("at most ~" if upto else "~") + clock(remaining) if remaining is not None else "unknown"
+        parts.append(("remaining " + left, ""))
         if m.status is not None:
             parts.append((f"session {m.status}", "bold green" if m.status == "completed" else "bold red"))
         if self.pinned is not None:

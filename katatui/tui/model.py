@@ -12,15 +12,18 @@ import statistics
 from collections import Counter, deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from katatui.core import isolation
 from katatui.core.cell import Cell
 from katatui.core.events import (
     SANDBOX_CLIENT,
+    Comparison,
     Event,
     HostFacts,
     LogMessage,
     Metric,
+    RoundFinished,
     RunFailed,
     RunFinished,
     RunSpec,
@@ -33,6 +36,7 @@ from katatui.core.events import (
 from katatui.core.report import HEADLINE, Stat, Summary, SummaryRow
 from katatui.core.workloads import registry
 from katatui.core.workloads.fio.parser import percentiles_ns
+from katatui.views.summary import round_line
 
 # Live metrics in the order their rows appear, as the workloads' catalogues say; names that arrive
 # later and end in one of RATE_SUFFIXES get a row after these.
@@ -53,6 +57,13 @@ SUMMARY_OF = {
     "sandbox_cpu_percent": "sandbox_cpu_percent_mean",
     "sandbox_pss_bytes": "sandbox_pss_mean_bytes",
     "host_cpu_busy_percent": "host_cpu_busy_percent_mean",
+}
+# Why a cell under repeats = "auto" stopped adding rounds, in a few words (RoundFinished.outcome).
+STOPPED = {
+    "settled": "settled after {n} rounds",
+    "max_repeats": "stopped at max_repeats ({n} rounds)",
+    "time_budget": "stopped at the time budget ({n} rounds)",
+    "skipped": "skipped",
 }
 # Latency percentiles a run reports only in its results (ab, sysbench): ``latency_p99_ms``.
 RESULT_LATENCY = re.compile(r"^latency_(p\d+(?:_\d+)?|max)_ms$")
@@ -201,6 +212,9 @@ class SessionModel:
         self.generation = 0  # bumps on reset: screens drop what they painted from the old state
         self.planned_run_seconds: float | None = None
         self.baseline: str | None = None  # the profile's baseline scenario (ratios are to it)
+        # The plan is the most runs the session may take (repeats = "auto": a cell stops once its
+        # verdicts are decided, and its later rounds leave the plan).
+        self.auto = False
         self._clear()
 
     def reset(self) -> None:
@@ -232,6 +246,10 @@ class SessionModel:
         self.fairness: dict[tuple[str, str], Mapping[str, object]] = {}  # (scenario, target) -> record
         self.isolation: dict[str, str] = {}  # scenario -> its sandbox or isolation, in a few words
         self.latency: dict[tuple[str, str], Latency] = {}
+        self.rounds: dict[str, RoundFinished] = {}  # each cell's latest round: the engine's verdicts
+        # Per cell under repeats = "auto": its rounds, why it stopped and its looks (as a session keeps it).
+        self.stopped: dict[str, dict[str, Any]] = {}
+        self.dropped = 0  # planned runs that left the plan (their cell stopped early)
         self.ended = 0  # bumps when a run ends: the summary is computed again only then
         self._summary: tuple[tuple[int, str | None], Summary] | None = None
         self.log: deque[LogLine] = deque(maxlen=LOG_LINES)
@@ -287,6 +305,8 @@ class SessionModel:
             record = ev.facts.get("fairness")
             if isinstance(record, Mapping):
                 self.fairness[(ev.scenario, ev.target)] = record
+        elif isinstance(ev, RoundFinished):
+            self._round(ev)
         elif isinstance(ev, SessionFinished):
             self.status = ev.status
             self._log("info" if ev.status == "completed" else "warning", f"session {ev.status}", ev.at)
@@ -304,9 +324,58 @@ class SessionModel:
                 self.cells.append(spec.cell)
                 self.cell_of[spec.cell] = spec.matrix_cell
         scen = ", ".join(self.scenarios)
-        self._log(
-            "info", f"{ev.profile_name}: {len(ev.runs)} runs, scenarios {scen}, pairing {ev.pairing}", ev.at
-        )
+        runs = f"{'up to ' if self.auto else ''}{len(ev.runs)} runs"
+        self._log("info", f"{ev.profile_name}: {runs}, scenarios {scen}, pairing {ev.pairing}", ev.at)
+
+    def _round(self, ev: RoundFinished) -> None:
+        """A round of a cell has run: the engine's verdicts (at the level it used); a cell that stopped
+        takes the rounds it no longer needs out of the plan."""
+        self.rounds[ev.cell] = ev
+        if ev.outcome or ev.looks > 1:
+            self.stopped[ev.cell] = {"rounds": ev.round + 1, "outcome": ev.outcome, "note": ev.note,
+                                     "looks": ev.looks}  # fmt: skip
+        for rid in ev.dropped:
+            run = self.runs.get(rid)
+            if run is not None and run.status == "planned":
+                del self.runs[rid]
+                self.order.remove(rid)
+                self.dropped += 1
+        self.ended += 1  # the summary's levels may have changed
+        label = self.cell_of[ev.cell].label if ev.cell in self.cell_of else ev.cell
+        self._log("info", round_line(ev, label).plain, ev.at)
+
+    def comparison(self, cell: str, metric: str, scenario: str) -> Comparison | None:
+        """The engine's verdict on ``scenario`` against the reference on ``metric`` after the cell's
+        latest round (None before its first round ended, or in a session recorded without them)."""
+        ev = self.rounds.get(cell)
+        if ev is None:
+            return None
+        return next((c for c in ev.comparisons
+                     if c.metric == metric and c.scenario == scenario and c.reference == self.reference),
+                    None)  # fmt: skip
+
+    def stop_text(self, cell: str) -> str:
+        """Why ``cell`` stopped adding rounds, in a few words ("" while it goes on, or never did)."""
+        how = self.stopped.get(cell, {})
+        outcome = how.get("outcome")
+        if not outcome:
+            return ""
+        return STOPPED.get(str(outcome), str(outcome)).format(n=how.get("rounds", "?"))
+
+    def open_ended(self, cell: str | None = None) -> bool:
+        """Whether the plan may still shrink (of ``cell``, or of any cell): repeats = "auto", and a cell
+        that has not stopped has runs to come."""
+        if not self.auto:
+            return False
+        return any(
+            r.status in ("planned", "running") and (cell is None or r.spec.cell == cell)
+            and not self.stopped.get(r.spec.cell, {}).get("outcome")
+            for r in self.runs.values()
+        )  # fmt: skip
+
+    def cell_rounds(self, cell: str) -> int:
+        """The rounds ``cell`` runs (or, under "auto" while it goes on, the most it may run)."""
+        return 1 + max((r.spec.repeat for r in self.runs.values() if r.spec.cell == cell), default=0)
 
     def _log(self, level: str, text: str, at: float) -> None:
         self._log_seq += 1
@@ -474,4 +543,5 @@ class SessionModel:
             for r in (self.runs[x] for x in self.order)
             if r.status == "failed"
         ]
-        return Summary(list(self.scenarios), rows, failed, dict(self.cell_of), baseline=self.reference)
+        return Summary(list(self.scenarios), rows, failed, dict(self.cell_of), baseline=self.reference,
+                       stopped={c: dict(v) for c, v in self.stopped.items()})  # fmt: skip

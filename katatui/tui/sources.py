@@ -70,6 +70,8 @@ class LiveSource:
             profile, profile_text=profile_text, out=out, repeats=repeats, engine_factory=engine_factory
         )
         self.repeats = repeats
+        # repeats = "auto" (and no number given instead): the plan is the most runs it may take.
+        self.auto = profile.auto and repeats is None
         self.session_id = self.recording.session_id
         self.session_path: Path | None = self.recording.path
         self.profile_text = profile_text

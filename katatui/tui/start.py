@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import TYPE_CHECKING, ClassVar, Literal, cast
 
 from rich.text import Text
 from textual import on, work
@@ -29,7 +29,9 @@ from katatui.tui.choices import (
     build_profile,
     duration_field,
     estimate,
+    parse_repeats,
     probe_target,
+    repeats_text,
     scenario_options,
     workload_seconds,
 )
@@ -42,6 +44,8 @@ if TYPE_CHECKING:
     from katatui.tui.app import KatatuiApp
 
 SECTIONS = ("targets", "scenarios", "workloads", "params", "general")
+PARAMS = ("repeats", "min_repeats", "max_repeats", "time_budget", "pairing", "limits", "name", "description",
+          "drop_outliers")  # fmt: skip
 
 
 def section_of(problem: str, source: str) -> tuple[str, str]:
@@ -51,7 +55,7 @@ def section_of(problem: str, source: str) -> tuple[str, str]:
     for name in ("targets", "scenarios", "workloads"):
         if head.startswith(name):
             return name, text
-    if head in ("repeats", "pairing", "limits", "name", "description", "drop_outliers"):
+    if head in PARAMS:
         return "params", text
     return "general", text
 
@@ -101,7 +105,7 @@ class StartScreen(Screen[None]):
     """
 
     def __init__(
-        self, profile_path: Path | None, targets: Sequence[str] = (), repeats: int | None = None
+        self, profile_path: Path | None, targets: Sequence[str] = (), repeats: int | str | None = None
     ) -> None:
         super().__init__()
         self.repeats = repeats  # --repeat from the command line: the field's first value
@@ -145,8 +149,8 @@ class StartScreen(Screen[None]):
                 yield Label("Parameters", classes="section")
                 with Horizontal(id="params"):
                     with Vertical():
-                        yield Label("repeats")
-                        yield Input(id="repeats", type="integer")
+                        yield Label("repeats (N or auto)")
+                        yield Input(id="repeats", placeholder="3 or auto")
                     with Vertical():
                         yield Label("pairing")
                         yield Select([("sequential", "sequential"), ("concurrent", "concurrent")],
@@ -306,19 +310,30 @@ class StartScreen(Screen[None]):
 
     # -- choices --------------------------------------------------------------------------------
     def choices(self) -> Choices:
+        """What the user chose (a repeats field that is neither a number nor auto is left to the
+        profile here; :meth:`chosen_profile` refuses it)."""
+
         def number(widget_id: str) -> int | None:
             raw = self.query_one(f"#{widget_id}", Input).value.strip()
             return int(raw) if raw.lstrip("-").isdigit() else None
 
+        try:
+            repeats = self.repeats_choice()
+        except ValueError:
+            repeats = None
         pairing = self.query_one("#pairing", Select).value
         return Choices(
             targets=list(self.query_one("#targets", SelectionList).selected),
             scenarios=list(self.query_one("#scenarios", SelectionList).selected),
             workloads=list(self.query_one("#workloads", SelectionList).selected),
-            repeats=number("repeats"),
+            repeats=repeats,
             pairing=pairing if isinstance(pairing, str) else None,
             duration=number("runtime"),
         )
+
+    def repeats_choice(self) -> int | Literal["auto"]:
+        """The repeats field: a whole number of rounds or ``auto`` (a ValueError says what else to enter)."""
+        return parse_repeats(self.query_one("#repeats", Input).value)
 
     def chosen_profile(self) -> Profile | None:
         """The profile to run, or None with the reason shown next to the parameters."""
@@ -326,6 +341,10 @@ class StartScreen(Screen[None]):
             return None
         c = self.choices()
         problems: list[str] = []
+        try:
+            self.repeats_choice()
+        except ValueError as exc:
+            problems.append(str(exc))
         if not c.scenarios:
             problems.append("choose at least one available scenario")
         if not c.workloads:
@@ -347,11 +366,15 @@ class StartScreen(Screen[None]):
         text = Text()
         if built is not None:
             runs, seconds, unknown = estimate(built)
-            text.append(f"{runs} runs, about {clock(seconds)} ", style="bold")
+            upto = "up to " if built.auto else ""  # an "auto" cell stops once its verdicts are decided
+            text.append(
+                f"{upto}{runs} runs, {'at most ' if upto else ''}about {clock(seconds)} ", style="bold"
+            )
             if unknown:
                 text.append(f"plus however long {', '.join(unknown)} take ", style="yellow")
             text.append(f"({built.pairing}; the tools' run time plus ~2 s to start and stop each run)",
                         style="dim")  # fmt: skip
+            text.append(f"\n{repeats_text(built)}", style="dim")
         self.query_one("#estimate", Static).update(text)
 
     @on(SelectionList.SelectedChanged)

@@ -10,6 +10,7 @@ import math
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -68,7 +69,7 @@ def table(cmp: Comparison, columns: list[str] | None = None) -> Table:
     labels = cmp.column_labels if columns is None else columns
     t = Table(
         title=f"medians; ×ratio to {cmp.baseline}",
-        caption=footer(_methods(cmp), [], cmp.baseline),
+        caption=escape(footer(_methods(cmp), [], cmp.baseline)),
         header_style="bold",
     )
     t.add_column("cell", overflow="fold", max_width=28)
@@ -89,7 +90,7 @@ def table(cmp: Comparison, columns: list[str] | None = None) -> Table:
             cells.append("\n".join(f"{m.label}: {format_value(m.value, m.unit)}" for m in row.published))
         rows.append(cells)
     for i, col in enumerate(labels):
-        t.add_column(col, justify="right", min_width=widest([r[2 + i] for r in rows]))
+        t.add_column(col, justify="right", min_width=widest([r[2 + i] for r in rows]), no_wrap=True)
     if published:
         t.add_column(f"{reference.PUBLISHED_LABEL}", justify="right", style="magenta")
     for n, cells in enumerate(rows):

@@ -13,8 +13,9 @@ compare`` and its screen, the HTML report, Markdown and the live percentile tabl
 
 from __future__ import annotations
 
+from katatui.core.events import Comparison
 from katatui.core.report import Summary, Versus, higher_is_better
-from katatui.core.stats import DEFAULT_NOISE, RatioCI, Verdict, verdict
+from katatui.core.stats import DEFAULT_NOISE, VERDICTS, RatioCI, Verdict, verdict
 
 STYLE: dict[Verdict, str] = {"better": "green", "worse": "red", "same": "dim", "undecided": "yellow"}
 HTML_CLASS: dict[Verdict, str] = {"better": "good", "worse": "bad", "same": "dim", "undecided": "noise"}
@@ -60,6 +61,19 @@ def interval_text(v: Versus) -> str:
         return "[no interval]"
     mark = "†" if v.ci.method == "welch" else ""
     return f"[{v.ci.low:.2f}–{v.ci.high:.2f}]{mark}{level_text(v.ci.level)}"
+
+
+def comparison_verdict(c: Comparison) -> Verdict:
+    """The engine's verdict after a round (an unknown word reads as undecided)."""
+    return next((v for v in VERDICTS if v == c.verdict), "undecided")
+
+
+def comparison_interval(c: Comparison) -> str:
+    """The engine's interval after a round, as :func:`interval_text` says a summary's: ``[0.58–1.21]
+    99.4%`` (at the level the engine judged it), or ``[1 round]`` without one."""
+    if c.low is None or c.high is None:
+        return "[1 round]"
+    return f"[{c.low:.2f}–{c.high:.2f}]{level_text(c.level)}"
 
 
 def level_text(level: float) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -32,9 +33,10 @@ SHOWN = (
 class HeadlessPrinter:
     """A listener that prints progress; it never blocks the engine for longer than a print."""
 
-    def __init__(self, console: Console, *, verbose: bool = False) -> None:
+    def __init__(self, console: Console, *, verbose: bool = False, auto: bool = False) -> None:
         self.console = console
         self.verbose = verbose
+        self.auto = auto  # repeats = "auto": the plan is the most runs the session may take
         self.runs: dict[str, RunSpec] = {}
         self.total = 0
         self.done = 0
@@ -45,7 +47,8 @@ class HeadlessPrinter:
             self.total = len(ev.runs)
             scen = sorted({r.scenario for r in ev.runs}, key=[r.scenario for r in ev.runs].index)
             self.console.print(
-                f"[bold]{ev.profile_name}[/]: {self.total} runs, scenarios {', '.join(scen)}, "
+                f"[bold]{ev.profile_name}[/]: {'up to ' if self.auto else ''}{self.total} runs, "
+                f"scenarios {', '.join(scen)}, "
                 f"pairing {ev.pairing}, session {ev.session_id}"
             )
         elif isinstance(ev, RunStarted) and self.verbose:
@@ -123,7 +126,7 @@ def print_summary(console: Console, summary: Summary, title: str) -> None:
 
 def _table(summary: Summary, title: str, scenarios: list[str]) -> Table:
     ref = summary.reference
-    caption = summary_footer(summary) if summary.rows else None
+    caption = escape(summary_footer(summary)) if summary.rows else None  # "[no interval]" is text, not markup
     table = Table(title=title, caption=caption, show_lines=False, header_style="bold")
     table.add_column("cell", overflow="fold", max_width=24)
     table.add_column("metric")
@@ -153,7 +156,7 @@ def _table(summary: Summary, title: str, scenarios: list[str]) -> Table:
     for i, s in enumerate(scenarios):
         # Wide enough for the longest line of a figure: a figure is never cut nor wrapped.
         table.add_column(s if s == ref else f"{s}\n(vs {ref})", justify="right",
-                         min_width=widest([r[2 + i] for r in rows]))  # fmt: skip
+                         min_width=widest([r[2 + i] for r in rows]), no_wrap=True)  # fmt: skip
     for n, cells in enumerate(rows):
         if n and summary.rows[n].cell != summary.rows[n - 1].cell:
             table.add_section()

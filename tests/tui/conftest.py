@@ -4,15 +4,18 @@ one way the dashboard's tests wait: for a condition, never for a fixed time."""
 from __future__ import annotations
 
 import asyncio
+import io
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from rich.console import Console
 from textual.app import App
 from textual.pilot import Pilot
 from textual.screen import Screen
+from textual.widgets import Static
 
 from katatui.core import replay
 from katatui.core.events import Event, Listener, SessionFinished
@@ -142,6 +145,19 @@ def text_of(app: App[Any], selector: str) -> str:
     """What a widget of the current screen shows ("" while there is none)."""
     found = app.screen.query(selector)
     return str(found.first().render()) if found else ""
+
+
+def rendered(app: App[Any], selector: str, width: int = SIZE[0]) -> str:
+    """What a Static of the current screen shows, rendered as a terminal would (markup read, a Rich
+    table drawn); "" while there is none."""
+    found = app.screen.query(selector)
+    if not found:
+        return ""
+    widget = found.first()
+    assert isinstance(widget, Static)
+    console = Console(width=widget.size.width or width, record=True, file=io.StringIO())
+    console.print(widget.content)
+    return console.export_text()
 
 
 def all_probed(screen: StartScreen) -> bool:

@@ -7,7 +7,17 @@ from katatui.tui.column import ScenarioColumn
 from katatui.tui.percentiles import PercentileTable
 from katatui.tui.summary import SummaryScreen
 from katatui.views.ratio import STYLE
-from tests.tui.conftest import MISSING, SIZE, FakeSource, caught_up, make_app, recorded, screen_up, until
+from tests.tui.conftest import (
+    MISSING,
+    SIZE,
+    FakeSource,
+    caught_up,
+    make_app,
+    recorded,
+    rendered,
+    screen_up,
+    until,
+)
 
 
 def index_of_samples(events: list[Event], n: int) -> int:
@@ -110,3 +120,24 @@ async def test_a_scenario_that_cannot_start() -> None:
         assert bare is not None and bare.state == "finished"
         assert app.exit_status() == 1
         assert any(isinstance(e, RunFinished) for e in events)
+
+
+async def test_the_summary_caption_says_what_one_round_shows(three_events: list[Event]) -> None:
+    """After the first round only, every ratio is without an interval: the caption says what
+    "[no interval]" means, as text (Rich markup would swallow the brackets)."""
+    ends = [i for i, e in enumerate(three_events) if isinstance(e, RunFinished)]
+    src = FakeSource(three_events, until=ends[2] + 1)  # bare, runc, runc-alt of round 1 of cell 1
+    app = make_app(src)
+    async with app.run_test(size=SIZE) as pilot:
+        await caught_up(pilot, app)
+        await pilot.press("t")
+        await screen_up(pilot, SummaryScreen)
+        await until(
+            pilot,
+            lambda: "one round" in rendered(app, "#summary-table"),
+            "the caption",
+            detail=lambda: rendered(app, "#summary-table"),
+        )
+        text = " ".join(rendered(app, "#summary-table").split())
+        assert "[no interval]: one round" in text and "; : one round" not in text
+        assert "[95% interval]" in text

@@ -105,6 +105,23 @@ async def test_summary_keeps_every_ratio_whole(size: tuple[int, int], demo_event
                     assert f"×{v.ratio:.2f}" in text, f"{row.metric} {scenario}: ×{v.ratio:.2f} cut"
 
 
+async def test_the_summary_tables_right_border_stays_left_of_the_scrollbar(demo_events: list[Event]) -> None:
+    """At 80 columns the summary scrolls: its scrollbar takes the last column, and every table line
+    ends with its border in the 79 before it (the value columns never wrap, the cell and metric
+    columns give way)."""
+    app = make_app(FakeSource(demo_events))
+    async with app.run_test(size=(80, 24)) as pilot:
+        summary = await screen_up(pilot, SummaryScreen, "the summary at the end")
+        body = summary.query_one("#summary-body")
+        await until(pilot, lambda: body.show_vertical_scrollbar and "┏" in screen_text(app), "the table")
+        lines = [
+            line[:79].rstrip() for line in screen_text(app).splitlines() if line.startswith(("┏", "┃", "│"))
+        ]
+        assert lines
+        for line in lines:
+            assert line.endswith(("┓", "┃", "│", "┤", "┩", "┛", "┘")), f"the border is cut: {line!r}"
+
+
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 async def test_start_screen_fits(size: tuple[int, int], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(start, "probe_target", fixed_probe)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from textual.widgets import Input
 
 from katatui.core.profile import Profile, load_profile
 from katatui.tui.app import KatatuiApp
@@ -105,3 +106,60 @@ async def test_quitting_on_a_bad_profile_exits_2(tmp_path: Path) -> None:
         await pilot.press("q")
         await until(pilot, lambda: app.return_value is not None, "the app exiting")
     assert app.return_value == 2
+
+
+async def test_repeats_takes_a_number_or_auto_from_the_profile_or_the_user(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = fio_profile(tmp_path, scenarios=BARE)
+    path.write_text(
+        path.read_text().replace("repeats = 1", 'repeats = "auto"\nmin_repeats = 2\nmax_repeats = 4')
+    )
+    app = KatatuiApp(profile_path=path)
+    started: list[Profile] = []
+    monkeypatch.setattr(app, "start_session", started.append)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await screen_up(pilot, StartScreen)
+        await until(pilot, lambda: all_probed(screen), "the probe of this machine", timeout=HOST_DEADLINE)
+        field = screen.query_one("#repeats", Input)
+        assert field.value == "auto"  # the profile's own, shown as it is
+        await until(pilot, lambda: "up to 4 runs" in text_of(app, "#estimate"), "the most runs auto may take")
+        assert "2 to 4 rounds per cell until every verdict is decided" in text_of(app, "#estimate")
+        field.value = "many"
+        await until(
+            pilot, lambda: "'many' is not a number" in text_of(app, "#err-params"), "the problem shown"
+        )
+        assert "a whole number of 1 or more, or auto" in text_of(app, "#err-params")
+        assert screen.query_one("#start-button").disabled
+        await pilot.press("g")  # refused
+        await quiet(pilot)
+        assert not started
+        field.value = "0"
+        await until(pilot, lambda: "'0' is not a number" in text_of(app, "#err-params"), "zero refused")
+        field.value = "3"
+        await until(pilot, lambda: "3 runs, about" in text_of(app, "#estimate"), "three rounds")
+        assert "up to" not in text_of(app, "#estimate") and not screen.query_one("#err-params").display
+        field.value = " Auto "
+        await until(pilot, lambda: "up to 4 runs" in text_of(app, "#estimate"), "auto typed by the user")
+        await pilot.press("g")
+        await until(pilot, lambda: started, "the session started")
+    (profile,) = started
+    assert profile.repeats == "auto" and (profile.min_repeats, profile.max_repeats) == (2, 4)
+
+
+async def test_auto_typed_over_a_profiles_number_reaches_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = KatatuiApp(profile_path=fio_profile(tmp_path, scenarios=BARE))
+    started: list[Profile] = []
+    monkeypatch.setattr(app, "start_session", started.append)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await screen_up(pilot, StartScreen)
+        await until(pilot, lambda: all_probed(screen), "the probe of this machine", timeout=HOST_DEADLINE)
+        field = screen.query_one("#repeats", Input)
+        assert field.value == "1"
+        field.value = "auto"
+        await until(pilot, lambda: "up to 10 runs" in text_of(app, "#estimate"), "auto up to max_repeats")
+        await pilot.press("g")
+        await until(pilot, lambda: started, "the session started")
+    assert started[0].auto and started[0].planned_repeats == 10
