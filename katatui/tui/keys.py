@@ -50,6 +50,10 @@ ACTIONS: tuple[Action, ...] = (
         "next_cell", "right_square_bracket", "next_cell", "Next cell", "Show the next matrix cell", "live"
     ),
     Action("follow", "l", "follow", "Follow live", "Show the cell being measured now", "live"),
+    Action(
+        "next_panel", "v", "next_panel", "Panel",
+        "On a small terminal: show the percentiles, the latency CDF or the log in the shared panel", "live",
+    ),
     Action("summary", "t", "summary", "Summary", "Open the table of all results so far", "live"),
     Action("abort", "a", "abort", "Abort", "Stop the session, cleaning up containers and scratch", "live"),
     # Replay keys (a live run's x, n and a are not offered in a replay); the rarer ones are listed

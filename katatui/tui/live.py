@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, ClassVar, cast
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, RichLog, Static
@@ -54,7 +54,6 @@ class LiveScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         *bindings("live"),
         *bindings("replay"),
-        Binding("v", "next_panel", "Panel", tooltip="Percentiles, CDF or log (on a small terminal)"),
     ]
     DEFAULT_CSS = """
     LiveScreen { layout: vertical; }

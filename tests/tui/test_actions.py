@@ -195,8 +195,9 @@ async def test_help_lists_this_screens_keys_first(three_events: list[Event]) -> 
         help_screen = await screen_up(pilot, HelpScreen)
         rows = {row[3]: row for row in help_screen.rows}
         wheres = [row[2] for row in help_screen.rows]
-        # the live screen's keys, then those of everywhere; no other screen's, no replay's in a live run
-        assert set(rows) == {a.id for a in ACTIONS if a.scope in ("live", "app")}
+        # the live screen's keys, then those of everywhere; no other screen's, no replay's in a live run,
+        # and no panel key on a terminal big enough to show every panel
+        assert set(rows) == {a.id for a in ACTIONS if a.scope in ("live", "app")} - {"next_panel"}
         assert wheres == sorted(wheres, key=lambda w: w == "everywhere")
         assert wheres[0] == "live screen" and wheres[-1] == "everywhere"
         assert rows["pause"][0] == "z" and rows["prev_cell"][0] == "["
@@ -316,4 +317,10 @@ async def test_every_action_is_in_the_command_palette(three_events: list[Event])
     async with app.run_test(size=SIZE) as pilot:
         screen = await screen_up(pilot, LiveScreen)
         titles = {c.title for c in app.get_system_commands(screen)}
-        assert {a.description for a in ACTIONS if a.scope in ("app", "live")} <= titles
+        assert {
+            a.description for a in ACTIONS if a.scope in ("app", "live") and a.id != "next_panel"
+        } <= titles
+        assert "Panel" not in titles  # every panel is on a terminal this big
+        await pilot.resize_terminal(80, 24)
+        await until(pilot, lambda: screen.has_class("-compact"), "the small layout")
+        assert "Panel" in {c.title for c in app.get_system_commands(screen)}
