@@ -56,7 +56,12 @@ from katatui.core.events import (
 
 SCHEMA_VERSION = 2
 COMMIT_INTERVAL = 0.5
-BLOCK_SAMPLES = 4096  # at most this many samples in one block (a block is written at each commit)
+# A block of samples is written at each commit and rewritten whole at the next ones while it is
+# small and young (a slow run's few samples a second still make one block worth compressing);
+# once it holds BLOCK_SAMPLES samples or is BLOCK_SECONDS old, the next samples start a new one.
+BLOCK_SAMPLES = 64
+BLOCK_SECONDS = 30.0
+
 
 # Schema 1, as older katatui wrote it: still read.
 SCHEMA_1 = """
@@ -170,7 +175,8 @@ class SessionWriter:
         # a report's CDFs never decode every sample of a long session.
         self._hist: dict[str, dict[str, dict[int, int]]] = {}
         self._seq = 0  # every event's place in the session's order (samples and the rest)
-        self._pending: list[fmt.SampleRow] = []  # samples waiting for the next commit's block
+        self._pending: list[fmt.SampleRow] = []  # the open block's samples (see BLOCK_SAMPLES)
+        self._opened = 0.0  # when the open block began
         # Each raw output stream's encoder, its frame number and the bytes it has taken so far.
         self._raw: dict[tuple[str, int, str], fmt.RawEncoder] = {}
         self._frames: dict[tuple[str, int, str], int] = {}
@@ -269,7 +275,8 @@ class SessionWriter:
         """Write the pending samples as a block, and what each raw stream took since the last flush."""
         if self._pending:
             self._write_block(self._pending)
-            self._pending = []
+            if len(self._pending) >= BLOCK_SAMPLES or time.monotonic() - self._opened >= BLOCK_SECONDS:
+                self._pending = []
         for key in list(self._raw):
             self._flush_raw(key, close=final)
 
@@ -277,7 +284,7 @@ class SessionWriter:
         data = fmt.encode_samples(rows)
         first, last, runs = rows[0][0], rows[-1][0], _json(sorted({r[1] for r in rows}))
         self._conn.execute(
-            "INSERT INTO samples VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO samples VALUES (?, ?, ?, ?, ?, ?)",
             (first, last, len(rows), runs, data, _row_crc(first, last, len(rows), runs, data)),
         )
 
@@ -326,6 +333,8 @@ class SessionWriter:
                 copy = hist[name] = {int(b): int(n) for b, n in bins.items()}
                 for bucket, count in copy.items():
                     target[bucket] = target.get(bucket, 0) + count
+            if not self._pending:
+                self._opened = time.monotonic()
             self._pending.append(
                 (
                     self._next_seq(),
@@ -337,7 +346,7 @@ class SessionWriter:
                     float(ev.at),
                 )
             )
-            if len(self._pending) >= BLOCK_SAMPLES:
+            if len(self._pending) >= 16 * BLOCK_SAMPLES:  # a burst between two commits
                 self._write_block(self._pending)
                 self._pending = []
             return
