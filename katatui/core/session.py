@@ -755,12 +755,14 @@ class SessionReader:
                 "SELECT first_seq, last_seq, count, runs, data, crc FROM samples ORDER BY first_seq"
             )
             i, n = 0, len(others)
+            upcoming = others[0][0] if others else math.inf  # the next other event's place
             for block in blocks:
                 for row in self._block(block):
-                    seq = row[0]
-                    while i < n and others[i][0] < seq:
-                        yield self._event_row(others[i])
-                        i += 1
+                    if row[0] > upcoming:
+                        while i < n and others[i][0] < row[0]:
+                            yield self._event_row(others[i])
+                            i += 1
+                        upcoming = others[i][0] if i < n else math.inf
                     yield row[6], "Sample", row[1], row
             while i < n:
                 yield self._event_row(others[i])

@@ -161,68 +161,91 @@ def decode_samples(blob: bytes) -> Iterator[SampleRow]:
     except (ValueError, KeyError, TypeError) as exc:
         raise FormatError(f"a block of samples has a damaged header ({exc})") from None
     cols: list[bytes] = []
-    for code, n in zip(_CODES, lengths[1:], strict=True):
-        cols.append(_unshuffle(plain[pos : pos + n], array(code).itemsize))
+    for n in lengths[1:]:
+        cols.append(plain[pos : pos + n])
         pos += n
     masks = cols.pop()
-    seq, run, client, keyset, nhist, times, values, hname, keys_d, counts_a = (
-        _array(code, c) for code, c in zip(_CODES, cols, strict=False)
+    seq, run, client, keyset, nhist, times, values, hname = (
+        _array(code, _unshuffle(c, array(code).itemsize)) for code, c in zip(_CODES, cols[:8], strict=False)
     )
     n = len(seq)
     if not (len(run) == len(client) == len(keyset) == len(nhist) == n and len(times) == 2 * n):
         raise FormatError("a block of samples has columns of different lengths")
-    if sum(nhist) != len(hname) or len(keys_d) != sum(nbuckets) or len(hnames) != len(nbuckets):
+    if sum(nhist) != len(hname) or len(hnames) != len(nbuckets) or (hname and max(hname) >= len(hnames)):
         raise FormatError("a block of samples has histograms of the wrong length")
-    unions: list[list[int]] = []
-    k = 0
-    for nb in nbuckets:
-        unions.append(list(accumulate(keys_d[k : k + nb])))
-        k += nb
-    counts = counts_a.tolist()
+    if sum(nbuckets[h] for h in hname) != len(masks) or lengths[-3] != 8 * sum(nbuckets):
+        raise FormatError("a block of samples has histograms of the wrong length")
+    if (keyset and max(keyset) >= len(keysets)) or (run and max(run) >= len(run_ids)):
+        raise FormatError("a block of samples names a run or metrics it does not have")
+    if sum(len(keysets[k]) for k in keyset) != len(values):
+        raise FormatError("a block of samples has metric values left over")
+    block = _Block(hnames, nbuckets, hname, masks, cols[8], cols[9])
     vals = values.tolist()
-    vpos = hpos = mpos = cpos = 0
-    try:
-        for i in range(n):
-            ks = keysets[keyset[i]]
-            nv = len(ks)
-            metrics = dict(zip(ks, vals[vpos : vpos + nv], strict=True))
-            vpos += nv
-            parts = []
-            for _ in range(nhist[i]):
-                h = hname[hpos]
+    vpos = hpos = 0
+    for i in range(n):
+        ks = keysets[keyset[i]]
+        nv = len(ks)
+        metrics = dict(zip(ks, vals[vpos : vpos + nv], strict=True))
+        vpos += nv
+        nh = nhist[i]
+        hist: Mapping[str, Mapping[int, int]] = Histograms(block, hpos, nh) if nh else {}
+        hpos += nh
+        yield seq[i], run_ids[run[i]], times[2 * i], metrics, client[i], hist, times[2 * i + 1]
+
+
+class _Block:
+    """The histograms of a block of samples, decoded the first time one of them is read."""
+
+    __slots__ = ("_counts", "_keys", "_masks", "hists", "hname", "hnames", "nbuckets")
+
+    def __init__(
+        self, hnames: list[str], nbuckets: list[int], hname: array[int], masks: bytes, keys: bytes,
+        counts: bytes,
+    ) -> None:  # fmt: skip
+        self.hnames, self.nbuckets, self.hname, self._masks = hnames, nbuckets, hname, masks
+        self._keys, self._counts = keys, counts
+        self.hists: list[tuple[str, dict[int, int]]] | None = None
+
+    def decode(self) -> list[tuple[str, dict[int, int]]]:
+        if self.hists is None:
+            keys = _array("Q", _unshuffle(self._keys, 8))
+            counts = _array("Q", _unshuffle(self._counts, 8)).tolist()
+            unions: list[list[int]] = []
+            k = 0
+            for nb in self.nbuckets:
+                unions.append(list(accumulate(keys[k : k + nb])))
+                k += nb
+            masks, hnames = self._masks, self.hnames
+            hists = []
+            mpos = cpos = 0
+            for h in self.hname:
                 u = unions[h]
-                nb = masks.count(1, mpos, mpos + len(u))
-                parts.append((hnames[h], u, masks, mpos, counts, cpos))
-                hpos += 1
+                buckets = list(compress(u, masks[mpos : mpos + len(u)]))
+                nb = len(buckets)
+                hists.append((hnames[h], dict(zip(buckets, counts[cpos : cpos + nb], strict=False))))
                 mpos += len(u)
                 cpos += nb
-            hist: Mapping[str, Mapping[int, int]] = Histograms(parts) if parts else {}
-            yield seq[i], run_ids[run[i]], times[2 * i], metrics, client[i], hist, times[2 * i + 1]
-    except (IndexError, ValueError) as exc:
-        raise FormatError(f"a block of samples does not add up ({exc})") from None
-    if vpos != len(vals) or cpos != len(counts) or mpos != len(masks):
-        raise FormatError("a block of samples has values left over")
-
-
-_Part = tuple[str, list[int], bytes, int, list[int], int]
+            if cpos != len(counts):  # checked here, not when the block is read (its CRC was)
+                raise FormatError("a block of samples has histograms of the wrong length")
+            self.hists = hists
+        return self.hists
 
 
 class Histograms(Mapping[str, Mapping[int, int]]):
     """A sample's interval histograms (name -> bucket -> count), decoded from its block when first
     read: a replay that loads a long session does not build every histogram's dict up front."""
 
-    __slots__ = ("_dict", "_parts")
+    __slots__ = ("_block", "_dict", "_n", "_start")
 
-    def __init__(self, parts: list[_Part]) -> None:
-        self._parts: list[_Part] | None = parts
+    def __init__(self, block: _Block, start: int, n: int) -> None:
+        self._block: _Block | None = block
+        self._start, self._n = start, n
         self._dict: dict[str, dict[int, int]] = {}
 
     def _decoded(self) -> dict[str, dict[int, int]]:
-        if self._parts is not None:
-            for name, union, masks, mpos, counts, cpos in self._parts:
-                buckets = list(compress(union, masks[mpos : mpos + len(union)]))
-                self._dict[name] = dict(zip(buckets, counts[cpos : cpos + len(buckets)], strict=True))
-            self._parts = None
+        if self._block is not None:
+            self._dict = dict(self._block.decode()[self._start : self._start + self._n])
+            self._block = None
         return self._dict
 
     def __getitem__(self, key: str) -> Mapping[int, int]:
@@ -232,7 +255,7 @@ class Histograms(Mapping[str, Mapping[int, int]]):
         return iter(self._decoded())
 
     def __len__(self) -> int:
-        return len(self._parts) if self._parts is not None else len(self._dict)
+        return self._n if self._block is not None else len(self._dict)
 
     def __bool__(self) -> bool:
         return len(self) > 0
