@@ -464,6 +464,7 @@ class SessionReader:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._copy: Path | None = None
+        self._verified = False  # the runs' checksums (see verify)
         check_session_path(self.path)
         try:
             self._conn = self._open()
@@ -669,7 +670,7 @@ class SessionReader:
     def verify(self) -> None:
         """Check every ended run's checksum (its row, results and histogram totals): a damaged run
         is ``SessionDamaged`` naming it. Checked once per reader, before results are read."""
-        if not self.compact or getattr(self, "_verified", False):
+        if not self.compact or self._verified:
             return
         rows = self._query(f"SELECT {RUN_COLUMNS}, checksum FROM runs")
         results: dict[Any, list[tuple[Any, ...]]] = {}

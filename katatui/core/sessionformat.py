@@ -281,11 +281,15 @@ _CONTEXT = 256  # bytes of the text before a number that say where it stands
 # What the text before a number says about it: whether the number is a JSON value (the text ends
 # in ":"), whether its key has a letter (else the number before it, a histogram's bucket, is part
 # of its place), and whether a new object starts in it (places are counted from there).
-_Info = tuple[bool, bool, bool]
+_VALUE, _KEYED, _NEW_OBJECT = 1, 2, 4
 
 
-def _info(ctx: bytes) -> _Info:
-    return ctx.rstrip(b" \t").endswith(b":"), _LETTER.search(ctx) is not None, b"\n{" in ctx
+def _flags(ctx: bytes) -> int:
+    return (
+        (_VALUE if ctx.rstrip(b" \t").endswith(b":") else 0)
+        | (_KEYED if _LETTER.search(ctx) else 0)
+        | (_NEW_OBJECT if b"\n{" in ctx else 0)
+    )
 
 
 class RawEncoder:
@@ -304,7 +308,7 @@ class RawEncoder:
         params = zstandard.ZstdCompressionParameters.from_level(RAW_LEVEL, window_log=RAW_WINDOW_LOG)
         self._text = zstandard.ZstdCompressor(compression_params=params).compressobj()
         self._nums = zstandard.ZstdCompressor(compression_params=params).compressobj()
-        self._memo: dict[bytes, _Info] = {}
+        self._memo: dict[bytes, int] = {}
         self._last: dict[Any, int] = {}
         self._counts: dict[Any, int] = {}
         self._prev = b""  # the last number
@@ -328,6 +332,7 @@ class RawEncoder:
     def _encode(self, parts: list[bytes]) -> None:
         memo, last, counts, out, nums = self._memo, self._last, self._counts, self._text_out, self._nums_out
         prev, carry = self._prev, self._carry
+        append, put = out.append, nums.append
         for i in range(0, len(parts) - 1, 2):
             t, num = parts[i], parts[i + 1]
             if carry:
@@ -336,14 +341,14 @@ class RawEncoder:
             else:
                 ctx = t[-_CONTEXT:] if len(t) > _CONTEXT else t
             if t:
-                out.append(_ESCAPE.sub(b"\x01\\1", t) if b"\x00" in t or b"\x01" in t else t)
+                append(_ESCAPE.sub(b"\x01\\1", t) if b"\x00" in t or b"\x01" in t else t)
             info = memo.get(ctx)
             if info is None:
-                info = memo[ctx] = _info(ctx)
-            if info[2]:
+                info = memo[ctx] = _flags(ctx)
+            if info & _NEW_OBJECT:
                 counts.clear()
-            if info[0] and len(num) <= _MAX_DIGITS and (num[0] != 48 or len(num) == 1):
-                base = ctx if info[1] else (ctx, prev)
+            if info & _VALUE and len(num) <= _MAX_DIGITS and (num[0] != 48 or len(num) == 1):
+                base = ctx if info & _KEYED else (ctx, prev)
                 k = counts.get(base, 0)
                 counts[base] = k + 1
                 place = (base, k)
@@ -351,15 +356,15 @@ class RawEncoder:
                 before = last.get(place)
                 last[place] = value
                 if before is not None:
-                    out.append(_NUMBER)
-                    nums.append(value - before)
+                    append(_NUMBER)
+                    put(value - before)
                     prev = num
                     continue
-            out.append(num)
+            append(num)
             prev = num
         t = parts[-1]
         if t:
-            out.append(_ESCAPE.sub(b"\x01\\1", t) if b"\x00" in t or b"\x01" in t else t)
+            append(_ESCAPE.sub(b"\x01\\1", t) if b"\x00" in t or b"\x01" in t else t)
             carry = (carry + t)[-_CONTEXT:]
         self._prev, self._carry = prev, carry
 
@@ -420,7 +425,7 @@ def decode_raw(chunks: Iterable[tuple[bytes, bytes]]) -> bytes:
     except zstandard.ZstdError as exc:
         raise FormatError(f"raw output does not decompress ({exc})") from None
     parts = _parts(b"".join(texts))
-    memo: dict[bytes, _Info] = {}
+    memo: dict[bytes, int] = {}
     last: dict[Any, int] = {}
     counts: dict[Any, int] = {}
     out: list[bytes] = []
@@ -432,13 +437,13 @@ def decode_raw(chunks: Iterable[tuple[bytes, bytes]]) -> bytes:
         ctx = t[-_CONTEXT:] if len(t) > _CONTEXT else t
         info = memo.get(ctx)
         if info is None:
-            info = memo[ctx] = _info(ctx)
-        if info[2]:
+            info = memo[ctx] = _flags(ctx)
+        if info & _NEW_OBJECT:
             counts.clear()
         if num == _NUMBER:
-            if not info[0]:
+            if not info & _VALUE:
                 raise FormatError("raw output holds a number where none can be")
-            base = ctx if info[1] else (ctx, prev)
+            base = ctx if info & _KEYED else (ctx, prev)
             k = counts.get(base, 0)
             counts[base] = k + 1
             place = (base, k)
@@ -451,8 +456,8 @@ def decode_raw(chunks: Iterable[tuple[bytes, bytes]]) -> bytes:
                 raise FormatError("raw output holds a negative number")
             last[place] = value
             num = b"%d" % value
-        elif info[0] and len(num) <= _MAX_DIGITS and (num[0] != 48 or len(num) == 1):
-            base = ctx if info[1] else (ctx, prev)
+        elif info & _VALUE and len(num) <= _MAX_DIGITS and (num[0] != 48 or len(num) == 1):
+            base = ctx if info & _KEYED else (ctx, prev)
             k = counts.get(base, 0)
             counts[base] = k + 1
             last[(base, k)] = int(num)
