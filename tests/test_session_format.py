@@ -223,3 +223,40 @@ def test_a_bit_flipped_sample_or_raw_output_is_refused(
         err = capsys.readouterr().err
         assert code == 2, (table, err)
         assert f"session {bad}: damaged" in err and "checksum" in err and "r0" in err, err
+
+
+@pytest.mark.integration
+def test_raw_output_of_a_live_fio_run_is_exported_byte_for_byte(tmp_path: Path) -> None:
+    """A real fio run (bare, 2 clients): ``katatui export --raw`` gives back exactly the bytes the
+    engine received from each client, as the session's listeners saw them."""
+    import asyncio
+
+    from katatui.core.profile import load_profile
+    from katatui.core.recording import Recording
+    from tests.helpers import fio_profile, need
+
+    need("fio")
+    path = fio_profile(
+        tmp_path, scenarios='[[scenarios]]\nlauncher = "bare"\n', runtime=3, extra="clients = 2"
+    )
+    received: dict[tuple[str, int, str], bytearray] = {}
+
+    def listen(ev: object) -> None:
+        if isinstance(ev, RawOutput):
+            received.setdefault((ev.run_id, ev.client, ev.stream), bytearray()).extend(ev.data)
+
+    out = tmp_path / "live.katatui"
+    recording = Recording(load_profile(path), profile_text=path.read_text(), out=out)
+    engine = recording.open([listen])
+    try:
+        asyncio.run(engine.run())
+    finally:
+        recording.close()
+    assert sum(b.count(b'"jobs"') for b in received.values()) >= 4  # fio's json+ objects, 2 clients
+    target = tmp_path / "raw"
+    assert main(["export", str(out), "--raw", str(target)]) == 0
+    index = json.loads((target / "index.json").read_text())
+    exported = {
+        (e["run_id"], e["client"], e["stream"]): (target / e["file"]).read_bytes() for e in index["files"]
+    }
+    assert exported == {k: bytes(v) for k, v in received.items() if v}
