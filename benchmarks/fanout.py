@@ -93,7 +93,7 @@ class Hosts:
             subprocess.run(["/usr/sbin/sshd", "-f", str(self.dir / f"sshd{i}.conf"), "-E",
                             str(self.dir / f"sshd{i}.log")], check=True)  # fmt: skip
             for _ in range(100):
-                if pidfile.exists() and _port_open(port):
+                if pidfile.exists() and pidfile.read_text().strip() and _port_open(port):
                     break
                 time.sleep(0.1)
             self.pids.append(int(pidfile.read_text().strip()))

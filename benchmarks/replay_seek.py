@@ -5,15 +5,20 @@ its real fio interval samples (with their latency histograms) re-addressed to ``
 client streams (2 scenarios) for ``--minutes`` minutes, one Sample per stream and second. For
 each: building the timeline, a fresh replay to the end (keeping copies of the model as the app
 does), and a seek back to the middle, both from the start (every event up to there applied
-again) and from the last copy of the model before the middle (what the app does).
+again) and from the last copy of the model before the middle (what the app does). The long
+session is first written to a session file as a live run writes it, and read back from there
+(``replay.events``, what ``katatui replay`` does before its first frame; the seeks then run on
+what was read, as in the app).
 
-    python benchmarks/replay_seek.py [--streams 16] [--minutes 10]
+    python benchmarks/replay_seek.py [--streams 16] [--minutes 10] [--dir /var/tmp/katatui-bench]
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
+import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -25,7 +30,7 @@ from katatui.commands.demo import demo_path  # noqa: E402
 from katatui.core import replay  # noqa: E402
 from katatui.core.events import Event, RunSpec, RunStarted, Sample, SessionStarted  # noqa: E402
 from katatui.core.playback import Playback, Timeline  # noqa: E402
-from katatui.core.session import SessionReader  # noqa: E402
+from katatui.core.session import SessionReader, SessionWriter  # noqa: E402
 from katatui.tui.checkpoints import Checkpoints, interval  # noqa: E402
 from katatui.tui.model import SessionModel  # noqa: E402
 
@@ -95,14 +100,42 @@ def measure(name: str, events: list[Event]) -> None:
     )
 
 
+def through_a_file(events: list[Event], base: Path) -> list[Event]:
+    """``events`` written to a session file and read back, with the time and size it took."""
+    base.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="replay-seek-", dir=base))
+    try:
+        path = folder / "long.katatui"
+        writer = SessionWriter(path, session_id="long", profile_text="", profile_json="{}")
+        for n, ev in enumerate(events):
+            writer(ev)
+            if n % 256 == 255:
+                writer.checkpoint()  # commits as a live run's would
+        writer.close()
+        t = time.perf_counter()
+        with SessionReader(path) as reader:
+            back = list(replay.events(reader))
+        took = time.perf_counter() - t
+        print(
+            f"  session file {path.stat().st_size / 2**20:,.1f} MiB; read back (replay.events): "
+            f"{took:.2f} s for {len(back):,} events ({len(back) / took:,.0f} events/s)"
+        )
+        assert len(back) == len(events)
+        return back
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--streams", type=int, default=16)
     ap.add_argument("--minutes", type=int, default=10)
+    ap.add_argument("--dir", type=Path, default=Path("/var/tmp/katatui-bench"))
     args = ap.parse_args()
     events = recorded()
     measure("demo session", events)
-    measure(f"{args.streams} streams × {args.minutes} min", long_session(events, args.streams, args.minutes))
+    long = long_session(events, args.streams, args.minutes)
+    measure(f"{args.streams} streams × {args.minutes} min", through_a_file(long, args.dir))
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -76,11 +77,14 @@ def count_events(path: Path, kind: str) -> int:
     except sqlite3.Error:
         return 0
     try:
-        return int(conn.execute("SELECT count(*) FROM events WHERE kind=?", (kind,)).fetchone()[0])
+        n = int(conn.execute("SELECT count(*) FROM events WHERE kind=?", (kind,)).fetchone()[0])
     except sqlite3.Error:
-        return 0
-    finally:
-        conn.close()
+        n = 0
+    if kind == "Sample":  # a compact session keeps its samples in blocks
+        with contextlib.suppress(sqlite3.Error):
+            n += int(conn.execute("SELECT coalesce(sum(count), 0) FROM samples").fetchone()[0])
+    conn.close()
+    return n
 
 
 def wait_for_events(path: Path, kind: str, n: int, timeout: float = 120) -> None:

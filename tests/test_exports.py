@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from katatui.core.export import EXPORT_SCHEMA, atomic_text, export_raw
-from katatui.core.session import SessionReader
+from katatui.core.session import SCHEMA_VERSION, SessionReader
 from katatui.core.workloads.fio import parser as fio
 from katatui.views.html_report import render
 from tests.helpers import katatui
@@ -175,7 +175,7 @@ def test_markdown_tables_are_shaped_like_the_studies(session_a: Path) -> None:
 
 def test_json_and_csv_carry_a_schema_version(tmp_path: Path, session_a: Path) -> None:
     doc = json.loads(katatui("report", str(session_a), "--format", "json").stdout)
-    assert doc["schema_version"] == EXPORT_SCHEMA and doc["session_schema_version"] == 1
+    assert doc["schema_version"] == EXPORT_SCHEMA and doc["session_schema_version"] == SCHEMA_VERSION
     out = tmp_path / "r.csv"
     assert katatui("report", str(session_a), "--format", "csv", "--out", str(out)).returncode == 0
     rows = list(csv.DictReader(io.StringIO(out.read_text())))

@@ -247,3 +247,68 @@ def test_fuzz_damaged_sessions(capsys: pytest.CaptureFixture[str], no_screen: No
 
     run_property(prop)
     report(capsys, "damaged sessions", figures)
+
+
+# --- damaged sessions of the compact format: never wrong figures ------------------------------------
+
+RECORDED = HERE / "tui" / "fixtures" / "three_columns.katatui"
+
+
+@pytest.fixture(scope="module")
+def compact(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, str]:
+    """A recorded session (12 runs, 96 samples) in the compact format, and its report's figures."""
+    from katatui.core import replay
+
+    path = tmp_path_factory.mktemp("compact") / "compact.katatui"
+    replay.rewrite(RECORDED, path)
+    return path.read_bytes(), figures_of(path)
+
+
+def figures_of(path: Path) -> str:
+    """What ``katatui report --format json`` says about the measurements (results, summaries,
+    comparisons), as text; the command fails if the report does."""
+    import contextlib
+    import io
+    import json
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(["report", str(path), "--format", "json", "--partial"])
+    if code != 0:
+        return f"exit {code}"
+    doc = json.loads(out.getvalue())
+    return json.dumps({k: doc[k] for k in ("results", "summary", "comparisons")}, sort_keys=True)
+
+
+def test_fuzz_damaged_compact_sessions_never_report_wrong_figures(
+    capsys: pytest.CaptureFixture[str], workdir: Path, compact: tuple[bytes, str]
+) -> None:
+    """Bits flipped anywhere in a compact session: its checksums refuse it (exit 2, naming the
+    file) unless the damage left every figure as it was (a flip in free space, in an index)."""
+    original, clean = compact
+    path = workdir / "damaged.katatui"
+    figures: Counter[str] = Counter()
+
+    @SETTINGS
+    @given(st.lists(st.tuples(st.integers(0, len(original) - 1), st.integers(0, 7)), min_size=1, max_size=8))
+    def prop(flips: list[tuple[int, int]]) -> None:
+        data = bytearray(original)
+        for at, bit in flips:
+            data[at] ^= 1 << bit
+        path.write_bytes(bytes(data))
+        started = time.monotonic()
+        got = figures_of(path)
+        err = capsys.readouterr().err
+        figures["cases"] += 1
+        figures["hangs"] += time.monotonic() - started > SLOW
+        assert "Traceback" not in err, err[-2000:]
+        if got.startswith("exit "):
+            figures[got] += 1
+            assert got == "exit 2" and err.startswith("katatui: error:") and str(path) in err, (got, err)
+        else:
+            figures["same figures, exit 0"] += 1
+            assert got == clean, "damage changed a figure and was not refused"
+
+    run_property(prop)
+    report(capsys, "damaged compact sessions", figures)
+    assert figures["exit 2"] > 0

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from katatui.core.errors import UserError
-from katatui.core.session import SessionReader, SessionWriter
+from katatui.core.session import SCHEMA_VERSION, SessionReader, SessionWriter
 from tests.helpers import REPO, katatui
 
 pytestmark = pytest.mark.integration
@@ -118,7 +118,7 @@ def test_a_session_of_a_newer_schema_says_so(tmp_path: Path, session_a: Path) ->
         conn.execute("UPDATE meta SET value='99' WHERE key='schema_version'")
     conn.close()
     err = expect_user_error(path, "newer katatui", "schema version 99", "upgrade katatui")
-    assert "reads up to 1" in err
+    assert f"reads up to {SCHEMA_VERSION}" in err
     with pytest.raises(UserError, match="newer katatui"):
         SessionReader(path)
 

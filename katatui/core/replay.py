@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from katatui.core.errors import SessionDamaged, describe
@@ -12,6 +14,7 @@ from katatui.core.events import (
     HostFacts,
     LogMessage,
     Metric,
+    RawOutput,
     RoundFinished,
     RunFacts,
     RunFailed,
@@ -23,7 +26,8 @@ from katatui.core.events import (
     SessionFinished,
     SessionStarted,
 )
-from katatui.core.session import SessionReader
+from katatui.core.session import SessionReader, SessionWriter
+from katatui.core.sessionformat import SampleRow
 
 
 def _metrics(d: dict[str, Any]) -> dict[str, Metric]:
@@ -38,7 +42,10 @@ def events(reader: SessionReader) -> Iterator[Event]:
     """Every recorded event in order (raw tool output is left out: it is in ``reader.raw``). An
     event that is not what the writer stores is ``SessionDamaged``, naming the file."""
     runs = {r.spec.run_id: r.spec for r in reader.runs()}
-    for at, kind, _run_id, p in reader.events():
+    for at, kind, _run_id, p in reader.records():
+        if isinstance(p, tuple):  # a sample of a compact session: already typed
+            yield _sample(p)
+            continue
         try:
             ev = _event(runs, at, kind, p)
         except (KeyError, TypeError, ValueError, OverflowError, AttributeError) as exc:
@@ -46,6 +53,11 @@ def events(reader: SessionReader) -> Iterator[Event]:
             raise SessionDamaged(reader.path, what) from None
         if ev is not None:
             yield ev
+
+
+def _sample(row: SampleRow) -> Sample:
+    _seq, run_id, t, metrics, client, hist, at = row
+    return Sample(run_id, t, metrics, client, hist, at)
 
 
 def _event(runs: dict[str, RunSpec], at: float, kind: str, p: dict[str, Any]) -> Event | None:
@@ -79,3 +91,38 @@ def _event(runs: dict[str, RunSpec], at: float, kind: str, p: dict[str, Any]) ->
     elif kind == "SessionFinished":
         ev = SessionFinished(p["status"], at=at)
     return ev
+
+
+def rewrite(source: str | Path, target: str | Path) -> None:
+    """A copy of session ``source`` at ``target`` in the current format (its events, results and
+    every raw output, byte for byte; each run's raw output before its end)."""
+    with SessionReader(source) as reader:
+        meta = reader.meta
+        raw: dict[str, list[tuple[int, str]]] = {}
+        for run_id, client, stream, _size in reader.raw_streams():
+            raw.setdefault(run_id, []).append((client, stream))
+        writer = SessionWriter(
+            target, session_id=meta.get("session_id", ""), profile_text=meta.get("profile_toml", ""),
+            profile_json=meta.get("profile_json", "{}"),
+        )  # fmt: skip
+        try:
+            for ev in events(reader):
+                if isinstance(ev, RunFinished | RunFailed):
+                    for client, stream in raw.pop(ev.run_id, []):
+                        data = reader.raw(ev.run_id, client, stream)
+                        writer(RawOutput(ev.run_id, client, stream, data, at=ev.at))  # type: ignore[arg-type]
+                writer(ev)
+            for run_id, streams in raw.items():
+                for client, stream in streams:
+                    data = reader.raw(run_id, client, stream)
+                    writer(RawOutput(run_id, client, stream, data))  # type: ignore[arg-type]
+        finally:
+            writer.close()
+        keep = {k: v for k, v in meta.items() if k not in ("writer_pid", "writer_host", "schema_version",
+                                                            "katatui_version")}  # fmt: skip
+    conn = sqlite3.connect(target)
+    try:
+        with conn:
+            conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", keep.items())
+    finally:
+        conn.close()

@@ -8,11 +8,17 @@ A reader never changes a session file: it opens it read-only (SQLite URI ``mode=
 whose writer was killed while its write-ahead log still held commits is read from a private copy
 of the file and its log, so the original stays exactly as the crash left it. The file carries its
 schema version in ``meta``; a reader refuses a newer one by name instead of misreading it.
+
+Schema 2 stores samples in compressed blocks and raw output as compressed streams
+(:mod:`katatui.core.sessionformat`), each row with a CRC-32 and each ended run with a checksum of
+its row, results and histogram totals; a reader verifies them and refuses damage by the file and
+the run. Files of schema 1 (a JSON text per sample, raw output as written) are read as they are.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import math
 import os
@@ -30,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from katatui import __version__
+from katatui.core import sessionformat as fmt
 from katatui.core.errors import SessionDamaged, UserError
 from katatui.core.events import (
     Event,
@@ -48,10 +55,17 @@ from katatui.core.events import (
     SessionStarted,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 COMMIT_INTERVAL = 0.5
+# A block of samples is written at each commit and rewritten whole at the next ones while it is
+# small and young (a slow run's few samples a second still make one block worth compressing);
+# once it holds BLOCK_SAMPLES samples or is BLOCK_SECONDS old, the next samples start a new one.
+BLOCK_SAMPLES = 64
+BLOCK_SECONDS = 30.0
 
-SCHEMA = """
+
+# Schema 1, as older katatui wrote it: still read.
+SCHEMA_1 = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS hosts (target TEXT PRIMARY KEY, facts TEXT NOT NULL, at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS scenarios (
@@ -85,6 +99,44 @@ CREATE TABLE IF NOT EXISTS hist_totals (
     PRIMARY KEY (run_id, name, bucket)
 );
 """
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS hosts (
+    target TEXT PRIMARY KEY, facts TEXT NOT NULL, at REAL NOT NULL, crc INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS scenarios (
+    scenario TEXT NOT NULL, target TEXT NOT NULL, facts TEXT NOT NULL, at REAL NOT NULL,
+    crc INTEGER NOT NULL, PRIMARY KEY (scenario, target)
+);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY, idx INTEGER NOT NULL, cell TEXT NOT NULL, scenario TEXT NOT NULL,
+    launcher TEXT NOT NULL, runtime TEXT, target TEXT NOT NULL, workload TEXT NOT NULL,
+    kind TEXT NOT NULL, variant TEXT NOT NULL, clients INTEGER NOT NULL, repeat INTEGER NOT NULL,
+    status TEXT NOT NULL DEFAULT 'planned', started_at REAL, finished_at REAL, duration REAL,
+    commands TEXT, reason TEXT, hosts TEXT, checksum TEXT
+);
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY, at REAL NOT NULL, kind TEXT NOT NULL, run_id TEXT,
+    payload TEXT NOT NULL, crc INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_kind ON events(kind, run_id);
+CREATE TABLE IF NOT EXISTS samples (
+    first_seq INTEGER PRIMARY KEY, last_seq INTEGER NOT NULL, count INTEGER NOT NULL,
+    runs TEXT NOT NULL, data BLOB NOT NULL, crc INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS results (
+    run_id TEXT NOT NULL, metric TEXT NOT NULL, value REAL NOT NULL, unit TEXT NOT NULL,
+    partial INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (run_id, metric)
+);
+CREATE TABLE IF NOT EXISTS raw_chunks (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL, client INTEGER NOT NULL,
+    stream TEXT NOT NULL, frame INTEGER NOT NULL, size INTEGER NOT NULL, text BLOB NOT NULL,
+    nums BLOB NOT NULL, crc INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS raw_run ON raw_chunks(run_id, client, stream);
+-- each ended run's latency histograms summed over its samples, as one block of one sample
+CREATE TABLE IF NOT EXISTS hist_totals (run_id TEXT PRIMARY KEY, data BLOB NOT NULL);
+"""
 # The states of a run in a session whose writer is gone: "running" and "planned" runs never ended.
 ENDED = ("finished", "failed")
 
@@ -93,16 +145,43 @@ def _json(obj: Any) -> str:
     return json.dumps(obj, separators=(",", ":"), default=str)
 
 
+def _row_crc(*fields: Any) -> int:
+    """The CRC-32 of a row's fields, as stored beside them and checked by the reader."""
+    parts = [f if isinstance(f, bytes) else repr(f).encode() for f in fields]
+    return fmt.crc(b"%d|" % len(parts), *(b"%d:%s" % (len(p), p) for p in parts))
+
+
+def _run_checksum(row: tuple[Any, ...], results: list[tuple[Any, ...]], totals: list[tuple[Any, ...]]) -> str:
+    """A run's row (as ended), its results and its histogram totals, in a hash."""
+    h = hashlib.sha256(repr(tuple(row)).encode())
+    h.update(repr(sorted(results)).encode())
+    h.update(repr(sorted(totals)).encode())
+    return h.hexdigest()[:32]
+
+
+RUN_COLUMNS = (
+    "run_id, idx, cell, scenario, launcher, runtime, target, workload, kind, variant, clients,"
+    " repeat, status, started_at, finished_at, duration, commands, reason, hosts"
+)
+
+
 class SessionWriter:
     """A listener that records every event. Call ``close()`` once at the end."""
 
     def __init__(self, path: str | Path, *, session_id: str, profile_text: str, profile_json: str) -> None:
         self.path = Path(path)
-        self._queue: queue.Queue[Event | None] = queue.Queue()
+        self._queue: queue.Queue[Any] = queue.Queue()
         self._error: BaseException | None = None
         # Each run's latency histograms summed over its samples, stored when the run ends, so that
         # a report's CDFs never decode every sample of a long session.
         self._hist: dict[str, dict[str, dict[int, int]]] = {}
+        self._seq = 0  # every event's place in the session's order (samples and the rest)
+        self._pending: list[fmt.SampleRow] = []  # the open block's samples (see BLOCK_SAMPLES)
+        self._opened = 0.0  # when the open block began
+        # Each raw output stream's encoder, its frame number and the bytes it has taken so far.
+        self._raw: dict[tuple[str, int, str], fmt.RawEncoder] = {}
+        self._frames: dict[tuple[str, int, str], int] = {}
+        self._raw_sizes: dict[tuple[str, int, str], int] = {}
         try:
             private_dirs(self.path.parent)
             # Created exclusively: two katatui processes never share a file, even with the same name;
@@ -146,6 +225,10 @@ class SessionWriter:
     def __call__(self, event: Event) -> None:
         self._queue.put(event)
 
+    def checkpoint(self) -> None:
+        """Commit what has arrived so far now, as the writer does every ``COMMIT_INTERVAL``."""
+        self._queue.put(_COMMIT)
+
     def close(self) -> None:
         self._queue.put(None)
         self._thread.join()
@@ -174,38 +257,99 @@ class SessionWriter:
                 event = _TICK
             if event is None:
                 done = True
+            elif event is _COMMIT:
+                last_commit = 0.0
             elif event is not _TICK:
                 try:
                     self._write(event)
                 except Exception as exc:  # keep writing what can be written; report at close
                     self._error = exc
             if done or time.monotonic() - last_commit >= COMMIT_INTERVAL:
+                try:
+                    self._flush(final=done)
+                except Exception as exc:
+                    self._error = exc
                 self._conn.commit()
                 last_commit = time.monotonic()
+
+    def _flush(self, *, final: bool = False) -> None:
+        """Write the pending samples as a block, and what each raw stream took since the last flush."""
+        if self._pending:
+            self._write_block(self._pending)
+            if len(self._pending) >= BLOCK_SAMPLES or time.monotonic() - self._opened >= BLOCK_SECONDS:
+                self._pending = []
+        for key in list(self._raw):
+            self._flush_raw(key, close=final)
+
+    def _write_block(self, rows: list[fmt.SampleRow]) -> None:
+        data = fmt.encode_samples(rows)
+        first, last, runs = rows[0][0], rows[-1][0], _json(sorted({r[1] for r in rows}))
+        self._conn.execute(
+            "INSERT OR REPLACE INTO samples VALUES (?, ?, ?, ?, ?, ?)",
+            (first, last, len(rows), runs, data, _row_crc(first, last, len(rows), runs, data)),
+        )
+
+    def _flush_raw(self, key: tuple[str, int, str], *, close: bool) -> None:
+        enc = self._raw[key]
+        done = self._raw_sizes.get(key, 0)
+        if close:
+            text, nums = enc.close()
+            del self._raw[key]
+        else:
+            text, nums = enc.flush()
+        size = enc.size - len(enc.pending) - done
+        self._raw_sizes[key] = done + size
+        if size or close:
+            run_id, client, stream = key
+            frame = self._frames.get(key, 0)
+            self._conn.execute(
+                "INSERT INTO raw_chunks (run_id, client, stream, frame, size, text, nums, crc)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (run_id, client, stream, frame, size, text, nums,
+                 _row_crc(run_id, client, stream, frame, size, text, nums)),
+            )  # fmt: skip
+        if close:
+            self._frames[key] = self._frames.get(key, 0) + 1
+            self._raw_sizes.pop(key, None)
+
+    def _next_seq(self) -> int:
+        self._seq += 1
+        return self._seq
 
     def _write(self, ev: Event) -> None:
         c = self._conn
         if isinstance(ev, RawOutput):
-            c.execute(
-                "INSERT INTO raw (run_id, client, stream, at, data) VALUES (?, ?, ?, ?, ?)",
-                (ev.run_id, ev.client, ev.stream, ev.at, ev.data),
-            )
+            key = (ev.run_id, ev.client, ev.stream)
+            enc = self._raw.get(key)
+            if enc is None:
+                enc = self._raw[key] = fmt.RawEncoder()
+            enc.write(ev.data)
             return
         run_id = getattr(ev, "run_id", None)
-        if isinstance(ev, Sample):  # the many: a shallow payload (asdict deep-copies every histogram)
+        if isinstance(ev, Sample):  # the many: into the next block
             totals = self._hist.setdefault(ev.run_id, {})
+            hist = {}
             for name, bins in ev.hist.items():
                 target = totals.setdefault(name, {})
-                for bucket, count in bins.items():
-                    target[int(bucket)] = target.get(int(bucket), 0) + int(count)
-            payload: dict[str, Any] = {
-                "run_id": ev.run_id, "t": ev.t, "metrics": dict(ev.metrics), "client": ev.client,
-                "hist": {k: dict(v) for k, v in ev.hist.items()}, "at": ev.at,
-            }  # fmt: skip
-            c.execute(
-                "INSERT INTO events (at, kind, run_id, payload) VALUES (?, ?, ?, ?)",
-                (ev.at, "Sample", run_id, _json(payload)),
+                copy = hist[name] = {int(b): int(n) for b, n in bins.items()}
+                for bucket, count in copy.items():
+                    target[bucket] = target.get(bucket, 0) + count
+            if not self._pending:
+                self._opened = time.monotonic()
+            self._pending.append(
+                (
+                    self._next_seq(),
+                    ev.run_id,
+                    float(ev.t),
+                    dict(ev.metrics),
+                    int(ev.client),
+                    hist,
+                    float(ev.at),
+                )
             )
+            if len(self._pending) >= 16 * BLOCK_SAMPLES:  # a burst between two commits
+                self._write_block(self._pending)
+                self._pending = []
             return
         payload = asdict(ev)
         if isinstance(ev, SessionStarted):
@@ -224,11 +368,16 @@ class SessionWriter:
                 [("profile_name", ev.profile_name), ("pairing", ev.pairing), ("started_at", str(ev.at))],
             )
         elif isinstance(ev, HostFacts):
-            c.execute("INSERT OR REPLACE INTO hosts VALUES (?, ?, ?)", (ev.target, _json(ev.facts), ev.at))
-        elif isinstance(ev, ScenarioFacts):
+            facts = _json(ev.facts)
             c.execute(
-                "INSERT OR REPLACE INTO scenarios VALUES (?, ?, ?, ?)",
-                (ev.scenario, ev.target, _json(ev.facts), ev.at),
+                "INSERT OR REPLACE INTO hosts VALUES (?, ?, ?, ?)",
+                (ev.target, facts, ev.at, _row_crc(ev.target, facts, ev.at)),
+            )
+        elif isinstance(ev, ScenarioFacts):
+            facts = _json(ev.facts)
+            c.execute(
+                "INSERT OR REPLACE INTO scenarios VALUES (?, ?, ?, ?, ?)",
+                (ev.scenario, ev.target, facts, ev.at, _row_crc(ev.scenario, ev.target, facts, ev.at)),
             )
         elif isinstance(ev, RunStarted):
             c.execute(
@@ -242,6 +391,7 @@ class SessionWriter:
             )
             self._results(ev.run_id, ev.results, partial=False)
             self._hist_totals(ev.run_id)
+            self._end_run(ev.run_id)
         elif isinstance(ev, RunFailed):
             c.execute(
                 "UPDATE runs SET status='failed', finished_at=?, reason=? WHERE run_id=?",
@@ -249,6 +399,7 @@ class SessionWriter:
             )
             self._results(ev.run_id, ev.partial, partial=True)
             self._hist_totals(ev.run_id)
+            self._end_run(ev.run_id)
         elif isinstance(ev, RoundFinished) and (ev.outcome or ev.looks > 1):
             # repeats = "auto": the cell stopped adding rounds; the rounds it no longer needs leave the plan
             c.executemany("DELETE FROM runs WHERE run_id=? AND status='planned'", [(r,) for r in ev.dropped])
@@ -264,17 +415,30 @@ class SessionWriter:
         elif isinstance(ev, SessionFinished):
             c.execute("INSERT OR REPLACE INTO meta VALUES ('status', ?)", (ev.status,))
             c.execute("INSERT OR REPLACE INTO meta VALUES ('finished_at', ?)", (str(ev.at),))
+        seq, kind, text = self._next_seq(), type(ev).__name__, _json(payload)
         c.execute(
-            "INSERT INTO events (at, kind, run_id, payload) VALUES (?, ?, ?, ?)",
-            (ev.at, type(ev).__name__, run_id, _json(payload)),
+            "INSERT INTO events (seq, at, kind, run_id, payload, crc) VALUES (?, ?, ?, ?, ?, ?)",
+            (seq, ev.at, kind, run_id, text, _row_crc(seq, ev.at, kind, run_id, text)),
         )
+
+    def _end_run(self, run_id: str) -> None:
+        """An ended run: its raw streams closed, and its checksum stored."""
+        for key in [k for k in self._raw if k[0] == run_id]:
+            self._flush_raw(key, close=True)
+        c = self._conn
+        row = c.execute(f"SELECT {RUN_COLUMNS} FROM runs WHERE run_id=?", (run_id,)).fetchone()
+        if row is None:
+            return
+        results = c.execute(
+            "SELECT metric, value, unit, partial FROM results WHERE run_id=?", (run_id,)
+        ).fetchall()
+        totals = c.execute("SELECT data FROM hist_totals WHERE run_id=?", (run_id,)).fetchall()
+        c.execute("UPDATE runs SET checksum=? WHERE run_id=?", (_run_checksum(row, results, totals), run_id))
 
     def _hist_totals(self, run_id: str) -> None:
         totals = self._hist.pop(run_id, {})
-        self._conn.executemany(
-            "INSERT OR REPLACE INTO hist_totals VALUES (?, ?, ?, ?)",
-            [(run_id, name, b, c) for name, bins in totals.items() for b, c in bins.items()],
-        )
+        data = fmt.encode_samples([(0, run_id, 0.0, {}, 0, totals, 0.0)])
+        self._conn.execute("INSERT OR REPLACE INTO hist_totals VALUES (?, ?)", (run_id, data))
 
     def _results(self, run_id: str, results: Mapping[str, Metric], *, partial: bool) -> None:
         self._conn.executemany(
@@ -284,6 +448,7 @@ class SessionWriter:
 
 
 _TICK: Any = object()
+_COMMIT: Any = object()
 
 
 @dataclass(frozen=True)
@@ -312,6 +477,7 @@ class SessionReader:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._copy: Path | None = None
+        self._verified = False  # the runs' checksums (see verify)
         check_session_path(self.path)
         try:
             self._conn = self._open()
@@ -430,12 +596,36 @@ class SessionReader:
             raise SessionDamaged(self.path, f"{what} is not a JSON object")
         return value
 
+    @property
+    def compact(self) -> bool:
+        """Schema 2 or later: samples in blocks, raw output compressed, checksums beside them."""
+        return self.schema_version >= 2
+
+    def _crc_ok(self, stored: Any, *fields: Any) -> bool:
+        return not self.compact or stored == _row_crc(*fields)
+
     def hosts(self) -> dict[str, dict[str, Any]]:
-        rows = self._query("SELECT target, facts FROM hosts")
-        return {t: self._object(f, f"the facts of host {t!r}") for t, f in rows}
+        if not self.compact:
+            rows = self._query("SELECT target, facts FROM hosts")
+            return {t: self._object(f, f"the facts of host {t!r}") for t, f in rows}
+        out = {}
+        for t, f, at, c in self._query("SELECT target, facts, at, crc FROM hosts"):
+            if not self._crc_ok(c, t, f, at):
+                raise SessionDamaged(self.path, f"the facts of host {str(t)[:40]!r} fail their checksum")
+            out[t] = self._object(f, f"the facts of host {t!r}")
+        return out
 
     def scenario_facts(self) -> dict[tuple[str, str], dict[str, Any]]:
         """(scenario, target) -> what the scenario's sandbox looked like from inside."""
+        if self.compact:
+            out = {}
+            for sc, t, f, at, c in self._query("SELECT scenario, target, facts, at, crc FROM scenarios"):
+                if not self._crc_ok(c, sc, t, f, at):
+                    raise SessionDamaged(
+                        self.path, f"the facts of scenario {str(sc)[:40]!r} fail their checksum"
+                    )
+                out[(sc, t)] = self._object(f, f"the facts of scenario {sc!r}")
+            return out
         try:
             rows = self._conn.execute("SELECT scenario, target, facts FROM scenarios").fetchall()
         except sqlite3.OperationalError:  # a session written before this table existed
@@ -490,6 +680,35 @@ class SessionReader:
             )
         return out
 
+    def verify(self) -> None:
+        """Check every ended run's checksum (its row, results and histogram totals): a damaged run
+        is ``SessionDamaged`` naming it. Checked once per reader, before results are read."""
+        if not self.compact or self._verified:
+            return
+        rows = self._query(f"SELECT {RUN_COLUMNS}, checksum FROM runs")
+        results: dict[Any, list[tuple[Any, ...]]] = {}
+        for r in self._query("SELECT run_id, metric, value, unit, partial FROM results"):
+            results.setdefault(r[0], []).append(tuple(r[1:]))
+        totals: dict[Any, list[tuple[Any, ...]]] = {}
+        for r in self._query("SELECT run_id, data FROM hist_totals"):
+            totals.setdefault(r[0], []).append(tuple(r[1:]))
+        # (results of a run the file does not list are never read: a run whose result moved
+        # away that way fails its own checksum)
+        for row in rows:
+            run_id, status, checksum = row[0], row[12], row[-1]
+            if status not in ENDED and checksum is None:
+                if results.get(run_id) or totals.get(run_id):
+                    raise SessionDamaged(
+                        self.path,
+                        f"run {str(run_id)[:40]!r} has results but never ended (its state is damaged)",
+                    )
+                continue
+            if checksum != _run_checksum(row[:-1], results.get(run_id, []), totals.get(run_id, [])):
+                raise SessionDamaged(
+                    self.path, f"run {str(run_id)[:40]!r} fails its checksum (its results or record changed)"
+                )
+        self._verified = True
+
     def _list(self, text: Any, what: str) -> list[Any]:
         value = self._loads(text, what)
         if not isinstance(value, list):
@@ -514,6 +733,7 @@ class SessionReader:
             raise SessionDamaged(self.path, f"run {r[0]!r} has a reason that is not text")
 
     def results(self) -> list[ResultRow]:
+        self.verify()
         runs = {r.spec.run_id: r for r in self.runs()}
         rows = self._query("SELECT run_id, metric, value, unit, partial FROM results")
         for r in rows:
@@ -529,7 +749,80 @@ class SessionReader:
         out.sort(key=lambda x: (x.run.spec.index, x.metric))
         return out
 
+    # -- events -------------------------------------------------------------------------------------
+    def records(self) -> Iterator[tuple[float, str, str | None, dict[str, Any] | fmt.SampleRow]]:
+        """Every event in order as (at, kind, run_id, payload); a sample of a schema-2 session comes
+        as its :data:`~katatui.core.sessionformat.SampleRow` instead of a dict (what a replay reads
+        fastest). Damage is ``SessionDamaged`` naming the file and the run."""
+        if not self.compact:
+            yield from self.events()
+            return
+        self.verify()
+        try:
+            others = self._conn.execute(
+                "SELECT seq, at, kind, run_id, payload, crc FROM events ORDER BY seq"
+            ).fetchall()
+            blocks = self._conn.execute(
+                "SELECT first_seq, last_seq, count, runs, data, crc FROM samples ORDER BY first_seq"
+            )
+            i, n = 0, len(others)
+            upcoming = others[0][0] if others else math.inf  # the next other event's place
+            for block in blocks:
+                for row in self._block(block):
+                    if row[0] > upcoming:
+                        while i < n and others[i][0] < row[0]:
+                            yield self._event_row(others[i])
+                            i += 1
+                        upcoming = others[i][0] if i < n else math.inf
+                    yield row[6], "Sample", row[1], row
+            while i < n:
+                yield self._event_row(others[i])
+                i += 1
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
+            raise UserError(f"session {self.path}: damaged ({exc}); it was left as it is") from None
+
+    def _event_row(self, r: tuple[Any, ...]) -> tuple[float, str, str | None, dict[str, Any]]:
+        seq, at, kind, run_id, payload, c = r
+        if not self._crc_ok(c, seq, at, kind, run_id, payload):
+            what = f"of run {str(run_id)[:40]!r} " if run_id else ""
+            raise SessionDamaged(self.path, f"a {str(kind)[:40]} event {what}fails its checksum")
+        return self._event(at, kind, run_id, payload)
+
+    def _block(self, block: tuple[Any, ...]) -> Iterator[fmt.SampleRow]:
+        first, last, count, runs, data, c = block
+        if not isinstance(data, bytes) or not self._crc_ok(c, first, last, count, runs, data):
+            raise SessionDamaged(self.path, f"the samples of runs {str(runs)[:80]} fail their checksum")
+        try:
+            rows = list(fmt.decode_samples(data))
+        except fmt.FormatError as exc:
+            raise SessionDamaged(self.path, f"the samples of runs {str(runs)[:80]}: {exc}") from None
+        if len(rows) != count or (rows and (rows[0][0] != first or rows[-1][0] != last)):
+            raise SessionDamaged(self.path, f"the samples of runs {str(runs)[:80]} do not add up")
+        return iter(rows)
+
+    def _blocks_of(self, run_id: str | None) -> Iterator[fmt.SampleRow]:
+        """The samples of one run (every run: None), decoded from their blocks."""
+        for block in self._query(
+            "SELECT first_seq, last_seq, count, runs, data, crc FROM samples ORDER BY first_seq"
+        ):
+            if run_id is not None and json.dumps(run_id) not in str(block[3]):
+                continue
+            for row in self._block(block):
+                if run_id is None or row[1] == run_id:
+                    yield row
+
+    @staticmethod
+    def _sample_dict(row: fmt.SampleRow) -> dict[str, Any]:
+        return {
+            "run_id": row[1], "t": row[2], "metrics": dict(row[3]), "client": row[4],
+            "hist": {k: dict(v) for k, v in row[5].items()}, "at": row[6],
+        }  # fmt: skip
+
     def events(self) -> Iterator[tuple[float, str, str | None, dict[str, Any]]]:
+        if self.compact:
+            for at, kind, run_id, p in self.records():
+                yield at, kind, run_id, (self._sample_dict(p) if isinstance(p, tuple) else p)
+            return
         try:
             for at, kind, run_id, payload in self._conn.execute(
                 "SELECT at, kind, run_id, payload FROM events ORDER BY seq"
@@ -539,12 +832,19 @@ class SessionReader:
             raise UserError(f"session {self.path}: damaged ({exc}); it was left as it is") from None
 
     def samples(self, run_id: str) -> list[dict[str, Any]]:
+        if self.compact:
+            return [self._sample_dict(r) for r in self._blocks_of(run_id)]
         rows = self._query(
             "SELECT payload FROM events WHERE kind='Sample' AND run_id=? ORDER BY seq", (run_id,)
         )
         return [self._object(r[0], f"a sample of run {run_id!r}") for r in rows]
 
     def _events_of(self, run_id: str) -> Iterator[tuple[float, str, str | None, dict[str, Any]]]:
+        if self.compact:
+            for ev in self.events():
+                if ev[2] == run_id:
+                    yield ev
+            return
         for at, kind, rid, payload in self._query(
             "SELECT at, kind, run_id, payload FROM events WHERE run_id=? ORDER BY seq", (run_id,)
         ):
@@ -559,44 +859,93 @@ class SessionReader:
             raise SessionDamaged(self.path, "an event's kind or run is not text")
         return float(at), kind, run_id, self._object(payload, f"a {kind[:40]} event")
 
+    def _kind(self, kind: str) -> list[tuple[float, str, str | None, dict[str, Any]]]:
+        if self.compact:
+            rows = self._query(
+                "SELECT seq, at, kind, run_id, payload, crc FROM events WHERE kind=? ORDER BY seq", (kind,)
+            )
+            return [self._event_row(r) for r in rows]
+        rows = self._query("SELECT at, kind, run_id, payload FROM events WHERE kind=? ORDER BY seq", (kind,))
+        return [self._event(*r) for r in rows]
+
+    # -- raw output ---------------------------------------------------------------------------------
     def raw(self, run_id: str, client: int = 0, stream: str = "stdout") -> bytes:
+        if not self.compact:
+            rows = self._query(
+                "SELECT data FROM raw WHERE run_id=? AND client=? AND stream=? ORDER BY seq",
+                (run_id, client, stream),
+            )
+            return b"".join(r[0] if isinstance(r[0], bytes) else str(r[0]).encode() for r in rows)
         rows = self._query(
-            "SELECT data FROM raw WHERE run_id=? AND client=? AND stream=? ORDER BY seq",
+            "SELECT run_id, client, stream, frame, size, text, nums, crc FROM raw_chunks"
+            " WHERE run_id=? AND client=? AND stream=? ORDER BY seq",
             (run_id, client, stream),
         )
-        return b"".join(r[0] if isinstance(r[0], bytes) else str(r[0]).encode() for r in rows)
+        where = f"the raw {str(stream)[:10]} of run {str(run_id)[:40]!r} (client {client})"
+        frames: dict[Any, list[tuple[bytes, bytes]]] = {}
+        expected: dict[Any, int] = {}
+        for r in rows:
+            if not (isinstance(r[5], bytes) and isinstance(r[6], bytes)) or not self._crc_ok(r[7], *r[:7]):
+                raise SessionDamaged(self.path, f"{where} fails its checksum")
+            frames.setdefault(r[3], []).append((r[5], r[6]))
+            expected[r[3]] = expected.get(r[3], 0) + int(r[4])
+        out = []
+        for frame, chunks in sorted(frames.items()):
+            try:
+                data = fmt.decode_raw(chunks)
+            except fmt.FormatError as exc:
+                raise SessionDamaged(self.path, f"{where}: {exc}") from None
+            if len(data) != expected[frame]:
+                raise SessionDamaged(self.path, f"{where} is not the length recorded")
+            out.append(data)
+        return b"".join(out)
 
     def run_facts(self) -> dict[str, dict[str, Any]]:
         """run_id -> the conditions the run met (the fairness record), merged in arrival order."""
         out: dict[str, dict[str, Any]] = {}
-        for run_id, payload in self._query(
-            "SELECT run_id, payload FROM events WHERE kind='RunFacts' ORDER BY seq"
-        ):
-            facts = self._object(payload, "a RunFacts event").get("facts", {})
+        for _at, _kind, run_id, payload in self._kind("RunFacts"):
+            facts = payload.get("facts", {})
             if not isinstance(facts, dict):
                 raise SessionDamaged(self.path, f"the facts of run {run_id!r} are not a JSON object")
-            out.setdefault(run_id, {}).update(facts)
+            out.setdefault(str(run_id), {}).update(facts)
         return out
 
     def histogram_totals(self) -> dict[tuple[str, str, str], dict[int, int]]:
         """(cell, scenario, histogram name) -> bucket -> count, summed over every sample and client
         of the scenario's runs in that cell. Ended runs have their totals stored by the writer; the
-        samples of other runs (or of a session from before) are summed inside SQLite."""
+        samples of other runs (or of a session from before) are summed from the samples."""
+        self.verify()
         try:
             stored = {r[0] for r in self._conn.execute("SELECT DISTINCT run_id FROM hist_totals").fetchall()}
         except sqlite3.OperationalError:  # a session written before the table existed
             stored = set()
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
+            raise UserError(f"session {self.path}: damaged ({exc}); it was left as it is") from None
         runs = {r.spec.run_id: r for r in self.runs()}
         use_stored = {rid for rid, r in runs.items() if r.status in ENDED and rid in stored}
         rows: list[tuple[str, str, int, int]] = []
         try:
-            if use_stored:
+            if use_stored and self.compact:
+                for rid, data in self._conn.execute("SELECT run_id, data FROM hist_totals"):
+                    if rid in use_stored:
+                        rows += [(rid, name, b, c) for name, bins in self._totals(rid, data).items()
+                                 for b, c in bins.items()]  # fmt: skip
+            elif use_stored:
                 rows += [
                     r
                     for r in self._conn.execute("SELECT run_id, name, bucket, count FROM hist_totals")
                     if r[0] in use_stored
                 ]
-            for rid in (rid for rid in runs if rid not in use_stored):
+            rest = [rid for rid in runs if rid not in use_stored]
+            if rest and self.compact:
+                sums: dict[tuple[str, str, int], int] = {}
+                for row in self._blocks_of(None):
+                    if row[1] in rest:
+                        for name, bins in row[5].items():
+                            for b, c in bins.items():
+                                sums[(row[1], name, b)] = sums.get((row[1], name, b), 0) + c
+                rows += [(rid, name, b, c) for (rid, name, b), c in sums.items()]
+            for rid in rest if not self.compact else ():
                 rows += self._conn.execute(
                     "SELECT ?, h.key, b.key, sum(b.value) FROM events e,"
                     " json_each(e.payload, '$.hist') h, json_each(h.value) b"
@@ -621,10 +970,20 @@ class SessionReader:
             target[b] = target.get(b, 0) + n
         return out
 
+    def _totals(self, run_id: str, data: Any) -> Mapping[str, Mapping[int, int]]:
+        try:
+            rows = list(fmt.decode_samples(data)) if isinstance(data, bytes) else []
+        except fmt.FormatError as exc:
+            raise SessionDamaged(self.path, f"the latency totals of run {run_id[:40]!r}: {exc}") from None
+        if len(rows) != 1:
+            raise SessionDamaged(self.path, f"the latency totals of run {run_id[:40]!r} are not one block")
+        return rows[0][5]
+
     def raw_streams(self) -> list[tuple[str, int, str, int]]:
         """(run_id, client, stream, bytes) for every raw output the session holds."""
+        table, size = ("raw_chunks", "sum(size)") if self.compact else ("raw", "sum(length(data))")
         rows = self._query(
-            "SELECT run_id, client, stream, sum(length(data)) FROM raw GROUP BY run_id, client, stream"
+            f"SELECT run_id, client, stream, {size} FROM {table} GROUP BY run_id, client, stream"
             " ORDER BY min(seq)"
         )
         if any(not isinstance(r[1], int) or not isinstance(r[3], int) for r in rows):
@@ -633,10 +992,7 @@ class SessionReader:
 
     def logs(self) -> list[LogMessage]:
         out = []
-        for row in self._query(
-            "SELECT at, kind, run_id, payload FROM events WHERE kind='LogMessage' ORDER BY seq"
-        ):
-            at, _kind, _, p = self._event(*row)
+        for at, _kind, _, p in self._kind("LogMessage"):
             level, text = p.get("level"), p.get("text")
             if level not in ("info", "warning", "error") or not isinstance(text, str):
                 raise SessionDamaged(self.path, "a log message has no level or text")
