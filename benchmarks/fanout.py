@@ -125,12 +125,18 @@ def spec(clients: int) -> RunSpec:
 
 
 async def first_output(proc: Process) -> tuple[float, bytes]:
-    """When the first stdout chunk arrived, and it; then drain the rest and wait."""
-    arrived, data = 0.0, b""
+    """When the first stdout chunk arrived, and it; then drain the rest and wait. A client that
+    printed nothing is an error (with what it said on stderr), not a time."""
+    arrived, data, errors = 0.0, b"", b""
     while (chunk := await proc.read()) is not None:
         if chunk[0] == "stdout" and not arrived:
             arrived, data = time.monotonic(), chunk[1]
-    await proc.wait()
+        elif chunk[0] == "stderr":
+            errors += chunk[1]
+    status = await proc.wait()
+    if not arrived:
+        said = errors.decode(errors="replace").strip()[-300:] or "nothing on stderr either"
+        raise RuntimeError(f"a client printed nothing (exit status {status}): {said}")
     return arrived, data
 
 
@@ -240,7 +246,12 @@ async def main_async(args: argparse.Namespace) -> list[dict[str, Any]]:
         ]  # fmt: skip
         for n in args.clients:
             for name, fn in cases:
-                got = [await fn(n) for _ in range(args.rounds)]
+                try:
+                    got = [await fn(n) for _ in range(args.rounds)]
+                except RuntimeError as exc:
+                    rows.append({"case": name, "clients": n, "hosts": len(transports), "failed": str(exc)})
+                    print(f"{n:>3} clients  {name:<52} failed: {exc}", flush=True)
+                    continue
                 row = {"case": name, "clients": n, "hosts": len(transports), "rounds": got,
                        "ready_s": statistics.median(g["ready_s"] for g in got),
                        "spread_s": statistics.median(g["spread_s"] for g in got)}  # fmt: skip
