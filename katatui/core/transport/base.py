@@ -152,6 +152,10 @@ class Transport(abc.ABC):
         except TimeoutError:
             await proc.stop(grace=2.0)
             raise TargetError(f"on {self.name}: `{argv[0]}` did not finish within {timeout:.0f} s") from None
+        except asyncio.CancelledError:  # interrupted: the command must not outlive katatui
+            with contextlib.suppress(Exception):
+                await asyncio.shield(within(proc.stop(grace=2.0), 15))
+            raise
         done = Completed(tuple(argv), rc, b"".join(out), b"".join(err))
         if check and not done.ok:
             raise CommandError(self.name, list(argv), rc, done.stderr.decode(errors="replace"))
