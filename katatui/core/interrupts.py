@@ -64,7 +64,8 @@ def install_raising() -> None:
     command's ``finally`` blocks run as they do on Ctrl-C."""
     for sig in (signal.SIGTERM, signal.SIGHUP):
         with contextlib.suppress(ValueError, OSError):  # not the main thread: leave them be
-            signal.signal(sig, _raise)
+            if signal.getsignal(sig) is not signal.SIG_IGN:  # nohup's choice stands
+                signal.signal(sig, _raise)
 
 
 @contextlib.contextmanager
@@ -132,12 +133,13 @@ class LoopInterrupts:
         self._loop = asyncio.get_running_loop()
         for sig in STOPPING:
             self._before[sig] = signal.getsignal(sig)
-            self._loop.add_signal_handler(sig, self.arrived, sig)
+            if self._before[sig] is not signal.SIG_IGN:  # ignored when started (nohup, `&`): stays so
+                self._loop.add_signal_handler(sig, self.arrived, sig)
         return self
 
     def __exit__(self, *_exc: object) -> None:
         assert self._loop is not None
-        for sig in STOPPING:
+        for sig in self._before:
             with contextlib.suppress(Exception):
                 self._loop.remove_signal_handler(sig)
             # The handler from before (``raising``'s, in a command), not the default that

@@ -24,6 +24,7 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from katatui.core.events import Event, LogMessage, SessionFinished
+from katatui.tui import hangup
 from katatui.tui.checkpoints import Checkpoints
 from katatui.tui.config import TuiConfig
 from katatui.tui.dialogs import MIN_HEIGHT, MIN_WIDTH, ConfirmAbort, ScreenshotPath, TooSmall
@@ -85,6 +86,7 @@ class KatatuiApp(App[int]):
     def on_mount(self) -> None:
         self._thread = threading.get_ident()
         self._loop = asyncio.get_running_loop()
+        hangup.install(self)  # SIGHUP, SIGTERM: abort the session with its cleanup, then exit
         if self.config.keymap:
             self.set_keymap(self.config.keymap)
         for problem in self.config.problems:
