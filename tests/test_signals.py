@@ -401,20 +401,29 @@ class Tmux:
                               text=True, check=check)  # fmt: skip
         return done.stdout
 
-    def start(self, argv: Sequence[str], env: dict[str, str]) -> int:
+    def start(self, argv: Sequence[str], env: dict[str, str], status: Path) -> int:
+        """Run ``argv`` in the session under a shell that writes its exit status to ``status``;
+        returns the command's PID (the shell's child)."""
         exports = [f"{key}={value}" for key, value in env.items()]
+        script = '"$@"; echo $? > "$0"'
         self.tmux("new-session", "-d", "-s", self.session, "-x", "120", "-y", "40",
-                  "env", "-C", str(REPO), *exports, *argv)  # fmt: skip
-        self.tmux("set-option", "-t", self.session, "remain-on-exit", "on")
-        return int(self.tmux("display-message", "-p", "-t", self.session, "#{pane_pid}").strip())
+                  "env", "-u", "COLUMNS", "-u", "LINES", "-C", str(REPO), *exports,
+                  "sh", "-c", script, str(status), *argv)  # fmt: skip
+        shell = int(self.tmux("display-message", "-p", "-t", self.session, "#{pane_pid}").strip())
+        deadline = time.monotonic() + 30
+        while True:
+            for entry in os.listdir("/proc"):
+                with contextlib.suppress(OSError, IndexError, ValueError):
+                    if (
+                        entry.isdigit()
+                        and int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1]) == shell
+                    ):
+                        return int(entry)
+            assert time.monotonic() < deadline, "the command did not start under tmux"
+            time.sleep(0.05)
 
     def screen(self) -> str:
         return self.tmux("capture-pane", "-p", "-t", self.session, check=False)
-
-    def dead_status(self) -> int | None:
-        said = self.tmux("display-message", "-p", "-t", self.session, "#{pane_dead} #{pane_dead_status}")
-        dead, _, status = said.strip().partition(" ")
-        return int(status) if dead == "1" and status else None
 
     def close(self) -> None:
         self.tmux("kill-server", check=False)
@@ -425,6 +434,16 @@ def tmux() -> Iterator[Tmux]:
     t = Tmux()
     yield t
     t.close()
+
+
+def exit_status(path: Path, within: float = 30) -> int | None:
+    """What the shell under tmux wrote once its command ended."""
+    deadline = time.monotonic() + within
+    while not (path.exists() and path.read_text().strip()):
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(0.1)
+    return int(path.read_text())
 
 
 def gone(pid: int, within: float = STOP_WITHIN) -> bool:
@@ -444,7 +463,7 @@ def start_dashboard(k: Katatui, tmux: Tmux, prof: Path, testenv: TestEnv, *, ssh
         args += ["--target", f"local={testenv.ssh_url}?docker_socket={testenv.docker_sock}"]
         env["HOME"] = str(testenv.ssh_home)
         k.remote.append((str(k.scratch),))
-    pid = tmux.start(args, env)
+    pid = tmux.start(args, env, k.out.with_suffix(".status"))
     deadline = time.monotonic() + 60
     while "Start (g)" not in tmux.screen() or "reachable" not in tmux.screen():
         assert time.monotonic() < deadline, f"no start screen:\n{tmux.screen()}"
@@ -483,7 +502,7 @@ def test_sigterm_to_the_dashboard_over_ssh(
     assert started_by(k), "the remote fio is not found by its scratch directory"
     os.kill(pid, signal.SIGTERM)
     assert gone(pid), "katatui still runs after SIGTERM"
-    assert tmux.dead_status() == 143
+    assert exit_status(k.out.with_suffix(".status")) == 143
     assert list(k.scratch.iterdir()) == []
     eventually_none("processes katatui started", lambda: started_by(k))
     with SessionReader(k.out) as reader:
@@ -498,7 +517,8 @@ def test_closing_the_terminal_under_a_headless_run(
     wl = f'type = "iperf3"\nduration = 60\nport = {free_port()}'
     argv = [sys.executable, "-m", "katatui", "run", str(profile(tmp_path, testenv, wl)), "--headless",
             "--out", str(k.out)]  # fmt: skip
-    pid = tmux.start(argv, {MARK: k.mark, "TERM": "xterm-256color", "PATH": os.environ.get("PATH", "")})
+    env = {MARK: k.mark, "TERM": "xterm-256color", "PATH": os.environ.get("PATH", "")}
+    pid = tmux.start(argv, env, k.out.with_suffix(".status"))
     wait_dashboard(k, "Sample", 2)
     tmux.tmux("kill-session", "-t", tmux.session)
     assert gone(pid), "katatui still runs after its terminal closed"
