@@ -81,6 +81,8 @@ def started_by(k: Katatui) -> list[str]:
     found = []
     mark = f"{MARK}={k.mark}".encode()
     for pid, cmdline, environ in command_lines():
+        if k.proc is not None and pid == k.proc.pid:
+            continue  # katatui itself (katatui serve, still serving)
         ours = mark in environ.split(b"\0") or any(
             all(part.encode() in cmdline for part in parts) for parts in k.remote
         )
@@ -533,3 +535,69 @@ def wait_dashboard(k: Katatui, kind: str, n: int, timeout: float = 120) -> None:
     while count_events(k.out, kind) < n:
         assert time.monotonic() < deadline, f"no {n} {kind} event(s) within {timeout:.0f} s"
         time.sleep(0.1)
+
+
+def test_closing_the_served_page_cleans_up(
+    testenv: TestEnv, docker_client: docker.DockerClient, tmp_path: Path
+) -> None:
+    """The browser tab of ``katatui serve`` closed mid-run: the app quits, after its cleanup."""
+    import asyncio
+    import json
+
+    import aiohttp
+
+    k = prepare(tmp_path)
+    wl = f'type = "ab"\nrequests = 50000000\nconcurrency = 2\nport = {free_port()}'
+    port = free_port()
+    prof = profile(tmp_path, testenv, wl)
+    args = ["serve", "--port", str(port), "--", "run", str(prof), "--out", str(k.out)]
+    k.proc = subprocess.Popen([sys.executable, "-m", "katatui", *args], stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True, env=k.env, cwd=REPO)  # fmt: skip
+    assert k.proc.stdout is not None
+    assert "serving" in k.proc.stdout.readline()
+
+    async def browse() -> None:
+        deadline = time.monotonic() + 120
+        async with aiohttp.ClientSession() as http:
+            for _ in range(100):  # the port opens just after the line
+                with contextlib.suppress(aiohttp.ClientError):
+                    ws = await http.ws_connect(f"http://127.0.0.1:{port}/ws?width=160&height=48")
+                    break
+                await asyncio.sleep(0.1)
+            screen = b""
+
+            async def read() -> None:
+                nonlocal screen
+                async for msg in ws:
+                    if msg.type == aiohttp.WSMsgType.BINARY:
+                        screen += msg.data
+
+            reader = asyncio.create_task(read())
+            while b"reachable" not in screen or b"Start (g)" not in screen:
+                assert time.monotonic() < deadline, "no start screen"
+                await asyncio.sleep(0.2)
+            while count_events(k.out, "HostFacts") < 1:
+                assert time.monotonic() < deadline, "the session did not start"
+                await ws.send_str(json.dumps(["stdin", "g"]))
+                await asyncio.sleep(1)
+            while count_events(k.out, "Sample") < 2:
+                assert time.monotonic() < deadline, "no samples"
+                await asyncio.sleep(0.2)
+            assert any(" -n 50000000 " in p for p in started_by(k)), "ab is not found on the host"
+            await ws.close()  # the tab closes
+            reader.cancel()
+
+    try:
+        asyncio.run(browse())
+        deadline = time.monotonic() + STOP_WITHIN
+        while count_events(k.out, "SessionFinished") < 1:
+            assert time.monotonic() < deadline, "the session did not end after the page closed"
+            time.sleep(0.2)
+        eventually_none("processes katatui started", lambda: started_by(k), within=60)
+    finally:
+        k.proc.send_signal(signal.SIGTERM)
+        k.proc.wait(60)
+    assert session_containers(docker_client, k.out) == []
+    assert list(k.scratch.iterdir()) == []
+    with SessionReader(k.out) as reader:
+        assert reader.status == "interrupted"

@@ -15,7 +15,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import on, work
+from textual import messages, on, work
 from textual.app import App, SystemCommand
 from textual.binding import BindingType
 from textual.events import Resize
@@ -326,6 +326,11 @@ class KatatuiApp(App[int]):
         if self.status == "interrupted":
             return 130
         return 1 if self.status == "failed" or self.model.failed_count() else 0
+
+    def on_exit_app(self, event: messages.ExitApp) -> None:
+        """Any exit while a live session runs (ctrl+q, a served page closed) cleans up first."""
+        if hangup.hold_exit(self):
+            event.prevent_default()
 
     # -- app-wide actions -----------------------------------------------------------------------
     def action_quit_katatui(self) -> None:

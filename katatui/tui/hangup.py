@@ -10,6 +10,10 @@ When the terminal has gone, writing to it fails; the standard streams are pointe
 (:func:`katatui.core.interrupts.detach_if_hung_up`) and, if the screen's writer thread already
 died of such a write, a new one writes there, so that nothing the dashboard still draws can stall
 the cleanup.
+
+An exit asked for some other way while a session runs (ctrl+q; the browser tab of ``katatui
+serve`` closed, which quits the app) waits the same way for the session's cleanup
+(:func:`hold_exit`).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ if TYPE_CHECKING:
     from textual.app import App
 
 CAUGHT = "_katatui_signal"  # the app's attribute holding the signal that stopped it
+HELD = "_katatui_exit_held"  # an exit waits for the session's cleanup
 
 
 def install(app: App[Any]) -> None:
@@ -61,18 +66,40 @@ def _arrived(app: App[Any], signum: int) -> None:
     app.run_worker(_stop(app, signum), name="signal", group="signal", exit_on_error=False)
 
 
-async def _stop(app: App[Any], signum: int) -> None:
-    """Abort a live session and wait for its cleanup, then exit."""
+def _live(app: App[Any]) -> Any:
+    """The live session's source while one runs (not a replay), else None."""
     source: Any = getattr(app, "source", None)
     live = source is not None and not getattr(source, "replay", False) and hasattr(source, "abort")
-    if live and getattr(app, "session_running", False):
-        app.log.warning(f"katatui: {interrupts.name_of(signum)}: aborting the session")
+    return source if live and getattr(app, "session_running", False) else None
+
+
+def hold_exit(app: App[Any]) -> bool:
+    """An exit asked for while a live session runs (ctrl+q, or the browser tab of ``katatui
+    serve`` closed): abort the session first and exit once its cleanup is done. True when the
+    exit must wait (the caller then prevents it). A test's pilot (headless) exits at once."""
+    if app.is_headless or _live(app) is None:
+        return False
+    if caught(app) is None and not getattr(app, HELD, False):
+        setattr(app, HELD, True)
+        app.run_worker(_stop(app, None), name="exit", group="signal", exit_on_error=False)
+    return True
+
+
+async def _stop(app: App[Any], signum: int | None) -> None:
+    """Abort a live session and wait for its cleanup, then exit (with 128 + ``signum`` for a
+    signal, else the app's own status)."""
+    source = _live(app)
+    if source is not None:
         source.abort()
         while getattr(app, "session_running", False):
             if signum == signal.SIGHUP:
                 _revive_writer(app)
             await asyncio.sleep(0.05)
-    app.exit(interrupts.exit_status(signum))
+    if signum is not None:
+        app.exit(interrupts.exit_status(signum))
+        return
+    status = getattr(app, "exit_status", None)
+    app.exit(status() if callable(status) else None)
 
 
 def _revive_writer(app: App[Any]) -> None:
