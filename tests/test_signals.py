@@ -227,6 +227,28 @@ def test_sigint_while_planning_over_ssh(
     assert_left_nothing(k, docker_client, signal.SIGINT, *interrupt(k, signal.SIGINT)).close()
 
 
+def test_sighup_ignored_at_start_stays_ignored(
+    testenv: TestEnv, docker_client: docker.DockerClient, tmp_path: Path
+) -> None:
+    """``nohup katatui run ...``: logging out does not stop the run."""
+    k = prepare(tmp_path)
+    wl = 'type = "fio"\nrw = "randread"\nbs = "4k"\nsize = "8m"\nruntime = 3'
+    argv = [sys.executable, "-m", "katatui", "run", str(profile(tmp_path, testenv, wl, scenario="bare")),
+            "--headless", "--out", str(k.out)]  # fmt: skip
+
+    def nohup() -> None:
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+
+    k.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=k.env,
+                              cwd=REPO, preexec_fn=nohup)  # fmt: skip
+    wait_for(k, "Sample", 1)
+    k.proc.send_signal(signal.SIGHUP)
+    out, err = k.proc.communicate(timeout=STOP_WITHIN)
+    assert k.proc.returncode == 0, out + err
+    with SessionReader(k.out) as reader:
+        assert [r.status for r in reader.runs()] == ["finished"]
+
+
 # -- each workload --------------------------------------------------------------------------------
 def test_sigterm_during_fio_over_ssh_bare(
     testenv: TestEnv, docker_client: docker.DockerClient, tmp_path: Path
