@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 from katatui.core import interrupts
 from katatui.core.errors import TargetError, UserError
 from katatui.core.image import IMAGE_TAG
+from katatui.core.profile import IMAGE_RE
+from katatui.core.schema import shown
 
 if TYPE_CHECKING:
     import docker
@@ -135,7 +137,18 @@ async def _interruptible(args: argparse.Namespace) -> int:
     return interrupts.exit_status(caught.signum)
 
 
+def check_tag(tag: str) -> str:
+    """``--tag``: an image reference Docker takes, refused before anything is built."""
+    if len(tag) > 512 or not IMAGE_RE.fullmatch(tag) or "@" in tag:
+        raise UserError(
+            f"--tag {shown(tag)}: not an image name such as {IMAGE_TAG} or registry:5000/name:tag "
+            "(lowercase name, optional tag, no digest)"
+        )
+    return tag
+
+
 async def _run(args: argparse.Namespace) -> int:
+    check_tag(args.tag)
     transport = make_transport(args.target)
     await transport.connect()
     try:
