@@ -156,7 +156,3 @@ class LoopInterrupts:
         self.signum = signum
         self.stop()
         say(f"\nkatatui: interrupted ({name_of(signum)}); {self.what}")
-
-    @property
-    def exit_status(self) -> int | None:
-        return None if self.signum is None else exit_status(self.signum)
