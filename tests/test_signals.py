@@ -534,6 +534,22 @@ def test_sigterm_to_the_dashboard_over_ssh(
         assert any(r.partial and r.metric == "read_iops" for r in reader.results())
 
 
+def test_sigint_to_the_dashboard_while_planning(
+    testenv: TestEnv, docker_client: docker.DockerClient, tmp_path: Path, tmux: Tmux
+) -> None:
+    k = prepare(tmp_path)
+    pid = start_dashboard(k, tmux, profile(tmp_path, testenv, FIO), testenv)  # returns as it plans
+    os.kill(pid, signal.SIGINT)
+    assert gone(pid), "katatui still runs after SIGINT"
+    assert exit_status(k.out.with_suffix(".status")) == 130
+    assert session_containers(docker_client, k.out) == []
+    assert list(k.scratch.iterdir()) == []
+    eventually_none("processes katatui started", lambda: started_by(k))
+    with SessionReader(k.out) as reader:
+        assert reader.status == "interrupted"
+        assert not any(r.status == "finished" for r in reader.runs())
+
+
 def test_closing_the_terminal_under_a_headless_run(
     testenv: TestEnv, docker_client: docker.DockerClient, tmp_path: Path, tmux: Tmux
 ) -> None:
