@@ -350,11 +350,11 @@ def image_build(k: Katatui, testenv: TestEnv, *args: str) -> None:
     )
 
 
-def read_until(k: Katatui, text: str) -> str:
-    """stderr up to the line holding ``text`` (katatui still running)."""
-    assert k.proc is not None and k.proc.stderr is not None
+def read_until(k: Katatui, text: str, *, stdout: bool = False) -> str:
+    """stderr (or stdout) up to the line holding ``text`` (katatui still running)."""
+    assert k.proc is not None and k.proc.stderr is not None and k.proc.stdout is not None
     said = ""
-    for line in k.proc.stderr:
+    for line in k.proc.stdout if stdout else k.proc.stderr:
         said += line
         if text in line:
             return said
@@ -639,3 +639,50 @@ def test_closing_the_served_page_cleans_up(
     assert list(k.scratch.iterdir()) == []
     with SessionReader(k.out) as reader:
         assert reader.status == "interrupted"
+
+
+def test_sighup_while_a_run_imports_its_image_into_containerd(
+    testenv: TestEnv, docker_client: docker.DockerClient, ctrd: str, tmp_path: Path, tag: str
+) -> None:
+    """The image step a run takes before its first run (here: containerd lacks the image and the
+    run copies it from Docker, ``docker save`` into ``ctr images import``), cut by SIGHUP."""
+    from katatui.core.launchers.containerd import NAMESPACE, image_ref
+
+    docker_client.images.get(testenv.image).tag(tag)  # a name of its own: containerd lacks it
+    k = prepare(tmp_path)
+    prof = tmp_path / "profile.toml"
+    prof.write_text(f"""
+name = "signals"
+[targets.local]
+host = "local"
+scratch_base = "{k.scratch}"
+containerd_socket = "{ctrd}"
+docker_socket = "{testenv.docker_sock}"
+[[scenarios]]
+name = "ctr"
+launcher = "containerd"
+runtime = "io.containerd.runc.v2"
+image = "{tag}"
+[[workloads]]
+{FIO}
+""")
+    ctr = ["ctr", "--address", ctrd, "--namespace", NAMESPACE]
+    start(k, prof, testenv)
+    try:
+        read_until(k, "importing", stdout=True)
+        deadline = time.monotonic() + 60
+        while not any("import" in p for p in started_by(k)):  # `ctr images import` reads the image
+            assert k.proc is not None and k.proc.poll() is None, "katatui ended before importing"
+            assert time.monotonic() < deadline, "no ctr import"
+            time.sleep(0.02)
+        rc, out, err = interrupt(k, signal.SIGHUP)
+        assert rc == 129 and "Traceback" not in err, out + err
+        eventually_none("processes katatui started", lambda: started_by(k))
+        assert list(k.scratch.iterdir()) == []
+        listed = subprocess.run([*ctr, "containers", "list", "-q"], capture_output=True, text=True,
+                                timeout=60)  # fmt: skip
+        with SessionReader(k.out) as reader:
+            assert reader.status == "interrupted"
+            assert not any(reader.meta["session_id"] in line for line in listed.stdout.splitlines())
+    finally:
+        subprocess.run([*ctr, "images", "rm", image_ref(tag)], capture_output=True, timeout=120)
