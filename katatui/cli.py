@@ -8,6 +8,7 @@ import traceback
 from collections.abc import Sequence
 
 from katatui import __version__
+from katatui.core import interrupts
 from katatui.core.errors import KatatuiError, describe
 
 
@@ -104,9 +105,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "run":
             bound_repeat(args)
         return int(func(args))
-    except KeyboardInterrupt:
-        print("katatui: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:  # SIGINT; SIGTERM and SIGHUP where a command made them raise
+        signum = interrupts.signal_of(exc)
+        interrupts.say(f"katatui: interrupted ({interrupts.name_of(signum)})")
+        return interrupts.exit_status(signum)
     except BrokenPipeError:  # `katatui report ... | head`: the reader has what it wanted
         sys.stderr.close()
         return 0

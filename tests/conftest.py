@@ -155,8 +155,11 @@ def _containers_left(request: pytest.FixtureRequest) -> Iterator[None]:
     try:
         client = docker.DockerClient(base_url=env.docker_url, timeout=ANSWER_WITHIN)
         try:
-            left = [c for c in client.containers.list(all=True)
-                    if any(k.startswith("io.katatui.") for k in c.labels)]  # fmt: skip
+            # The list endpoint alone: listing with an inspect per container fails with "No such
+            # container" when one is removed meanwhile (by a test running beside this one), which
+            # is not a daemon that stopped answering.
+            left = [c for c in client.api.containers(all=True)
+                    if any(k.startswith("io.katatui.") for k in c.get("Labels") or {})]  # fmt: skip
         finally:
             client.close()
     except Exception as exc:
@@ -176,7 +179,7 @@ def _containers_left(request: pytest.FixtureRequest) -> Iterator[None]:
             f"the test dockerd stopped answering after this test (restarted it):\n{text}", pytrace=False
         )
     if left:
-        names = sorted(c.name for c in left)
+        names = sorted(str((c.get("Names") or ["?"])[0]).lstrip("/") for c in left)
         more = ", ..." if len(names) > 3 else ""
         LEFTOVERS.append(f"{request.node.nodeid}: {len(names)} ({', '.join(names[:3])}{more})")
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import docker
 import pytest
 
-from katatui.commands.image import parse_target
+from katatui.commands.image import check_tag, parse_target
 from katatui.core import image
 from katatui.core.errors import TargetError, UserError
 from katatui.core.transport.base import Completed, Process, Transport
@@ -139,6 +139,13 @@ def test_parse_target(spec: str, expected: tuple[str, str]) -> None:
 def test_parse_target_rejects(spec: str) -> None:
     with pytest.raises(UserError):
         parse_target(spec)
+
+
+@pytest.mark.parametrize("tag", ["BAD:::TAG", "", "name@sha256:" + "a" * 64, "a" * 600, "-x", "a b"])
+def test_a_tag_docker_cannot_take_is_refused_before_building(tag: str) -> None:
+    with pytest.raises(UserError, match="--tag"):
+        check_tag(tag)
+    assert check_tag("registry:5000/katatui/bench:test-1") == "registry:5000/katatui/bench:test-1"
 
 
 # --- integration: the image in the test dockerd ----------------------------------------------------

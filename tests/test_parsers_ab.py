@@ -18,6 +18,7 @@ from katatui.core.workloads.ab.parser import (
     build_argv,
     classify_failure,
     final_metrics,
+    limit_note,
     parse_ab_output,
     parse_gnuplot,
     parse_percentiles_csv,
@@ -225,6 +226,19 @@ def test_timelimit_run() -> None:
     assert result.time_taken_s == 2.0
     assert result.complete_requests == 34883 < 50000  # stopped by -t 2 before the implied -n 50000
     assert classify_failure(result, 0) is None
+
+
+def test_a_run_cut_short_by_its_time_limit_says_so() -> None:
+    cut = parse_ab_output(data("timelimit"))  # -t 2: 34883 requests in 2.000 s
+    note = limit_note(cut, timelimit=2, requests=100000, requests_set=True)
+    assert note is not None and note.startswith("time-limited") and "34,883 of the 100,000" in note
+    # a time-based run (the profile named no requests) ended as asked
+    assert limit_note(cut, timelimit=2, requests=50000, requests_set=False) is None
+    assert limit_note(cut, timelimit=None, requests=100000, requests_set=True) is None
+    done = parse_ab_output(data("keepalive"))  # 2000 requests in 0.070 s
+    assert limit_note(done, timelimit=30, requests=2000, requests_set=True) is None
+    capped = limit_note(done, timelimit=30, requests=2000, requests_set=False)
+    assert capped is not None and "long before its time limit of 30 s" in capped
 
 
 def test_refused() -> None:

@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-from katatui.commands.run import _run
-from katatui.core import calibration
+from katatui.commands.run import _run, _unfailing
+from katatui.core import calibration, interrupts
 from katatui.core.errors import UserError
 from katatui.core.profile import Profile, load_profile, override_targets, profile_from_dict
 from katatui.core.recording import Recording
@@ -99,9 +100,9 @@ def run(args: argparse.Namespace) -> int:
     profile, scenario, target = aa_profile(source, args.scenario, args.on, args.repeat)
     recording = Recording(profile, profile_text=Path(args.profile).read_text(encoding="utf-8"), out=args.out)
     console = Console(highlight=False)
-    engine = recording.open([HeadlessPrinter(console)])
     try:
-        outcome = asyncio.run(_run(engine, console))
+        engine = recording.open([_unfailing(HeadlessPrinter(console))])
+        outcome, signum = asyncio.run(_run(engine))
     finally:
         recording.close()
     reader = SessionReader(recording.path)
@@ -129,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
     console.print(f"session saved: {recording.path}")
     if outcome.status == "interrupted":
         console.print("[yellow]interrupted: nothing stored[/]")
-        return 130
+        return interrupts.exit_status(signum or signal.SIGINT)
     spec = runs.get(scenario)
     if not bands or spec is None or not address:
         console.print("[red]no noise band could be measured[/] (no cell has 2 rounds of both sides); "

@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import importlib
+import socket
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from katatui.core import interrupts
 from katatui.core.errors import TargetError, UserError
 from katatui.core.image import IMAGE_TAG
+from katatui.core.profile import IMAGE_RE
+from katatui.core.schema import shown
 
 if TYPE_CHECKING:
     import docker
@@ -114,10 +119,36 @@ def _log(message: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    return asyncio.run(_run(args))
+    with interrupts.raising():
+        return asyncio.run(_interruptible(args))
+
+
+async def _interruptible(args: argparse.Namespace) -> int:
+    """The command, stopped by SIGINT, SIGTERM or SIGHUP: what it runs on the host is stopped, a
+    build the daemon runs is cancelled, and the exit status says which signal (130, 143, 129)."""
+    task = asyncio.ensure_future(_run(args))
+    with interrupts.LoopInterrupts(task.cancel, what="stopping") as caught:
+        try:
+            return await task
+        except asyncio.CancelledError:
+            if caught.signum is None:
+                raise
+    _log(f"image {args.image_command} interrupted; what it started was stopped")
+    return interrupts.exit_status(caught.signum)
+
+
+def check_tag(tag: str) -> str:
+    """``--tag``: an image reference Docker takes, refused before anything is built."""
+    if len(tag) > 512 or not IMAGE_RE.fullmatch(tag) or "@" in tag:
+        raise UserError(
+            f"--tag {shown(tag)}: not an image name such as {IMAGE_TAG} or registry:5000/name:tag "
+            "(lowercase name, optional tag, no digest)"
+        )
+    return tag
 
 
 async def _run(args: argparse.Namespace) -> int:
+    check_tag(args.tag)
     transport = make_transport(args.target)
     await transport.connect()
     try:
@@ -174,19 +205,40 @@ async def _build_dockerfile(
         "(without them: katatui image build --from-host)"
     )
 
-    def build() -> None:
-        for message in client.api.build(path=str(top), tag=tag, rm=True, decode=True):
-            if message.get("error"):
-                raise TargetError(
-                    f"on {transport.name}: docker build failed: {str(message['error']).strip()}; "
-                    "without a registry use: katatui image build --from-host"
-                )
-            line = str(message.get("stream", "")).rstrip()
-            if line:
-                _log(line)
+    streams: list[Any] = []  # the build's response, to cut if the command is interrupted
 
+    def build() -> None:
+        def keep(response: Any, *_args: Any, **_kwargs: Any) -> Any:
+            streams.append(response)
+            return response
+
+        api: Any = client.api
+        api.hooks["response"].append(keep)
+        try:
+            # forcerm: the daemon removes its intermediate containers even when the build fails.
+            for message in api.build(path=str(top), tag=tag, rm=True, forcerm=True, decode=True):
+                if message.get("error"):
+                    raise TargetError(
+                        f"on {transport.name}: docker build failed: {str(message['error']).strip()}; "
+                        "without a registry use: katatui image build --from-host"
+                    )
+                line = str(message.get("stream", "")).rstrip()
+                if line:
+                    _log(line)
+        finally:
+            api.hooks["response"].remove(keep)
+
+    pending = asyncio.ensure_future(asyncio.to_thread(build))
     try:
-        await asyncio.to_thread(build)
+        await asyncio.shield(pending)
+    except asyncio.CancelledError:
+        # Interrupted: cutting the build's stream makes the daemon cancel the build and remove
+        # its intermediate container; the thread reading it ends.
+        for response in streams:
+            cut_stream(response)
+        with contextlib.suppress(Exception):
+            await pending
+        raise
     except TargetError:
         raise
     except Exception as exc:
@@ -195,3 +247,16 @@ async def _build_dockerfile(
             "katatui image build --from-host"
         ) from exc
     _log(f"built {tag}")
+
+
+def cut_stream(response: Any) -> None:
+    """Shut down the socket under a streamed Docker API response (requests over urllib3), which
+    wakes a thread blocked reading it; the daemon sees the client go."""
+    raw = getattr(response, "raw", None)
+    candidates = [getattr(getattr(raw, "_connection", None), "sock", None)]
+    with contextlib.suppress(AttributeError):
+        candidates.append(raw._fp.fp.raw._sock)  # type: ignore[union-attr]
+    for sock in candidates:
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)

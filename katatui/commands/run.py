@@ -14,7 +14,9 @@ from typing import Any
 
 from rich.console import Console
 
+from katatui.core import interrupts
 from katatui.core.engine import Engine, Outcome
+from katatui.core.events import Event, Listener
 from katatui.core.profile import load_profile, override_targets
 from katatui.core.recording import Recording, check_repeats
 from katatui.core.report import summarize
@@ -78,14 +80,21 @@ def run(args: argparse.Namespace) -> int:
         from katatui.tui.launch import run_app
 
         return run_app(args.profile, targets=args.target, out=args.out, repeats=args.repeat, sets=args.set)
+    with interrupts.raising():  # SIGTERM and SIGHUP before or after the session: as Ctrl-C
+        return _headless(args)
+
+
+def _headless(args: argparse.Namespace) -> int:
     profile = override_targets(load_profile(args.profile, args.set), args.target)
     profile_text = Path(args.profile).read_text(encoding="utf-8")
     recording = Recording(profile, profile_text=profile_text, out=args.out, repeats=args.repeat)
     out = recording.path
     console = Console(stderr=False, highlight=False)
-    engine = recording.open([HeadlessPrinter(console, verbose=args.verbose, auto=profile.auto)])
     try:
-        outcome = asyncio.run(_run(engine, console))
+        engine = recording.open(
+            [_unfailing(HeadlessPrinter(console, verbose=args.verbose, auto=profile.auto))]
+        )
+        outcome, signum = asyncio.run(_run(engine))
     finally:
         recording.close()
     reader = SessionReader(out)
@@ -99,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
     if outcome.status == "interrupted":
         console.print("[yellow]interrupted: containers and scratch directories were removed; "
                       "what was measured is in the session[/]")  # fmt: skip
-        return 130
+        return interrupts.exit_status(signum or signal.SIGINT)
     if outcome.failed:
         console.print(f"[red]{outcome.failed} run(s) failed[/], {outcome.finished} finished")
         return 1
@@ -109,30 +118,29 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _run(engine: Engine, console: Console) -> Outcome:
-    loop = asyncio.get_running_loop()
-    stopping = False
+def _unfailing(listener: Listener) -> Listener:
+    """The printer as a listener that cannot fail the session: a terminal closed under it (EIO)
+    or a reader gone from the pipe ends the printing, not the runs or their cleanup."""
 
-    def interrupt() -> None:
-        nonlocal stopping
-        if stopping:
-            print(
-                "katatui: still cleaning up (containers, scratch directories); please wait", file=sys.stderr
-            )
-            return
-        stopping = True
-        print("\nkatatui: interrupted; stopping runs and cleaning up", file=sys.stderr)
-        inner.cancel()
+    def listen(event: Event) -> None:
+        try:
+            listener(event)
+        except OSError:
+            interrupts.detach_if_hung_up()
 
+    return listen
+
+
+async def _run(engine: Engine) -> tuple[Outcome, int | None]:
+    """The session, stopped (with its cleanup) by SIGINT, SIGTERM or SIGHUP; the signal, if any."""
     inner = asyncio.ensure_future(engine.run())
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        loop.add_signal_handler(sig, interrupt)
+    loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGUSR1, dump_waits)
     try:
-        return await inner
+        with interrupts.LoopInterrupts(inner.cancel) as caught:
+            return await inner, caught.signum
     finally:
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1):
-            loop.remove_signal_handler(sig)
+        loop.remove_signal_handler(signal.SIGUSR1)
 
 
 def dump_waits() -> None:

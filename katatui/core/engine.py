@@ -174,7 +174,12 @@ class Engine:
             self.log("error", f"katatui stopped on an internal error: {exc!r}")
             status = "failed"
         finally:
-            await asyncio.shield(self._teardown())
+            teardown = asyncio.ensure_future(self._teardown())
+            try:
+                await asyncio.shield(teardown)
+            except asyncio.CancelledError:  # interrupted while cleaning up: finish cleaning up
+                await teardown
+                status = "interrupted"
         if status == "completed" and self._failed:
             status = "failed"
         for note in self._outcomes.summary():

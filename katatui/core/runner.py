@@ -553,6 +553,8 @@ class Runner:
             ctx.emit(RunFailed(run.run_id, "; ".join(reasons), partial))
             return False
         results = driver.combine(list(finals.values()))
+        for note in getattr(driver, "notes", _no_notes)(list(finals.values())):
+            ctx.warn(f"run {run.run_id}: {note}")  # a usable result, not the one asked for
         if samplers:
             results = {**results, **SandboxSampler.combined(samplers, results)}
         ctx.emit(RunFinished(run.run_id, results, took))
@@ -627,6 +629,10 @@ class Runner:
             except KatatuiError as exc:
                 ctx.warn(f"could not remove scratch directory {s.path} on {site.target}: {exc}")
         ctx.scratches.clear()
+
+
+def _no_notes(_finals: Sequence[Any]) -> list[str]:
+    return []
 
 
 def _roots(launcher: Launcher, run: RunSpec) -> Callable[[], Awaitable[list[tuple[int, str]]]]:

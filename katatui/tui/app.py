@@ -15,7 +15,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import on, work
+from textual import messages, on, work
 from textual.app import App, SystemCommand
 from textual.binding import BindingType
 from textual.events import Resize
@@ -24,6 +24,7 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from katatui.core.events import Event, LogMessage, SessionFinished
+from katatui.tui import hangup
 from katatui.tui.config import TuiConfig
 from katatui.tui.dialogs import MIN_HEIGHT, MIN_WIDTH, ConfirmAbort, ScreenshotPath, TooSmall
 from katatui.tui.keys import ACTIONS, BY_ID, Action, Scope, bindings
@@ -91,6 +92,7 @@ class KatatuiApp(App[int]):
     def on_mount(self) -> None:
         self._thread = threading.get_ident()
         self._loop = asyncio.get_running_loop()
+        hangup.install(self)  # SIGHUP, SIGTERM: abort the session with its cleanup, then exit
         if self.config.keymap:
             self.set_keymap(self.config.keymap)
         for problem in self.config.problems:
@@ -371,6 +373,11 @@ class KatatuiApp(App[int]):
         if self.status == "interrupted":
             return 130
         return 1 if self.status == "failed" or outcomes(self.model).failed else 0
+
+    def on_exit_app(self, event: messages.ExitApp) -> None:
+        """Any exit while a live session runs (ctrl+q, a served page closed) cleans up first."""
+        if hangup.hold_exit(self):
+            event.prevent_default()
 
     # -- app-wide actions -----------------------------------------------------------------------
     def action_quit_katatui(self) -> None:

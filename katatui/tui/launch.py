@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from katatui.tui import hangup
 from katatui.tui.clock import clock
 
 DEFAULT_PROFILE = Path("profiles/quick.toml")
@@ -41,7 +42,7 @@ def run_app(
         profile_path=path, targets=targets, out=out, repeats=repeats, config=load_config(), sets=sets or []
     )
     status = app.run()
-    return 130 if status is None else int(status)
+    return hangup.exit_status(app, 130 if status is None else int(status))
 
 
 def replay_app(
@@ -77,7 +78,7 @@ def replay_app(
         )
     app = KatatuiApp(source=source, config=load_config(), notice=notice)
     status = app.run()
-    return 130 if status is None else int(status)
+    return hangup.exit_status(app, 130 if status is None else int(status))
 
 
 def sessions_app(directory: Path | None = None) -> int:

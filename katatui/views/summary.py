@@ -40,6 +40,7 @@ class HeadlessPrinter:
         self.runs: dict[str, RunSpec] = {}
         self.total = 0
         self.done = 0
+        self.warned: set[str] = set()  # runs a warning was said about (a time limit that cut one short)
 
     def __call__(self, ev: Event) -> None:
         if isinstance(ev, SessionStarted):
@@ -59,12 +60,15 @@ class HeadlessPrinter:
             spec = self.runs.get(ev.run_id)
             figures = ", ".join(format_value(ev.results[m].value, ev.results[m].unit) + f" {_short(m)}"
                                 for m in SHOWN if m in ev.results)  # fmt: skip
-            self.console.print(f"{self._head(spec)} [green]ok[/] {figures} [dim]({ev.duration:.1f} s)[/]")
+            ok = "[yellow]ok, with the warning above[/]" if ev.run_id in self.warned else "[green]ok[/]"
+            self.console.print(f"{self._head(spec)} {ok} {figures} [dim]({ev.duration:.1f} s)[/]")
         elif isinstance(ev, RunFailed):
             self.done += 1
             spec = self.runs.get(ev.run_id)
             self.console.print(f"{self._head(spec)} [red]failed[/]: {Text(ev.reason).markup}")
         elif isinstance(ev, LogMessage):
+            if ev.level == "warning" and ev.run_id:
+                self.warned.add(ev.run_id)
             style = {"info": "dim", "warning": "yellow", "error": "red"}[ev.level]
             self.console.print(Text(f"{ev.level}: {ev.text}", style=style))
         elif isinstance(ev, RoundFinished):

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from katatui.core.aio import within
 from katatui.core.errors import CommandError, TargetError
@@ -152,6 +152,14 @@ class Transport(abc.ABC):
         except TimeoutError:
             await proc.stop(grace=2.0)
             raise TargetError(f"on {self.name}: `{argv[0]}` did not finish within {timeout:.0f} s") from None
+        except asyncio.CancelledError:  # interrupted: the command must not outlive katatui
+            # Shielded (a second cancellation must not cut the stop short), and its outcome always
+            # read: once the connection is closed under it, its failure is nobody's news.
+            stopping = asyncio.ensure_future(within(proc.stop(grace=2.0), 15))
+            stopping.add_done_callback(_read_outcome)
+            with contextlib.suppress(Exception):
+                await asyncio.shield(stopping)
+            raise
         done = Completed(tuple(argv), rc, b"".join(out), b"".join(err))
         if check and not done.ok:
             raise CommandError(self.name, list(argv), rc, done.stderr.decode(errors="replace"))
@@ -164,3 +172,8 @@ class Transport(abc.ABC):
         ``socket_path`` is the daemon's unix socket on the host; None means the default
         (``DOCKER_HOST`` for the local machine, ``/var/run/docker.sock`` on a remote one).
         """
+
+
+def _read_outcome(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled():
+        task.exception()

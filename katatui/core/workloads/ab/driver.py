@@ -112,6 +112,23 @@ class AbDriver:
     def timeout(self, variant: Mapping[str, Any]) -> float:
         return float(self.workload.timelimit or 600) + 60.0
 
+    def notes(self, finals: Sequence[Any]) -> list[str]:
+        """What the user should know about a finished run: a time limit that cut it short."""
+        w = self.workload
+        explicit = "requests" in w.model_fields_set
+        said = [
+            note
+            for result, _ in finals
+            if (
+                note := ab.limit_note(
+                    result, timelimit=w.timelimit, requests=w.requests, requests_set=explicit
+                )
+            )
+        ]
+        if not said or len(finals) == 1:
+            return said
+        return [f"{len(said)} of {len(finals)} clients: {said[0]}"]
+
 
 def bare_nginx_config(directory: str, port: int) -> str:
     """The image's nginx configuration, with paths inside ``directory`` and the given port."""

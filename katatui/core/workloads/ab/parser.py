@@ -451,6 +451,29 @@ def stopped_at_time_limit(result: AbResult, limit: int | None = None) -> bool:
     return taken >= 1 and abs(taken - round(taken)) < 0.0015
 
 
+def limit_note(result: AbResult, *, timelimit: int | None, requests: int, requests_set: bool) -> str | None:
+    """How a run with a time limit (``-t``) ended, when the user should know: cut short by the time
+    limit before the requests asked for (``requests_set``: the profile named them), or ended by
+    the default cap of requests long before the time limit. None for a run that ended as asked."""
+    if timelimit is None:
+        return None
+    if stopped_at_time_limit(result, timelimit):
+        if requests_set and result.complete_requests < requests:
+            return (
+                f"time-limited: ab stopped at its time limit ({timelimit} s, -t) after "
+                f"{result.complete_requests:,} of the {requests:,} requests asked for; its figures are "
+                f"from {timelimit} s of requests, not from all {requests:,}"
+            )
+        return None  # a time-based run, as asked
+    if not requests_set and result.complete_requests >= requests:
+        return (
+            f"ab stopped after {requests:,} requests (the default of 'requests') in "
+            f"{result.time_taken_s:.3g} s, long before its time limit of {timelimit} s; set requests "
+            "higher for a run as long as the time limit"
+        )
+    return None
+
+
 def result_notes(result: AbResult) -> list[str]:
     """Things to report about a usable result (non-2xx answers, failed requests)."""
     notes = []
