@@ -481,19 +481,27 @@ def _decode_raw_v1(chunks: Iterable[tuple[bytes, bytes]]) -> bytes:
 
 RAW_MAGIC = b"KTR2"  # the start of a stream of the second encoding (the first starts with zstd's)
 _DIGITS = b"0123456789"
-_HIGH = bytes(range(0xF6, 0x100))  # quoted digits in the skeleton; never in UTF-8 text
+_SPACES = b" \t\n\r\x0b\x0c"  # what bytes.split() splits on
+_HIGH = bytes(range(0xF6, 0x100))  # quoted digits in the skeleton (never in UTF-8 text)
+_HELD = bytes(range(0x10, 0x16))  # white space in the skeleton, while digits are split on
+_OWN = _HIGH + _HELD  # a segment holding one of these is kept as it is
+_OTHERS = bytes(c for c in range(256) if c not in _OWN)
 _TO_SPACE = bytes(c if c in _DIGITS else 32 for c in range(256))
-_TO_ZERO = bytes(48 if c in _DIGITS else c for c in range(256))
+_SPLIT_DIGITS = bytes(
+    32 if c in _DIGITS else 0x10 + _SPACES.index(c) if c in _SPACES else c for c in range(256)
+)
 _PROTECT = bytes(0xF6 + c - 48 if c in _DIGITS else c for c in range(256))
-_UNPROTECT = bytes(48 + c - 0xF6 if c >= 0xF6 else c for c in range(256))
+_RESTORE = bytes(
+    48 + c - 0xF6 if c >= 0xF6 else _SPACES[c - 0x10] if c in _HELD else c for c in range(256)
+)
 _MAX_RUN = 17  # digits of a number: "1" and 17 digits fit in 64 bits, their difference too
 _SAME, _DIFFERENT, _LITERAL = 0, 1, 2  # the kinds of segment (the first of its numbers)
 
 
-def _skeleton(data: bytes) -> tuple[bytes, list[bytes]] | None:
-    """(skeleton, numbers as digits) of a segment, or None when it holds bytes the skeleton uses
-    for quoted digits or a run of digits too long for 64 bits."""
-    if data.translate(None, _HIGH) != data:
+def _skeleton(data: bytes) -> tuple[bytes, list[bytes], list[bytes]] | None:
+    """(skeleton, its texts, numbers as digits) of a segment, or None when it holds bytes the
+    skeleton uses for itself or a run of digits too long for 64 bits."""
+    if data.translate(None, _OTHERS):
         return None
     q = data.split(b'"')
     if len(q) > 1:
@@ -502,10 +510,11 @@ def _skeleton(data: bytes) -> tuple[bytes, list[bytes]] | None:
     numbers = data.translate(_TO_SPACE).split()
     if numbers and max(map(len, numbers)) > _MAX_RUN:
         return None
-    sk = data.translate(_TO_ZERO)
-    while b"00" in sk:
-        sk = sk.replace(b"00000000", b"0").replace(b"00", b"0")
-    return sk, numbers
+    # the texts between runs of digits: digits made white space (the white space held aside)
+    texts = (b"|" + data.translate(_SPLIT_DIGITS) + b"|").split()
+    texts[0] = texts[0][1:]
+    texts[-1] = texts[-1][:-1]
+    return b"0".join(texts), texts, numbers
 
 
 def _common_head(a: bytes, b: bytes, limit: int) -> int:
@@ -585,13 +594,12 @@ class RawEncoder:
             nums.append(len(seg))
             text.append(seg)
             return
-        sk, digits = split
+        sk, texts, digits = split
         values = list(map(int, (b"1" + b" 1".join(digits)).split())) if digits else []
         ref = self._sk
         if sk == ref:
             nums.append(_SAME)
             nums.extend(map(sub, values, self._values))
-            texts = self._texts
         else:
             limit = min(len(sk), len(ref))
             head = _common_head(sk, ref, limit)
@@ -600,7 +608,6 @@ class RawEncoder:
             end = sk.find(b"0", len(sk) - tail)
             if end < 0:
                 end = len(sk)
-            texts = sk.split(b"0")
             refs = _references(sk, texts, self._texts, self._values, start, end)
             nums.append(_DIFFERENT)
             nums.append(start)
@@ -706,7 +713,7 @@ def _decode_segments(text: bytes, nums: list[int]) -> bytes:
         for d, t in zip(digits, texts[1:], strict=True):
             parts.append(d[1:])
             parts.append(t)
-        seg = b"".join(parts).translate(_UNPROTECT)
+        seg = b"".join(parts).translate(_RESTORE)
         out.append(seg)
         if _whole(seg):
             ref_sk, ref_texts, ref_values = sk, texts, values
