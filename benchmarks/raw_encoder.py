@@ -14,6 +14,7 @@ check that each stream decodes to the bytes written.
 from __future__ import annotations
 
 import argparse
+import itertools
 import statistics
 import sys
 import time
@@ -35,7 +36,7 @@ def objects(path: Path) -> list[list[bytes]]:
         for run_id, client, stream, _ in reader.raw_streams():
             raw = reader.raw(run_id, client, stream)
             cuts = [0, *(i + 1 for i in range(len(raw)) if raw.startswith(b"\n{", i)), len(raw)]
-            out.append([raw[a:b] for a, b in zip(cuts, cuts[1:], strict=False) if b > a])
+            out.append([raw[a:b] for a, b in itertools.pairwise(cuts) if b > a])
     return out
 
 
@@ -59,25 +60,31 @@ def measure(cls: type, streams: list[list[bytes]], flush_every: int) -> tuple[li
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--source", type=Path, default=SOURCE)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--flush-every", type=int, default=1)
     args = parser.parse_args()
     streams = objects(args.source)
     results: dict[str, tuple[list[float], int, int]] = {}
-    encoders = {"first encoding (RawEncoderV1)": fmt.RawEncoderV1, "second encoding (RawEncoder)": fmt.RawEncoder}
+    encoders = {
+        "first encoding (RawEncoderV1)": fmt.RawEncoderV1,
+        "second encoding (RawEncoder)": fmt.RawEncoder,
+    }
     for _ in range(args.rounds):
         for name, cls in encoders.items():
             times, size, count = measure(cls, streams, args.flush_every)
             before = results.get(name, ([], 0, 0))[0]
             results[name] = (before + times, size, count)
+    printed = sum(len(o) for objs in streams for o in objs)
     medians = {}
     for name, (times, size, count) in results.items():
         medians[name] = statistics.median(times)
         print(f"{name}: {medians[name] * 1000:.3f} ms CPU per object (median of {len(times):,}),"
               f" {size / count:,.0f} B per object compressed ({count} objects,"
-              f" {sum(map(len, sum(streams, []))) / count:,.0f} B each as printed)")  # fmt: skip
+              f" {printed / count:,.0f} B each as printed)")  # fmt: skip
     first, second = medians.values()
     print(f"second / first: {first / second:.1f}x less CPU")
     return 0

@@ -294,9 +294,10 @@ def _flags(ctx: bytes) -> int:
 
 
 class RawEncoderV1:
-    """The first raw output encoding (still decoded). One raw output stream: ``write`` bytes as they come, ``flush`` at each commit (what it
-    returns decodes, with everything flushed before, to every byte written so far except a number
-    whose last digit may still be to come: ``pending``), ``close`` at the end.
+    """The first encoding of raw output (files written with it are still read; :class:`RawEncoder`
+    writes the second). One raw output stream: ``write`` bytes as they come, ``flush`` at each
+    commit (what it returns decodes, with everything flushed before, to every byte written so far
+    except a number whose last digit may still be to come: ``pending``), ``close`` at the end.
 
     A number's place is the last ``_CONTEXT`` bytes of the text since the number before it (and,
     when that text has no letter, the number before it), and how many times that place came since
@@ -491,9 +492,7 @@ _SPLIT_DIGITS = bytes(
     32 if c in _DIGITS else 0x10 + _SPACES.index(c) if c in _SPACES else c for c in range(256)
 )
 _PROTECT = bytes(0xF6 + c - 48 if c in _DIGITS else c for c in range(256))
-_RESTORE = bytes(
-    48 + c - 0xF6 if c >= 0xF6 else _SPACES[c - 0x10] if c in _HELD else c for c in range(256)
-)
+_RESTORE = bytes(48 + c - 0xF6 if c >= 0xF6 else _SPACES[c - 0x10] if c in _HELD else c for c in range(256))
 _MAX_RUN = 17  # digits of a number: "1" and 17 digits fit in 64 bits, their difference too
 _SAME, _DIFFERENT, _LITERAL = 0, 1, 2  # the kinds of segment (the first of its numbers)
 
@@ -599,7 +598,7 @@ class RawEncoder:
         ref = self._sk
         if sk == ref:
             nums.append(_SAME)
-            nums.extend(map(sub, values, self._values))
+            nums.fromlist(list(map(sub, values, self._values)))
         else:
             limit = min(len(sk), len(ref))
             head = _common_head(sk, ref, limit)
@@ -614,7 +613,7 @@ class RawEncoder:
             nums.append(len(sk) - end)
             nums.append(end - start)
             text.append(sk[start:end])
-            nums.extend(map(sub, values, refs))
+            nums.fromlist(list(map(sub, values, refs)))
         if _whole(seg):
             self._sk, self._texts, self._values = sk, texts, values
 
