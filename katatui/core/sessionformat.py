@@ -7,12 +7,12 @@ whose bytes are grouped by significance (so that zstd finds the many zero high b
 compressed together. Decoding is array work in C, not a loop per bucket.
 
 **Raw output** is kept byte for byte as one zstd stream per (run, client, stream) whose window
-spans several of fio's similar status objects. Before compression a reversible transform takes
-each whole number written as a JSON value (``"total_ios" : 29708``) out of the text and stores its
-difference from the value the same place held in the previous object: fio's cumulative counters
-and histogram bins then cost a byte or two each instead of their digits, and the text left over
-repeats almost exactly from one object to the next. The transform is exact on any bytes: output
-that is not JSON is simply kept as text.
+spans several of fio's similar status objects. Before compression the stream is cut into objects
+and each is written against the previous one: its text without the numbers only where it differs,
+and each number as its difference from the number at the same place (see :class:`RawEncoder`), so
+that fio's cumulative counters and histogram bins cost a byte or two each instead of their digits.
+The work is done on whole strings in C, not number by number. The transform is exact on any bytes.
+Streams of the first encoding (:class:`RawEncoderV1`, a loop per number) are still decoded.
 """
 
 from __future__ import annotations
