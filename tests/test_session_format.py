@@ -3,6 +3,7 @@ bytes, cut anywhere, and from a real fio run), older sessions still read, damage
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 import sqlite3
@@ -116,7 +117,8 @@ def test_a_session_of_the_older_format_reads_as_before(tmp_path: Path) -> None:
         st.one_of(
             st.binary(max_size=40),
             st.sampled_from([b'"total_ios" : ', b"12", b"0", b"007", b" : ", b"\n{", b"\x00", b"\x01",
-                             b'"1234" : 5,\n', b"99999999999999999999999", b'"x":-3', b"}\n{\n"]),
+                             b'"1234" : 5,\n', b"99999999999999999999999", b'"x":-3', b"}\n{\n",
+                             b"\xf6", b"\x10", b'"12" : 3', b"{", b"}\n"]),
         ),
         max_size=60,
     ),
@@ -135,6 +137,73 @@ def test_raw_output_comes_back_byte_for_byte_from_any_bytes(pieces: list[bytes],
             assert fmt.decode_raw(chunks) == written[: len(written) - len(enc.pending)]
     chunks.append(enc.close())
     assert fmt.decode_raw(chunks) == written
+
+
+# What a number of one status object can turn into in the next: longer, shorter, leading zeros,
+# too long for 64 bits, negative, text, bytes the skeleton uses for itself, quoted digits.
+_VALUES = st.one_of(
+    st.integers(0, 10**6).map(lambda v: b"%d" % v),
+    st.sampled_from([b"0", b"007", b"-3", b"1.000000", b"99999999999999999999999", b'"12"', b"x1", b"",
+                     b"\xff", b"\x10", b"\x00 \t\n 5", b"12345678901234567"]),
+)  # fmt: skip
+
+
+def _status_object(values: list[bytes]) -> bytes:
+    a, b, c, d = values
+    return (b'{\n  "time" : "Sun Dec  6 21:59:%s 2026",\n  "read" : {\n    "total_ios" : %s,\n'
+            b'    "bins" : {\n      "6752" : %s,\n      "%s" : 4\n    }\n  }\n}\n'
+            ) % (a, b, c, d)  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow])  # fmt: skip
+@given(
+    st.lists(st.lists(_VALUES, min_size=4, max_size=4), min_size=1, max_size=6),
+    st.lists(st.integers(0, 2000), max_size=8),
+    st.lists(st.integers(0, 2000), max_size=4),
+)
+def test_raw_output_of_similar_objects_comes_back_byte_for_byte(
+    objects: list[list[bytes]], cuts: list[int], flushes: list[int]
+) -> None:
+    """Status objects alike but for their numbers (the encoding writes only the numbers'
+    differences), whatever the numbers turn into, written in pieces cut anywhere."""
+    written = b"".join(_status_object(v) for v in objects)
+    points = sorted({0, len(written), *(c % (len(written) + 1) for c in cuts)})
+    enc = fmt.RawEncoder()
+    chunks = []
+    for i, (a, b) in enumerate(itertools.pairwise(points)):
+        enc.write(written[a:b])
+        if i in flushes:
+            chunks.append(enc.flush())
+            assert fmt.decode_raw(chunks) == written[:b]
+    chunks.append(enc.close())
+    assert fmt.decode_raw(chunks) == written
+
+
+def test_raw_output_of_the_first_encoding_still_decodes() -> None:
+    written = b"".join(_status_object([b"%d" % i, b"%d" % (i * 977), b"%d" % i, b"12"]) for i in range(30))
+    enc = fmt.RawEncoderV1()
+    chunks = []
+    for i in range(0, len(written), 1000):
+        enc.write(written[i : i + 1000])
+        chunks.append(enc.flush())
+    chunks.append(enc.close())
+    assert not chunks[0][0].startswith(fmt.RAW_MAGIC)
+    assert fmt.decode_raw(chunks) == written
+
+
+def test_raw_output_of_similar_objects_takes_their_differences() -> None:
+    """An object whose numbers moved a little costs a few bytes once the first one is written."""
+    objs = [_status_object([b"%02d" % (i % 60), b"%d" % (1000 + 37 * i), b"%d" % (5 + i), b"8000"])
+            for i in range(200)]  # fmt: skip
+    enc = fmt.RawEncoder()
+    enc.write(objs[0])
+    first = sum(map(len, enc.flush()))
+    rest = 0
+    for o in objs[1:]:
+        enc.write(o)
+        rest += sum(map(len, enc.flush()))
+    assert rest / (len(objs) - 1) < first / 4
 
 
 def test_raw_output_of_a_real_fio_run_comes_back_byte_for_byte(tmp_path: Path) -> None:

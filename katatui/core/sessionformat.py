@@ -7,12 +7,12 @@ whose bytes are grouped by significance (so that zstd finds the many zero high b
 compressed together. Decoding is array work in C, not a loop per bucket.
 
 **Raw output** is kept byte for byte as one zstd stream per (run, client, stream) whose window
-spans several of fio's similar status objects. Before compression a reversible transform takes
-each whole number written as a JSON value (``"total_ios" : 29708``) out of the text and stores its
-difference from the value the same place held in the previous object: fio's cumulative counters
-and histogram bins then cost a byte or two each instead of their digits, and the text left over
-repeats almost exactly from one object to the next. The transform is exact on any bytes: output
-that is not JSON is simply kept as text.
+spans several of fio's similar status objects. Before compression the stream is cut into objects
+and each is written against the previous one: its text without the numbers only where it differs,
+and each number as its difference from the number at the same place (see :class:`RawEncoder`), so
+that fio's cumulative counters and histogram bins cost a byte or two each instead of their digits.
+The work is done on whole strings in C, not number by number. The transform is exact on any bytes.
+Streams of the first encoding (:class:`RawEncoderV1`, a loop per number) are still decoded.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ import re
 import zlib
 from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from itertools import accumulate, compress
+from itertools import accumulate, compress, repeat
+from operator import add, sub
 from typing import Any
 
 import zstandard
@@ -292,10 +293,11 @@ def _flags(ctx: bytes) -> int:
     )
 
 
-class RawEncoder:
-    """One raw output stream: ``write`` bytes as they come, ``flush`` at each commit (what it
-    returns decodes, with everything flushed before, to every byte written so far except a number
-    whose last digit may still be to come: ``pending``), ``close`` at the end.
+class RawEncoderV1:
+    """The first encoding of raw output (files written with it are still read; :class:`RawEncoder`
+    writes the second). One raw output stream: ``write`` bytes as they come, ``flush`` at each
+    commit (what it returns decodes, with everything flushed before, to every byte written so far
+    except a number whose last digit may still be to come: ``pending``), ``close`` at the end.
 
     A number's place is the last ``_CONTEXT`` bytes of the text since the number before it (and,
     when that text has no letter, the number before it), and how many times that place came since
@@ -408,9 +410,7 @@ def _parts(text: bytes) -> list[bytes]:
     return parts
 
 
-def decode_raw(chunks: Iterable[tuple[bytes, bytes]]) -> bytes:
-    """Every byte written to a :class:`RawEncoder`, from the pieces its flushes returned (a stream
-    cut after a flush, its writer killed, gives what was flushed)."""
+def _decode_raw_v1(chunks: Iterable[tuple[bytes, bytes]]) -> bytes:
     dtext = zstandard.ZstdDecompressor().decompressobj()
     dnums = zstandard.ZstdDecompressor().decompressobj()
     texts: list[bytes] = []
@@ -466,4 +466,256 @@ def decode_raw(chunks: Iterable[tuple[bytes, bytes]]) -> bytes:
     out.append(parts[-1])
     if j != len(diffs):
         raise FormatError("raw output has numbers left over")
+    return b"".join(out)
+
+
+# Raw output, second encoding. A stream is cut into segments where a line starts with "{" (each
+# of fio's status objects is one) and at each flush. A segment's *skeleton* is its text with every
+# run of digits outside double quotes replaced by one "0" (digits inside quotes, such as a
+# histogram's bucket names, are kept, moved to bytes 0xF6-0xFF that text never holds), and its
+# numbers are those runs, each read as the integer of "1" followed by its digits (leading zeros
+# kept). A segment is written against the last whole object: when the skeletons are equal, only
+# each number's difference from the one at the same place; otherwise the skeleton's bytes that
+# differ (between the longest common head and tail), and each number's difference from the number
+# at the same place in the head or tail, or in between from the number after the same text. All of
+# this is whole-string and bulk work in C (translate, split, join, map), not a loop per number.
+
+RAW_MAGIC = b"KTR2"  # the start of a stream of the second encoding (the first starts with zstd's)
+_DIGITS = b"0123456789"
+_SPACES = b" \t\n\r\x0b\x0c"  # what bytes.split() splits on
+_HIGH = bytes(range(0xF6, 0x100))  # quoted digits in the skeleton (never in UTF-8 text)
+_HELD = bytes(range(0x10, 0x16))  # white space in the skeleton, while digits are split on
+_OWN = _HIGH + _HELD  # a segment holding one of these is kept as it is
+_OTHERS = bytes(c for c in range(256) if c not in _OWN)
+_TO_SPACE = bytes(c if c in _DIGITS else 32 for c in range(256))
+_SPLIT_DIGITS = bytes(
+    32 if c in _DIGITS else 0x10 + _SPACES.index(c) if c in _SPACES else c for c in range(256)
+)
+_PROTECT = bytes(0xF6 + c - 48 if c in _DIGITS else c for c in range(256))
+_RESTORE = bytes(48 + c - 0xF6 if c >= 0xF6 else _SPACES[c - 0x10] if c in _HELD else c for c in range(256))
+_MAX_RUN = 17  # digits of a number: "1" and 17 digits fit in 64 bits, their difference too
+_SAME, _DIFFERENT, _LITERAL = 0, 1, 2  # the kinds of segment (the first of its numbers)
+
+
+def _skeleton(data: bytes) -> tuple[bytes, list[bytes], list[bytes]] | None:
+    """(skeleton, its texts, numbers as digits) of a segment, or None when it holds bytes the
+    skeleton uses for itself or a run of digits too long for 64 bits."""
+    if data.translate(None, _OTHERS):
+        return None
+    q = data.split(b'"')
+    if len(q) > 1:
+        q[1::2] = b'"'.join(q[1::2]).translate(_PROTECT).split(b'"')
+        data = b'"'.join(q)
+    numbers = data.translate(_TO_SPACE).split()
+    if numbers and max(map(len, numbers)) > _MAX_RUN:
+        return None
+    # the texts between runs of digits: digits made white space (the white space held aside)
+    texts = (b"|" + data.translate(_SPLIT_DIGITS) + b"|").split()
+    texts[0] = texts[0][1:]
+    texts[-1] = texts[-1][:-1]
+    return b"0".join(texts), texts, numbers
+
+
+def _common_head(a: bytes, b: bytes, limit: int) -> int:
+    lo, hi = 0, limit
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[:mid] == b[:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _common_tail(a: bytes, b: bytes, limit: int) -> int:
+    lo, hi = 0, limit
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[len(a) - mid :] == b[len(b) - mid :]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _references(
+    sk: bytes, texts: list[bytes], ref_texts: list[bytes], ref_values: list[int], start: int, end: int
+) -> list[int]:
+    """The value each number of a segment is written against: the numbers of the reference whose
+    texts before and after are in the common head (tail) are matched by place; those in between
+    by the text before them (0 when the reference has no such text)."""
+    n, m = len(texts) - 1, len(ref_texts) - 1
+    a = max(sk.count(b"0", 0, start) - 1, 0)
+    b = max(sk.count(b"0", end) - 1, 0)
+    by_text = dict(zip(ref_texts[a : m - b], ref_values[a : m - b], strict=True))
+    middle = list(map(by_text.get, texts[a : n - b], repeat(0, n - b - a)))
+    return ref_values[:a] + middle + ref_values[m - b :]
+
+
+def _whole(seg: bytes) -> bool:
+    """Whether a segment looks like one whole status object (the next one's reference)."""
+    return seg[:1] == b"{" and seg.rstrip(b"\n")[-1:] == b"}"
+
+
+class RawEncoder:
+    """One raw output stream: ``write`` bytes as they come, ``flush`` at each commit (what it
+    returns decodes, with everything flushed before, to every byte written so far), ``close`` at
+    the end. See the comment above for the encoding."""
+
+    pending = b""  # bytes written but not in what flush returns (none: kept for the writer)
+
+    def __init__(self) -> None:
+        params = zstandard.ZstdCompressionParameters.from_level(RAW_LEVEL, window_log=RAW_WINDOW_LOG)
+        self._text = zstandard.ZstdCompressor(compression_params=params).compressobj()
+        self._nums = zstandard.ZstdCompressor(compression_params=params).compressobj()
+        self._buf = b""  # the segment still being written
+        self._sk = b""  # the reference's skeleton, texts and numbers
+        self._texts: list[bytes] = [b""]
+        self._values: list[int] = []
+        self._text_out: list[bytes] = [RAW_MAGIC]
+        self._nums_out = array("q")
+        self.size = 0  # bytes written
+
+    def write(self, data: bytes) -> None:
+        self.size += len(data)
+        buf = self._buf + data if self._buf else data
+        pos = 0
+        while (cut := buf.find(b"\n{", pos)) >= 0:
+            self._segment(buf[pos : cut + 1])
+            pos = cut + 1
+        self._buf = buf[pos:]
+
+    def _segment(self, seg: bytes) -> None:
+        split = _skeleton(seg)
+        nums, text = self._nums_out, self._text_out
+        if split is None:
+            nums.append(_LITERAL)
+            nums.append(len(seg))
+            text.append(seg)
+            return
+        sk, texts, digits = split
+        values = list(map(int, (b"1" + b" 1".join(digits)).split())) if digits else []
+        ref = self._sk
+        if sk == ref:
+            nums.append(_SAME)
+            nums.fromlist(list(map(sub, values, self._values)))
+        else:
+            limit = min(len(sk), len(ref))
+            head = _common_head(sk, ref, limit)
+            tail = _common_tail(sk, ref, limit - head)
+            start = sk.rfind(b"0", 0, head) + 1
+            end = sk.find(b"0", len(sk) - tail)
+            if end < 0:
+                end = len(sk)
+            refs = _references(sk, texts, self._texts, self._values, start, end)
+            nums.append(_DIFFERENT)
+            nums.append(start)
+            nums.append(len(sk) - end)
+            nums.append(end - start)
+            text.append(sk[start:end])
+            nums.fromlist(list(map(sub, values, refs)))
+        if _whole(seg):
+            self._sk, self._texts, self._values = sk, texts, values
+
+    def flush(self) -> tuple[bytes, bytes]:
+        """The compressed text and numbers written since the last flush."""
+        if self._buf:
+            self._segment(self._buf)
+            self._buf = b""
+        return self._drain(zstandard.COMPRESSOBJ_FLUSH_BLOCK)
+
+    def close(self) -> tuple[bytes, bytes]:
+        if self._buf:
+            self._segment(self._buf)
+            self._buf = b""
+        return self._drain(zstandard.COMPRESSOBJ_FLUSH_FINISH)
+
+    def _drain(self, mode: int) -> tuple[bytes, bytes]:
+        magic = b""
+        if self._text_out and self._text_out[0] is RAW_MAGIC:
+            magic = self._text_out.pop(0)
+        text = magic + self._text.compress(b"".join(self._text_out)) + self._text.flush(mode)
+        nums = self._nums.compress(_shuffle(self._nums_out.tobytes(), 8)) + self._nums.flush(mode)
+        self._text_out = []
+        self._nums_out = array("q")
+        return text, nums
+
+
+def decode_raw(chunks: Iterable[tuple[bytes, bytes]]) -> bytes:
+    """Every byte written to a :class:`RawEncoder` (or the first encoding's), from the pieces its
+    flushes returned (a stream cut after a flush, its writer killed, gives what was flushed)."""
+    chunks = list(chunks)
+    if not chunks or not chunks[0][0].startswith(RAW_MAGIC):
+        return _decode_raw_v1(chunks)
+    chunks[0] = (chunks[0][0][len(RAW_MAGIC) :], chunks[0][1])
+    dtext = zstandard.ZstdDecompressor().decompressobj()
+    dnums = zstandard.ZstdDecompressor().decompressobj()
+    texts: list[bytes] = []
+    numbers = array("q")
+    try:
+        for t, n in chunks:
+            texts.append(dtext.decompress(t) if t else b"")
+            block = dnums.decompress(n) if n else b""
+            if len(block) % 8:
+                raise FormatError("raw output's numbers are not whole")
+            numbers.frombytes(_unshuffle(block, 8))
+    except zstandard.ZstdError as exc:
+        raise FormatError(f"raw output does not decompress ({exc})") from None
+    return _decode_segments(b"".join(texts), numbers.tolist())
+
+
+def _decode_segments(text: bytes, nums: list[int]) -> bytes:
+    out: list[bytes] = []
+    ref_sk = b""
+    ref_texts: list[bytes] = [b""]
+    ref_values: list[int] = []
+    i = tpos = 0
+
+    def take(k: int) -> list[int]:
+        nonlocal i
+        if k < 0 or i + k > len(nums):
+            raise FormatError("raw output's numbers end too soon")
+        got = nums[i : i + k]
+        i += k
+        return got
+
+    def bytes_of(k: int) -> bytes:
+        nonlocal tpos
+        if k < 0 or tpos + k > len(text):
+            raise FormatError("raw output's text ends too soon")
+        got = text[tpos : tpos + k]
+        tpos += k
+        return got
+
+    while i < len(nums):
+        (kind,) = take(1)
+        if kind == _LITERAL:
+            out.append(bytes_of(take(1)[0]))
+            continue
+        if kind == _SAME:
+            sk, texts = ref_sk, ref_texts
+            values = list(map(add, ref_values, take(len(ref_values))))
+        elif kind == _DIFFERENT:
+            start, tail, k = take(3)
+            if not (0 <= start <= len(ref_sk) and 0 <= tail <= len(ref_sk) - start):
+                raise FormatError("raw output holds a segment that does not fit its reference")
+            sk = ref_sk[:start] + bytes_of(k) + ref_sk[len(ref_sk) - tail :]
+            texts = sk.split(b"0")
+            refs = _references(sk, texts, ref_texts, ref_values, start, len(sk) - tail)
+            values = list(map(add, refs, take(len(texts) - 1)))
+        else:
+            raise FormatError("raw output holds a segment of no known kind")
+        if values and (min(values) < 1 or max(values) >= 10**18):
+            raise FormatError("raw output holds a number out of range")
+        digits = [b"%d" % v for v in values]
+        parts: list[bytes] = [texts[0]]
+        for d, t in zip(digits, texts[1:], strict=True):
+            parts.append(d[1:])
+            parts.append(t)
+        seg = b"".join(parts).translate(_RESTORE)
+        out.append(seg)
+        if _whole(seg):
+            ref_sk, ref_texts, ref_values = sk, texts, values
+    if tpos != len(text):
+        raise FormatError("raw output has text left over")
     return b"".join(out)
