@@ -410,21 +410,27 @@ def _parts(text: bytes) -> list[bytes]:
     return parts
 
 
-def _decode_raw_v1(chunks: Iterable[tuple[bytes, bytes]]) -> bytes:
+def _decompress(chunks: Iterable[tuple[bytes, bytes]]) -> tuple[bytes, array[int]]:
+    """A raw stream's text and its numbers column, each one zstd stream across the chunks."""
     dtext = zstandard.ZstdDecompressor().decompressobj()
     dnums = zstandard.ZstdDecompressor().decompressobj()
     texts: list[bytes] = []
-    diffs = array("q")
+    numbers = array("q")
     try:
         for t, n in chunks:
             texts.append(dtext.decompress(t) if t else b"")
             block = dnums.decompress(n) if n else b""
             if len(block) % 8:
                 raise FormatError("raw output's numbers are not whole")
-            diffs.frombytes(_unshuffle(block, 8))
+            numbers.frombytes(_unshuffle(block, 8))
     except zstandard.ZstdError as exc:
         raise FormatError(f"raw output does not decompress ({exc})") from None
-    parts = _parts(b"".join(texts))
+    return b"".join(texts), numbers
+
+
+def _decode_raw_v1(chunks: Iterable[tuple[bytes, bytes]]) -> bytes:
+    text, diffs = _decompress(chunks)
+    parts = _parts(text)
     memo: dict[bytes, int] = {}
     last: dict[Any, int] = {}
     counts: dict[Any, int] = {}
@@ -648,20 +654,8 @@ def decode_raw(chunks: Iterable[tuple[bytes, bytes]]) -> bytes:
     if not chunks or not chunks[0][0].startswith(RAW_MAGIC):
         return _decode_raw_v1(chunks)
     chunks[0] = (chunks[0][0][len(RAW_MAGIC) :], chunks[0][1])
-    dtext = zstandard.ZstdDecompressor().decompressobj()
-    dnums = zstandard.ZstdDecompressor().decompressobj()
-    texts: list[bytes] = []
-    numbers = array("q")
-    try:
-        for t, n in chunks:
-            texts.append(dtext.decompress(t) if t else b"")
-            block = dnums.decompress(n) if n else b""
-            if len(block) % 8:
-                raise FormatError("raw output's numbers are not whole")
-            numbers.frombytes(_unshuffle(block, 8))
-    except zstandard.ZstdError as exc:
-        raise FormatError(f"raw output does not decompress ({exc})") from None
-    return _decode_segments(b"".join(texts), numbers.tolist())
+    text, numbers = _decompress(chunks)
+    return _decode_segments(text, numbers.tolist())
 
 
 def _decode_segments(text: bytes, nums: list[int]) -> bytes:
