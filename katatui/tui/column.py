@@ -120,6 +120,7 @@ class MetricRow:
     versus: str = ""  # "×0.42 worse [0.40–0.44]", "baseline", or "" (nothing to compare yet)
     style: str = "dim"  # the verdict's style (katatui.views.ratio)
     bar: bool = False  # a result without a time series: a horizontal bar of ``live``
+    absent: str = ""  # why this column never has the metric (a bare process has no sandbox)
 
 
 @dataclass(frozen=True)
@@ -309,6 +310,8 @@ def chart(row: MetricRow, width: int) -> list[float | None]:
 def _value(view: ColumnView, row: MetricRow) -> str:
     if row.live is not None:
         return format_rate(row.metric, row.live)
+    if row.absent:
+        return row.absent
     return "no sample yet" if view.state == "running" else "–"
 
 

@@ -271,7 +271,11 @@ class LiveScreen(Screen[None]):
                 run = shown.get(s)
                 versus, style = self._versus(summary, cell, k, s, ref)
                 points = tuple(history.get(s, ()))
-                rows[s].append(MetricRow(k, points, top, span, run.last(k) if run else None, versus, style))
+                absent = (
+                    "no sandbox" if run and run.spec.launcher == "bare" and k.startswith("sandbox_") else ""
+                )
+                live = run.last(k) if run else None
+                rows[s].append(MetricRow(k, points, top, span, live, versus, style, absent=absent))
         if not metrics:  # a workload with results only (launch, boot, footprint): bars of them
             self._result_rows(cell, summary, ref, rows)
         col_width = self.size.width // max(1, len(self._columns)) - 4

@@ -270,3 +270,15 @@ def test_the_status_line_breaks_between_phrases() -> None:
                 assert whole or cut, f"{width}: {shown!r} is not a whole phrase"
         if width >= 80:  # the run's counts stay on screen at 80 columns
             assert "run 6/60" in text and "elapsed 0:26" in text
+
+
+async def test_a_bare_column_says_it_has_no_sandbox(demo_events: list[Event]) -> None:
+    app = make_app(FakeSource(demo_events))
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await finished_demo(pilot, app)
+        await show_cell(pilot, screen, "fio")
+        cols = {c.scenario: c.view for c in screen.query(ScenarioColumn)}
+        sandbox = {s: [r for r in v.rows if r.metric.startswith("sandbox_")] for s, v in cols.items() if v}
+        assert sandbox["bare"] and all(r.absent == "no sandbox" for r in sandbox["bare"])
+        assert sandbox["runsc"] and not any(r.absent for r in sandbox["runsc"])
+        assert "no sandbox" in screen_text(app)
