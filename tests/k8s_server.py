@@ -357,8 +357,12 @@ class FakeKube:
                 ]
             self.event(ns, name, "Warning", "FailedScheduling", reason)
             time.sleep(0.5)
-        # The sandbox: the handler must name a runtime.
-        spec = copy.deepcopy(self.pods[(ns, name)]["spec"])
+        # The sandbox: the handler must name a runtime (unless the pod was deleted meanwhile).
+        with self.lock:
+            pod = self.pods.get((ns, name))
+            if pod is None:
+                return
+            spec = copy.deepcopy(pod["spec"])
         rc = spec.get("runtimeClassName")
         handler = self.runtime_classes[rc][0] if rc else "runc"
         runtime = self.handlers.get(handler)

@@ -107,10 +107,10 @@ async def test_serve_answers_with_the_app_page_and_drives_the_app(
                     pong = True
                 elif msg.type == aiohttp.WSMsgType.BINARY:
                     screen += msg.data
-                if pong and b"replay" in screen and b"runc-alt" in screen:
+                if pong and b"replay" in screen and b"runsc" in screen:
                     break
             assert pong
-            assert b"replay" in screen and b"runc-alt" in screen, screen[-2000:]  # the replay, drawn
+            assert b"replay" in screen and b"runsc" in screen, screen[-2000:]  # the replay, drawn
             await ws.send_str(json.dumps(["stdin", "q"]))  # q quits a replay at once
             for _ in range(2000):
                 msg = await asyncio.wait_for(ws.receive(), 60)
@@ -200,8 +200,8 @@ async def test_plain_katatui_without_docker_shows_the_demo_and_why(tmp_path: Pat
     env = {k: v for k, v in os.environ.items() if k != "DOCKER_HOST"}
     env["PATH"] = str(Path(sys.executable).parent)
     with serving([], env) as (port, _proc):
-        screen = await screen_text(port, b"No Docker on this machine", b"replay", b"runc-alt")
-    assert b"No Docker on this machine" in screen and b"runc-alt" in screen, screen[-3000:]
+        screen = await screen_text(port, b"No Docker on this machine", b"replay", b"runsc")
+    assert b"No Docker on this machine" in screen and b"runsc" in screen, screen[-3000:]
 
 
 async def test_plain_katatui_with_docker_opens_the_start_screen(testenv: TestEnv) -> None:
