@@ -242,3 +242,22 @@ def test_scratch_base_owned_by_another_user_is_refused(tmp_path: Path) -> None:
     theirs.mkdir()
     os.chown(theirs, 65534, 65534)
     assert "belongs to another user (uid 65534)" in _refused_on_setup(theirs)
+
+
+def test_a_sessions_scratch_directories_are_found_by_its_id(tmp_path: Path) -> None:
+    """At the end of a session, its scratch directories katatui never learnt the path of (a
+    ``mktemp`` cancelled after it ran on the target) are removed; no other session's."""
+    import asyncio
+
+    from katatui.core.scratch import PREFIX, remove_session
+    from katatui.core.transport.local import LocalTransport
+
+    base = tmp_path / "base"
+    mine = [base / f"{PREFIX}20261206-1-abc.{s}" for s in ("AAAAAAAA", "BBBBBBBB")]
+    other = base / f"{PREFIX}20261206-2-def.CCCCCCCC"
+    for d in [*mine, other]:
+        (d / "data").mkdir(parents=True)
+    removed = asyncio.run(remove_session(LocalTransport("local"), str(base), "20261206-1-abc"))
+    assert sorted(removed) == sorted(str(d) for d in mine)
+    assert not any(d.exists() for d in mine) and (other / "data").is_dir()
+    assert asyncio.run(remove_session(LocalTransport("local"), str(base), "x*")) == []  # not a pattern

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from katatui.core import calibration, fairness, isolation, rounds, scratch
+from katatui.core.aio import within
 from katatui.core.errors import KatatuiError
 from katatui.core.events import (
     Event,
@@ -430,6 +431,10 @@ class Engine:
         with contextlib.suppress(Exception):
             await self._setup.close()
         for st in self.targets.values():
+            if st.connected:  # a scratch directory whose creation was cancelled midway
+                leftover = scratch.remove_session(st.transport, st.config.scratch_base, self.session_id)
+                with contextlib.suppress(Exception):
+                    await within(leftover, 60)
             await st.close()
 
     # -- one run --------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ that directories left by a crashed katatui can be found and removed on the next 
 from __future__ import annotations
 
 import os
+import re
 import socket
 from dataclasses import dataclass
 
@@ -146,6 +147,24 @@ async def remove(transport: Transport, scratch: Scratch, base: str) -> None:
     if not path.startswith(base.rstrip("/") + "/" + PREFIX) or "/../" in path:
         raise TargetError(f"refusing to remove {path!r}: not a katatui scratch directory")
     await transport.run(["rm", "-rf", "--one-file-system", "--", path], timeout=120, check=True)
+
+
+async def remove_session(transport: Transport, base: str, session_id: str) -> list[str]:
+    """Remove every scratch directory of session ``session_id`` under ``base``: at the end of a
+    session, those a cancelled ``create`` made on the target without katatui learning their path."""
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+", session_id):
+        return []
+    listing = await transport.run(
+        ["find", base, "-mindepth", "1", "-maxdepth", "1", "-type", "d", "-name", f"{PREFIX}{session_id}.*"],
+        timeout=60,
+    )
+    if not listing.ok:
+        return []
+    removed = []
+    for path in listing.text().split():
+        await remove(transport, Scratch(path), base)
+        removed.append(path)
+    return removed
 
 
 async def remove_stale(transport: Transport, base: str, *, everything: bool = False) -> list[str]:
