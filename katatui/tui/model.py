@@ -436,9 +436,6 @@ class SessionModel:
     def done_count(self) -> int:
         return sum(1 for r in self.runs.values() if r.status in ("finished", "failed"))
 
-    def failed_count(self) -> int:
-        return sum(1 for r in self.runs.values() if r.status == "failed")
-
     def live_cell(self) -> str | None:
         """The cell being measured now, else the last one that started, else the first."""
         running = self.running()

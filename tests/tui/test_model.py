@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from katatui.core.events import Event, RunFinished, RunSpec, Sample, SessionStarted
 from katatui.tui.model import Latency, SessionModel
+from katatui.tui.outcomes import outcomes
 from tests.tui.conftest import THREE, recorded
 
 
@@ -38,7 +39,7 @@ def test_plan_columns_cells_and_status() -> None:
     assert m.scenarios == ["bare", "runc", "runc-alt"]
     assert len(m.cells) == 2
     assert m.status == "completed"
-    assert m.done_count() == 12 and m.failed_count() == 0
+    assert m.done_count() == 12 and outcomes(m).failed == 0
     assert m.remaining() == 0.0
     summary = m.summary()
     assert summary.reference == "bare"

@@ -390,22 +390,15 @@ def percentile_ns(bins: Mapping[int, int], p: float, total: int | None = None) -
     """
     if not 0.0 < p <= 100.0:
         raise ValueError(f"percentile {p} is not in (0, 100]")
-    nr = sum(bins.values()) if total is None else total
-    if nr <= 0:
-        return None
-    threshold = _rounded_long_double(_rounded_long_double(Fraction(p) / 100) * nr)
-    running = 0
-    for value in sorted(bins):
-        running += bins[value]
-        if running >= threshold:
-            return float(value)
-    return None
+    return percentiles_ns(bins, [p], total)[p]
 
 
-def percentiles_ns(bins: Mapping[int, int], ps: Sequence[float]) -> dict[float, float | None]:
-    """:func:`percentile_ns` of each of ``ps`` in one pass over the sorted buckets (the same rounding:
+def percentiles_ns(
+    bins: Mapping[int, int], ps: Sequence[float], total: int | None = None
+) -> dict[float, float | None]:
+    """:func:`percentile_ns` of each of ``ps`` in one pass over the sorted buckets (fio's rounding:
     a running count, an integer, reaches a threshold exactly when it reaches its ceiling)."""
-    nr = sum(bins.values())
+    nr = sum(bins.values()) if total is None else total
     out: dict[float, float | None] = dict.fromkeys(ps)
     if nr <= 0:
         return out
