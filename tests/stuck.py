@@ -10,11 +10,16 @@ from __future__ import annotations
 
 import contextlib
 import os
+import platform
 import re
 import signal
 import subprocess
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tests.conftest import TestEnv
 
 REPO = Path(__file__).resolve().parent.parent
 MAX_GOROUTINES = 8
@@ -109,13 +114,30 @@ def _inotify(dir: Path) -> list[str]:
 
 
 def describe(dir: Path, exc: BaseException) -> str:
-    lines = [f"listing containers failed: {exc}"]
+    lines = [f"listing containers failed: {exc}", f"kernel {platform.release()}, load {os.getloadavg()}"]
     for part in (_goroutines, _processes, _cgroups, _inotify):
         try:
             lines += part(dir)
         except Exception as err:  # a diagnosis must not hide the failure it describes
             lines.append(f"{part.__name__}: {err}")
     return "\n".join(lines)
+
+
+def runs_a_container(env: TestEnv) -> str | None:
+    """None when the test dockerd runs a container under runc to its end within 60 s, else why not.
+
+    Restarting the daemons clears a stuck runtime call; a container that still cannot run points
+    below them (a process stuck in the kernel), and every container test after it would wait for
+    its own timeout: better to stop there and say so."""
+    argv = ["docker", "-H", env.docker_url, "run", "--rm", "--pull", "never", "--runtime", "runc",
+            "--network", "host", "--label", "io.katatui.test=probe", env.image, "true"]  # fmt: skip
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    except subprocess.TimeoutExpired:
+        return "after the restart, a container under runc did not run to its end within 60 s"
+    if done.returncode != 0:
+        return f"after the restart, `docker run ... true` failed: {done.stderr.strip()[-500:]}"
+    return None
 
 
 def restart(dir: Path) -> str | None:

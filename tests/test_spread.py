@@ -118,7 +118,15 @@ runtime = 1
 
 
 @pytest.mark.integration
-@pytest.mark.parametrize("clients", [[1, 8], [64]], ids=["1-and-8-clients", "64-clients"])
+@pytest.mark.parametrize(
+    "clients",
+    [
+        pytest.param([1, 8], id="1-and-8-clients"),
+        pytest.param([16], id="16-clients"),
+        # Seed 001's largest cell, 64 containers per runtime: heavy (`scripts/test -m heavy`).
+        pytest.param([64], id="64-clients", marks=pytest.mark.heavy),
+    ],
+)
 def test_seed001_spread_over_two_hosts(testenv: TestEnv, tmp_path: Path, clients: list[int]) -> None:
     need("fio")
     out = tmp_path / "s.katatui"
