@@ -173,7 +173,7 @@ def _containers_left(request: pytest.FixtureRequest) -> Iterator[None]:
         restarted = restart(env.dir)
         if restarted is None:
             restarted = runs_a_container(env)  # a wedge below the daemons survives their restart
-        STUCK.append(f"{request.node.nodeid}: {stuck}")
+        STUCK.append(f"{request.node.nodeid}: {stuck}\n{text}")  # said again at the end of the run
         if restarted is not None:
             pytest.exit(f"the test dockerd stopped answering after {request.node.nodeid} and could not be "
                         f"restarted: {restarted}\n{text}", returncode=1)  # fmt: skip
