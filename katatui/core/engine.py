@@ -428,6 +428,8 @@ class Engine:
         for launcher in self._launchers.values():
             with contextlib.suppress(Exception):
                 await launcher.close()
+            for note in launcher.release_notes():  # what a daemon that stopped answering still holds
+                self.log("warning", note)
         with contextlib.suppress(Exception):
             await self._setup.close()
         for st in self.targets.values():

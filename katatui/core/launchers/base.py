@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
@@ -92,6 +93,18 @@ class Launcher(abc.ABC):
 
     async def release(self, run: RunSpec, client: int) -> None:  # noqa: B027 - optional hook
         """Remove what ``start`` created (containers); called when the run ends, fails or is interrupted."""
+
+    async def release_many(self, run: RunSpec, clients: Sequence[int]) -> None:
+        """Release several clients of one run at once; one that fails does not keep the others.
+
+        The default releases them concurrently; a launcher that can remove many at the cost of
+        one (one ``ctr`` command for every container) overrides this."""
+        await asyncio.gather(*(self.release(run, c) for c in clients), return_exceptions=True)
+
+    def release_notes(self) -> list[str]:
+        """What releasing left undone that the session should be told (each thing once): say,
+        containers a daemon that stopped answering still holds. Empty when there is nothing."""
+        return []
 
     async def close(self) -> None:  # noqa: B027 - optional hook
         """Remove everything this launcher still holds."""

@@ -249,6 +249,20 @@ class ContainerdLauncher(Launcher):
             self._started.discard((run.run_id, client))
             await self.ctr.remove([self.container_id(run, client)])
 
+    async def release_many(self, run: RunSpec, clients: Sequence[int]) -> None:
+        """One ``ctr`` command removes every one of them (a command per client over SSH would
+        open as many sessions at once)."""
+        wanted = set(clients)
+        for key, (held_run, client) in list(self._by_proc.items()):
+            if held_run == run and client in wanted:
+                del self._by_proc[key]
+        ids = []
+        for client in clients:
+            if (run.run_id, client) in self._started:
+                self._started.discard((run.run_id, client))
+                ids.append(self.container_id(run, client))
+        await self.ctr.remove(ids)
+
     async def close(self) -> None:
         ids = [f"katatui-{self.session_id}-{r}-{c}" for r, c in self._started]
         self._started.clear()

@@ -12,8 +12,10 @@ import contextlib
 import functools
 import socket
 import threading
+import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from katatui.core.errors import DaemonError, TargetError
@@ -29,11 +31,67 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 _SIGNALS = ThreadPoolExecutor(max_workers=64, thread_name_prefix="katatui-signal")
+# Removals of a run's containers go together, in a pool of their own: the default executor (a few
+# threads on a small host) is the one that starts containers. Fewer than the Docker client's 10
+# pooled connections: past those urllib3 warns on stderr of each connection it discards.
+_REMOVALS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="katatui-remove")
+WAIT_POLL = 60.0  # seconds of one wait for a container's exit; then the daemon is pinged, and again
+PING_TIMEOUT = 30.0  # for the daemon to answer a ping while a container's wait goes on
 LABEL_SESSION = "io.katatui.session"
 LABEL_RUN = "io.katatui.run"
 LABEL_OWNER = "io.katatui.owner"
 VOLUME_PATH = "/scratch"
 CONTAINER_SCRATCH = "/katatui-scratch"
+
+
+@dataclass
+class DaemonHealth:
+    """What this session knows of one Docker daemon (one client object, shared by every launcher
+    on it): whether it stopped answering, and the containers katatui could not remove from it
+    since. A daemon that did not answer once is not asked again: each further call would wait for
+    the client's whole timeout, one after another."""
+
+    failure: str | None = None  # the first failure, once the daemon did not answer
+    left: set[str] = field(default_factory=set)  # containers not removed because of it
+    told: bool = False  # the session has been told what is left
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    @property
+    def silent(self) -> bool:
+        return self.failure is not None
+
+    def note(self, exc: BaseException) -> bool:
+        """Remember ``exc`` when it is the daemon not answering (not an answer such as a 404);
+        whether it was."""
+        if not daemon_silent(exc):
+            return False
+        with self.lock:
+            if self.failure is None:
+                self.failure = f"{exc.__class__.__name__}: {exc}"
+        return True
+
+    def refusal(self, target: str) -> str:
+        return (f"the Docker daemon on {target} did not answer earlier in this session ({self.failure}); "
+                "katatui starts no more containers there: check `docker ps` there, and restart dockerd "
+                "if that hangs too")  # fmt: skip
+
+    def refuse(self, target: str) -> None:
+        """Raise a DaemonError when the daemon did not answer earlier."""
+        if self.failure is not None:
+            raise DaemonError(self.refusal(target))
+
+
+_HEALTH: weakref.WeakKeyDictionary[Any, DaemonHealth] = weakref.WeakKeyDictionary()
+_HEALTH_LOCK = threading.Lock()
+
+
+def daemon_health(client: docker.DockerClient) -> DaemonHealth:
+    """The health of ``client``'s daemon as this session saw it (one record per client object)."""
+    with _HEALTH_LOCK:
+        found = _HEALTH.get(client)
+        if found is None:
+            found = _HEALTH[client] = DaemonHealth()
+        return found
 
 
 class DockerProcess(StreamedProcess):
@@ -44,9 +102,11 @@ class DockerProcess(StreamedProcess):
     128 that root may have by default, and starved every other program on the host of them."""
 
     def __init__(
-        self, argv: Sequence[str], client: docker.DockerClient, container: Any, attached: Any
+        self, argv: Sequence[str], client: docker.DockerClient, container: Any, attached: Any, target: str
     ) -> None:
         super().__init__(argv)
+        self._target = target
+        self._health = daemon_health(client)
         self._open = 1  # one pump delivers both streams
         self._client = client
         self._container = container
@@ -75,7 +135,7 @@ class DockerProcess(StreamedProcess):
             _close_socket(self._attached)
         try:
             # Belt and braces: the stored log is complete once the container exited.
-            for name in ("stdout", "stderr"):
+            for name in ("stdout", "stderr") if not self._health.silent else ():
                 with contextlib.suppress(Exception):  # best effort: the container may be gone already
                     which = {"stdout": name == "stdout", "stderr": name == "stderr"}
                     whole = self._client.api.logs(self._container.id, stream=False, follow=False, **which)
@@ -85,16 +145,31 @@ class DockerProcess(StreamedProcess):
             self._put(None)
 
     async def wait(self) -> int:
-        if self._returncode is None:
+        """The container's exit status. Waits as long as the tool runs, in bounded waits: after
+        each the daemon must still answer a ping, else its silence is a DaemonError (an unbounded
+        wait on a daemon that hangs held its thread for ever)."""
+        lost = f"lost the container {self._container.short_id}"
+        while self._returncode is None:
             try:
-                status = await asyncio.to_thread(self._container.wait)
+                status = await asyncio.to_thread(self._container.wait, timeout=WAIT_POLL)
             except Exception as exc:
-                raise TargetError(f"lost the container {self._container.short_id}: {exc}") from exc
+                if _read_timed_out(exc):  # the tool still runs, or the daemon hangs: ask it
+                    self._health.refuse(self._target)
+                    try:
+                        await asyncio.to_thread(_ping, self._client, PING_TIMEOUT)
+                    except Exception as late:
+                        if not self._health.note(late):
+                            raise TargetError(f"{lost}: {late}") from exc
+                        raise DaemonError(daemon_message(self._target, late)) from late
+                    continue  # it answers: wait again
+                if self._health.note(exc):
+                    raise DaemonError(daemon_message(self._target, exc)) from exc
+                raise TargetError(f"{lost}: {exc}") from exc
             self._returncode = int(status.get("StatusCode", -1))
         return self._returncode
 
     async def signal(self, name: str) -> None:
-        if self._returncode is not None:
+        if self._returncode is not None or self._health.silent:
             return
         with contextlib.suppress(Exception):  # already gone: nothing to signal
             # A pool of its own: a start barrier signals every client at once, and the default
@@ -125,7 +200,9 @@ class DockerLauncher(Launcher):
         self.session_id = session_id
         self.limits = limits
         self.scratch_mode = scratch_mode
+        self.health = daemon_health(client)
         self._containers: dict[tuple[str, int], Any] = {}
+        self.unremoved: list[str] = []  # ids of containers a silent daemon kept
 
     def needs_host_scratch(self, mode: str) -> bool:
         return mode == "volume"
@@ -174,16 +251,22 @@ class DockerLauncher(Launcher):
             kwargs["mem_limit"] = parse_size(self.limits.memory)
 
         def create() -> tuple[Any, Any]:
-            container = self.client.containers.create(**kwargs)
-            self._containers[(run.run_id, client)] = container
-            attached = attach(self.client, str(container.id))
+            self.health.refuse(self.transport.name)  # queued behind starts that found it silent
             try:
-                container.start()
-            except BaseException:
-                _close_socket(attached)
+                container = self.client.containers.create(**kwargs)
+                self._containers[(run.run_id, client)] = container
+                attached = attach(self.client, str(container.id))
+                try:
+                    container.start()
+                except BaseException:
+                    _close_socket(attached)
+                    raise
+            except Exception as exc:
+                self.health.note(exc)
                 raise
             return container, attached
 
+        self.health.refuse(self.transport.name)
         pending = asyncio.ensure_future(asyncio.to_thread(create))
         try:
             container, attached = await asyncio.shield(pending)
@@ -193,9 +276,25 @@ class DockerLauncher(Launcher):
                 _close_socket((await pending)[1])
             await self.release(run, client)
             raise
+        except DaemonError:
+            raise
         except Exception as exc:
             raise TargetError(_explain(exc, self.transport.name, self.runtime, self.image)) from exc
-        return DockerProcess(argv, self.client, container, attached)
+        return DockerProcess(argv, self.client, container, attached, self.transport.name)
+
+    async def _call(self, work: Callable[[], T]) -> T:
+        """``work`` (calls to the daemon) in a thread; the daemon's silence is a DaemonError, and
+        once it was silent the daemon is not asked again."""
+
+        def guarded() -> T:
+            self.health.refuse(self.transport.name)
+            try:
+                return work()
+            except Exception as exc:
+                self.health.note(exc)
+                raise
+
+        return await daemon_call(self.transport.name, asyncio.to_thread(guarded))
 
     async def inspect_usage(self, run: RunSpec, client: int) -> tuple[int, int | None, str]:
         """The container's init PID on the host, its cgroup's memory usage in bytes (if reported),
@@ -209,7 +308,7 @@ class DockerLauncher(Launcher):
             usage = (stats.get("memory_stats") or {}).get("usage")
             return pid, int(usage) if usage is not None else None, str(container.id)
 
-        return await daemon_call(self.transport.name, asyncio.to_thread(work))
+        return await self._call(work)
 
     async def arm_signal(self, procs: Sequence[Process], name: str) -> Callable[[], Awaitable[None]]:
         """Docker handles kill requests one at a time (64 took about a second here), so a barrier
@@ -224,6 +323,8 @@ class DockerLauncher(Launcher):
         return fire
 
     async def sandbox_roots(self, run: RunSpec) -> list[tuple[int, str]]:
+        if self.health.silent:
+            return []
         held = [c for (run_id, _), c in list(self._containers.items()) if run_id == run.run_id]
         return await _host_pids(held)
 
@@ -235,29 +336,56 @@ class DockerLauncher(Launcher):
             container.reload()
             return dict(container.attrs)
 
-        return await daemon_call(self.transport.name, asyncio.to_thread(work))
+        return await self._call(work)
 
     def inspector(self) -> DockerLauncher:
         return self
 
     async def daemon_time(self) -> str:
         """The daemon's own clock (``SystemTime`` of ``docker info``), as it words it."""
-        info = await daemon_call(self.transport.name, asyncio.to_thread(self.client.info))
+        info = await self._call(self.client.info)
         return str(info.get("SystemTime") or "")
 
     async def release(self, run: RunSpec, client: int) -> None:
-        container = self._containers.pop((run.run_id, client), None)
-        if container is not None:
-            await _remove(container)
+        await self.release_key((run.run_id, client))
 
     async def close(self) -> None:
-        for key in list(self._containers):
-            await self.release_key(key)
+        await asyncio.gather(*(self.release_key(key) for key in list(self._containers)))
 
     async def release_key(self, key: tuple[str, int]) -> None:
         container = self._containers.pop(key, None)
-        if container is not None:
-            await _remove(container)
+        if container is None:
+            return
+        health = self.health
+
+        def work() -> bool:
+            """Whether the container is gone (or was already): False when the daemon is silent."""
+            if health.silent:  # checked here too: removals queue behind the one that timed out
+                return False
+            try:
+                container.remove(force=True, v=True)
+            except Exception as exc:
+                return not health.note(exc)  # an answer (404: already removed) is not silence
+            return True
+
+        loop = asyncio.get_running_loop()
+        if not await loop.run_in_executor(_REMOVALS, work):
+            cid = str(container.id)
+            self.unremoved.append(cid)
+            with health.lock:
+                health.left.add(cid)
+
+    def release_notes(self) -> list[str]:
+        health = self.health
+        with health.lock:
+            if health.told or not health.left:
+                return []
+            health.told = True
+            count = len(health.left)
+        left = f"{count} containers of this session were" if count != 1 else "1 container of this session was"
+        return [f"on {self.transport.name}: the Docker daemon did not answer ({health.failure}); {left} "
+                "left there: `katatui cleanup` (or katatui's next start) removes them by their label once "
+                "the daemon answers again"]  # fmt: skip
 
 
 def attach(client: docker.DockerClient, container_id: str) -> Any:
@@ -295,9 +423,21 @@ async def _host_pids(containers: Sequence[Any]) -> list[tuple[int, str]]:
     return await asyncio.to_thread(work) if containers else []
 
 
-async def _remove(container: Any) -> None:
-    with contextlib.suppress(Exception):  # already removed
-        await asyncio.to_thread(container.remove, force=True, v=True)
+def _read_timed_out(exc: BaseException) -> bool:
+    """Whether ``exc`` is a request's read timeout (through a Unix socket requests words it as a
+    ConnectionError "Read timed out.")."""
+    import requests.exceptions
+
+    if isinstance(exc, requests.exceptions.ReadTimeout):
+        return True
+    return isinstance(exc, requests.exceptions.ConnectionError) and "read timed out" in str(exc).lower()
+
+
+def _ping(client: docker.DockerClient, timeout: float) -> None:
+    """Raise unless the daemon answers a ping within ``timeout`` seconds (not the client's own).
+    Any answer will do: an error status is still the daemon answering."""
+    api = client.api
+    api.get(f"{api.base_url}/_ping", timeout=timeout).close()
 
 
 def _explain(exc: Exception, target: str, runtime: str, image: str) -> str:
@@ -337,7 +477,10 @@ async def remove_leftovers(client: docker.DockerClient, *, everything: bool = Fa
 
 
 async def remove_session(client: docker.DockerClient, session_id: str) -> list[str]:
-    """Remove every container of one session (the last line of defence on exit)."""
+    """Remove every container of one session (the last line of defence on exit). A daemon that did
+    not answer earlier is not asked: the next start or ``katatui cleanup`` removes them."""
+    if daemon_health(client).silent:
+        return []
 
     def work() -> list[str]:
         removed = []
@@ -359,6 +502,14 @@ def daemon_trouble(exc: BaseException) -> bool:
     import requests.exceptions
 
     return isinstance(exc, (docker.errors.DockerException, requests.exceptions.RequestException))
+
+
+def daemon_silent(exc: BaseException) -> bool:
+    """Whether ``exc`` is the Docker daemon not answering at all (a timeout, a refused or dropped
+    connection), as opposed to an answer that is an error (a 404 for a container already gone)."""
+    import docker.errors
+
+    return daemon_trouble(exc) and not isinstance(exc, docker.errors.APIError)
 
 
 def daemon_message(target: str, exc: BaseException) -> str:
