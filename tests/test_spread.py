@@ -122,7 +122,6 @@ runtime = 1
     "clients",
     [
         pytest.param([1, 8], id="1-and-8-clients"),
-        pytest.param([16], id="16-clients"),
         # Seed 001's largest cell, 64 containers per runtime: heavy (`scripts/test -m heavy`).
         pytest.param([64], id="64-clients", marks=pytest.mark.heavy),
     ],
