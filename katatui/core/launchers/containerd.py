@@ -242,12 +242,7 @@ class ContainerdLauncher(Launcher):
         return [self._by_proc[id(p)] for p in procs if id(p) in self._by_proc]
 
     async def release(self, run: RunSpec, client: int) -> None:
-        for key, held in list(self._by_proc.items()):
-            if held == (run, client):
-                del self._by_proc[key]
-        if (run.run_id, client) in self._started:
-            self._started.discard((run.run_id, client))
-            await self.ctr.remove([self.container_id(run, client)])
+        await self.release_many(run, [client])
 
     async def release_many(self, run: RunSpec, clients: Sequence[int]) -> None:
         """One ``ctr`` command removes every one of them (a command per client over SSH would
